@@ -1,0 +1,118 @@
+#pragma once
+
+// The interface every backend implements (libvirt, Hyper-V). The core (plan, apply, ready,
+// cli) talks to hosts only through it; no `if backend == ...` outside hypervisors/: ask
+// capabilities(). Every object a backend creates carries a Tag; inventory() lists only
+// objects tagged with the given classroom, and the delete_* calls refuse untagged objects.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "provision/model/lab.hpp"
+#include "provision/model/result.hpp"
+
+namespace labctl::hv {
+
+enum class ObjectKind { network, pool, volume, domain };
+enum class PowerState { off, running, paused, other };
+
+std::string to_string(ObjectKind kind);
+std::string to_string(PowerState state);
+
+// Ownership metadata. libvirt: <metadata><labctl:tag .../></metadata> on networks and
+// domains; pools are recognised by their target path, volumes by living in a labctl pool.
+// Hyper-V: the VM's Notes, the switch's Notes.
+struct Tag {
+  std::string classroom;
+  std::string team;       // "" for classroom-wide objects (pool, base image volumes)
+  std::string role;       // "network", "pool", "base", "disk", "seed", "domain"
+  std::string spec_hash;  // domains: model::Vm::spec_hash; networks: hash of their XML inputs
+};
+
+struct Object {
+  ObjectKind kind = ObjectKind::domain;
+  std::string name;
+  Tag tag;
+  PowerState state = PowerState::off;  // domains; networks and pools: running = active
+  model::Bytes memory = 0;             // domains: the <memory> cap
+  int vcpus = 0;                       // domains
+  std::string pool;                    // volumes: their pool
+  std::string cidr;                    // networks with an address
+};
+
+struct Inventory {
+  std::string host;  // the URI it was read from
+  std::vector<Object> objects;
+
+  const Object* find(ObjectKind kind, std::string_view name) const;
+};
+
+struct Capabilities {
+  std::string scheme;              // "qemu", "test", "hyperv", ...
+  bool dhcp_reservations = false;  // NAT network hands out the static addresses by DHCP too
+  bool kvm = false;                // hardware acceleration works (probed, not assumed)
+  int max_nat_networks = 0;        // per host; 0 = unlimited (Hyper-V: 1)
+  bool remote = false;             // the host is not this machine
+};
+
+struct HostInfo {
+  std::string hostname;
+  model::Bytes memory_total = 0;
+  model::Bytes memory_free = 0;
+  int cpus = 0;
+};
+
+// A network that exists on the host, whoever owns it: used to refuse a subnet that
+// overlaps one already in use.
+struct HostNetwork {
+  std::string name;
+  std::string cidr;  // "" when it has no IPv4 address
+  std::string classroom;  // "" when not labctl's
+};
+
+struct DomainRequest {
+  const model::Lab* lab = nullptr;
+  const model::Vm* vm = nullptr;
+  std::string accelerator;  // "kvm" or "qemu" (already probed)
+  std::string serial_log;   // file on the host that receives the serial console
+};
+
+enum class VolumeFormat { qcow2, raw };
+
+class Hypervisor {
+ public:
+  virtual ~Hypervisor() = default;
+
+  virtual std::string uri() const = 0;
+  virtual Capabilities capabilities() = 0;
+  virtual Result<HostInfo> host_info() = 0;
+  virtual Result<Inventory> inventory(const std::string& classroom) = 0;
+  virtual Result<std::vector<HostNetwork>> host_networks() = 0;
+
+  virtual Status create_network(const model::Lab& lab, const model::Network& net) = 0;
+  virtual Status delete_network(const std::string& classroom, const std::string& name) = 0;
+
+  virtual Status create_pool(const model::Lab& lab) = 0;
+  virtual Status delete_pool(const std::string& classroom, const std::string& name) = 0;
+  // Uploads a local file as a volume (base image, kernel, initrd, seed ISO).
+  virtual Status upload_volume(const std::string& pool, const std::string& name,
+                               const std::string& local_file, VolumeFormat format) = 0;
+  // A qcow2 overlay whose backing file is `backing` in the same pool (a linked clone).
+  virtual Status create_overlay(const std::string& pool, const std::string& name,
+                                const std::string& backing, model::Bytes capacity) = 0;
+  virtual Status delete_volume(const std::string& pool, const std::string& name) = 0;
+  virtual Result<std::string> volume_path(const std::string& pool, const std::string& name) = 0;
+
+  virtual Status create_domain(const DomainRequest& request) = 0;
+  virtual Status start_domain(const std::string& name) = 0;
+  virtual Status stop_domain(const std::string& name) = 0;  // hard power-off
+  virtual Status delete_domain(const std::string& classroom, const std::string& name) = 0;
+  virtual Result<PowerState> domain_state(const std::string& name) = 0;
+};
+
+// Chooses the backend by the URI's scheme: hyperv:// -> Hyper-V, anything else -> libvirt.
+Result<std::unique_ptr<Hypervisor>> open_hypervisor(const std::string& uri);
+
+}  // namespace labctl::hv

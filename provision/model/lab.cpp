@@ -1,0 +1,81 @@
+#include "provision/model/lab.hpp"
+
+#include <fmt/format.h>
+
+namespace labctl::model {
+
+namespace {
+std::string dotted(std::uint32_t a) {
+  return fmt::format("{}.{}.{}.{}", (a >> 24) & 0xff, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+std::uint32_t mask_of(int prefix) {
+  return prefix == 0 ? 0U : ~0U << (32 - prefix);
+}
+}  // namespace
+
+std::string Subnet::cidr() const { return fmt::format("{}/{}", dotted(network), prefix); }
+std::string Subnet::address(std::uint32_t n) const { return dotted(network + n); }
+std::string Subnet::netmask() const { return dotted(mask_of(prefix)); }
+bool Subnet::overlaps(const Subnet& other) const {
+  const std::uint32_t mask = mask_of(std::min(prefix, other.prefix));
+  return (network & mask) == (other.network & mask);
+}
+
+const Team* Lab::find_team(const std::string& team_name) const {
+  for (const Team& team : teams) {
+    if (team.name == team_name) {
+      return &team;
+    }
+  }
+  return nullptr;
+}
+
+std::string to_string(NetworkKind kind) {
+  switch (kind) {
+    case NetworkKind::nat: return "nat";
+    case NetworkKind::isolated: return "isolated";
+    case NetworkKind::bridge: return "bridge";
+    case NetworkKind::ovs: return "ovs";
+  }
+  return "?";
+}
+
+std::string to_string(Accelerator accel) {
+  switch (accel) {
+    case Accelerator::automatic: return "auto";
+    case Accelerator::kvm: return "kvm";
+    case Accelerator::qemu: return "qemu";
+  }
+  return "?";
+}
+
+std::string to_string(DockerSource source) {
+  switch (source) {
+    case DockerSource::repository: return "repository";
+    case DockerSource::distribution: return "distribution";
+    case DockerSource::preinstalled: return "preinstalled";
+  }
+  return "?";
+}
+
+std::string to_string(BootMode mode) { return mode == BootMode::kernel ? "kernel" : "disk"; }
+
+std::string to_string(DbKind db) {
+  switch (db) {
+    case DbKind::postgresql: return "postgresql";
+    case DbKind::mariadb: return "mariadb";
+    case DbKind::h2: return "h2";
+  }
+  return "?";
+}
+
+std::string to_string(EnvScheme scheme) {
+  switch (scheme) {
+    case EnvScheme::automatic: return "auto";
+    case EnvScheme::current: return "current";
+    case EnvScheme::legacy: return "legacy";
+  }
+  return "?";
+}
+
+}  // namespace labctl::model

@@ -1,0 +1,142 @@
+#pragma once
+
+// The expanded, validated classroom: what every other module reads. Produced only by
+// model::load_lab (loader.hpp) from a lab file; tests may also build it by hand.
+// All names here are already validated against the safe charset (names.hpp) and all
+// derived values (resource names, subnets, MACs, addresses, ports) are deterministic.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace labctl::model {
+
+using Bytes = std::uint64_t;
+constexpr Bytes k_mib = 1024ULL * 1024ULL;
+constexpr Bytes k_gib = 1024ULL * k_mib;
+
+enum class NetworkKind { nat, isolated, bridge, ovs };
+enum class Accelerator { automatic, kvm, qemu };
+enum class DockerSource { repository, distribution, preinstalled };
+enum class BootMode { kernel, disk };  // direct kernel boot, or boot from the disk itself
+enum class DbKind { postgresql, mariadb, h2 };
+enum class EnvScheme { automatic, current, legacy };  // SQTM_DB_* vs 1.x linked-container vars
+
+struct Host {
+  std::string uri;          // libvirt URI or hyperv://
+  Bytes reserve = 0;        // memory kept free for the host itself
+  std::vector<std::string> labels;
+};
+
+struct Image {
+  std::string name;               // cache key / base volume prefix, e.g. "debian-12-docker"
+  std::string url;                // pull: qcow2/raw download URL (empty when built)
+  std::string checksum_url;       // pull: SHA256SUMS / SHA512SUMS next to it (optional)
+  std::string sha256;             // pull: pinned digest (optional)
+  std::string build;              // build: recipe, "debian-12" (empty when pulled)
+  std::vector<std::string> with;  // build: extras baked in, e.g. {"docker"}
+  std::string mirror;             // build: Debian mirror URL
+  BootMode boot = BootMode::kernel;
+};
+
+// An IPv4 subnet in host byte order.
+struct Subnet {
+  std::uint32_t network = 0;
+  int prefix = 24;
+
+  std::string cidr() const;                   // "10.61.3.0/24"
+  std::string address(std::uint32_t n) const;  // network + n, dotted
+  std::string netmask() const;                 // "255.255.255.0"
+  bool overlaps(const Subnet& other) const;
+};
+
+struct Network {
+  std::string key;        // name in the lab file's team template: "lan"
+  std::string name;       // resource name on the host: "cd26-team3-lan"
+  std::string team;       // owning team
+  NetworkKind kind = NetworkKind::nat;
+  std::string bridge;     // nat/isolated/ovs: bridge device labctl names (<= 15 chars);
+                          // bridge: the existing host bridge, never created or deleted
+  std::optional<Subnet> subnet;  // nat and isolated (and ovs when addressed)
+  std::string gateway;    // nat: the host's address on it ("" for isolated)
+  std::string dhcp_start, dhcp_end;  // nat only
+};
+
+struct Nic {
+  std::string network;  // Network::name
+  std::string key;      // Network::key
+  std::string mac;      // "02:c4:1e:03:01:00", lower case
+  std::string ip;       // static address ("" when the network has no subnet)
+  int prefix = 24;
+  std::string gateway;  // default route through this NIC ("" if none)
+  std::vector<std::string> dns;
+};
+
+struct Instance {
+  std::string name;      // "main"; compose project "squash-<name>"
+  std::string version;   // Squash TM version, "6.0.0"
+  int port = 0;          // published on the VM: 8081, 8082, ...
+  DbKind db = DbKind::postgresql;
+  EnvScheme env = EnvScheme::automatic;
+  std::string image;     // repository, "squashtest/squash-tm"; the tag is the version
+  Bytes memory = 0;      // container memory limit (Java heap derived from it)
+};
+
+struct Vm {
+  std::string key;       // "vm1"
+  std::string name;      // domain name: "cd26-team3-vm1"
+  std::string team;
+  std::string hostname;  // guest host name: "team3-vm1"
+  int index = 0;         // 1-based position in the team template
+  Bytes memory = 0;      // hard cap (<memory>); never above Lab::memory_cap
+  int vcpus = 1;
+  Bytes disk = 0;        // overlay's virtual size
+  std::string disk_volume;  // "cd26-team3-vm1.qcow2"
+  std::string seed_volume;  // "cd26-team3-vm1-seed.iso"
+  std::vector<Nic> nics;
+  std::vector<Instance> instances;
+  std::string spec_hash;  // changes iff the VM must be recreated (memory, vcpus, disk, NICs, ...)
+};
+
+struct Team {
+  std::string name;      // "team3"
+  int index = 0;         // 1-based
+  std::string host;      // pinned host URI ("" = placed by labctl)
+  std::vector<Network> networks;
+  std::vector<Vm> vms;
+};
+
+struct DockerSettings {
+  DockerSource source = DockerSource::repository;
+  std::string registry_mirror;  // optional
+  std::string apt_proxy;        // optional
+};
+
+struct Lab {
+  std::string file;        // path the lab was loaded from
+  std::string classroom;   // "cd26": prefix of every resource name, part of every tag
+  std::string title;       // free text for hand-outs
+  std::vector<Host> hosts; // empty: the default URI
+  Image image;
+  Accelerator accelerator = Accelerator::automatic;
+  Bytes memory_cap = 2 * k_gib;  // no VM may exceed it
+  std::string admin_user = "student";
+  std::string pool;         // storage pool name: "<classroom>-pool"
+  std::string base_volume;  // "<classroom>-base.qcow2"
+  DockerSettings docker;
+  std::string squash_image = "squashtest/squash-tm";
+  std::vector<Team> teams;
+
+  const Team* find_team(const std::string& name) const;
+};
+
+std::string to_string(NetworkKind kind);
+std::string to_string(Accelerator accel);
+std::string to_string(DockerSource source);
+std::string to_string(BootMode mode);
+std::string to_string(DbKind db);
+std::string to_string(EnvScheme scheme);
+
+}  // namespace labctl::model

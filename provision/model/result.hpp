@@ -1,0 +1,66 @@
+#pragma once
+
+// Expected failures are values: every fallible function returns Result<T>. One place (the
+// top of main) turns an Error into an exit code; exceptions only abort.
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace labctl {
+
+enum class ErrorKind {
+  failure,  // an operation failed (exit code 1)
+  usage,    // bad command-line usage (exit code 2)
+  lab,      // bad lab file (exit code 2)
+};
+
+struct Error {
+  ErrorKind kind = ErrorKind::failure;
+  std::string message;  // one line; for lab errors "FILE:LINE:COL: key.path: what"
+
+  static Error failure(std::string m) { return {ErrorKind::failure, std::move(m)}; }
+  static Error usage(std::string m) { return {ErrorKind::usage, std::move(m)}; }
+  static Error lab(std::string m) { return {ErrorKind::lab, std::move(m)}; }
+  int exit_code() const { return kind == ErrorKind::failure ? 1 : 2; }
+};
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  Result(Error error) : m_v(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+
+  bool ok() const { return m_v.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & { return std::get<0>(m_v); }
+  const T& value() const& { return std::get<0>(m_v); }
+  T&& value() && { return std::get<0>(std::move(m_v)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const Error& error() const { return std::get<1>(m_v); }
+
+ private:
+  std::variant<T, Error> m_v;
+};
+
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : m_error(std::move(error)), m_ok(false) {}  // NOLINT
+
+  bool ok() const { return m_ok; }
+  explicit operator bool() const { return ok(); }
+  const Error& error() const { return m_error; }
+
+ private:
+  Error m_error;
+  bool m_ok = true;
+};
+
+using Status = Result<void>;
+
+}  // namespace labctl
