@@ -30,6 +30,14 @@ const Team* Lab::find_team(const std::string& team_name) const {
   return nullptr;
 }
 
+Bytes stack_footprint(const std::vector<Instance>& instances) {
+  Bytes total = k_vm_os_reserve;
+  for (const Instance& instance : instances) {
+    total += instance.memory + (instance.db == DbKind::h2 ? 0 : k_db_memory);
+  }
+  return total;
+}
+
 std::string to_string(NetworkKind kind) {
   switch (kind) {
     case NetworkKind::nat: return "nat";

@@ -17,6 +17,12 @@ using Bytes = std::uint64_t;
 constexpr Bytes k_mib = 1024ULL * 1024ULL;
 constexpr Bytes k_gib = 1024ULL * k_mib;
 
+// Memory budget of a VM's stack: what the guest keeps for itself, each instance's
+// application container, and its database container (none for h2).
+constexpr Bytes k_vm_os_reserve = 384 * k_mib;
+constexpr Bytes k_instance_memory = 512 * k_mib;
+constexpr Bytes k_db_memory = 128 * k_mib;
+
 enum class NetworkKind { nat, isolated, bridge, ovs };
 enum class Accelerator { automatic, kvm, qemu };
 enum class DockerSource { repository, distribution, preinstalled };
@@ -39,6 +45,7 @@ struct Image {
   std::vector<std::string> with;  // build: extras baked in, e.g. {"docker"}
   std::string mirror;             // build: Debian mirror URL
   BootMode boot = BootMode::kernel;
+  std::string cmdline = "root=/dev/vda rw console=ttyS0";  // kernel boot only
 };
 
 // An IPv4 subnet in host byte order.
@@ -81,7 +88,7 @@ struct Instance {
   DbKind db = DbKind::postgresql;
   EnvScheme env = EnvScheme::automatic;
   std::string image;     // repository, "squashtest/squash-tm"; the tag is the version
-  Bytes memory = 0;      // container memory limit (Java heap derived from it)
+  Bytes memory = k_instance_memory;  // container memory limit (Java heap derived from it)
 };
 
 struct Vm {
@@ -125,12 +132,17 @@ struct Lab {
   std::string admin_user = "student";
   std::string pool;         // storage pool name: "<classroom>-pool"
   std::string base_volume;  // "<classroom>-base.qcow2"
+  std::string base_kernel;  // "<classroom>-base-vmlinuz" (kernel boot only)
+  std::string base_initrd;  // "<classroom>-base-initrd.img" (kernel boot only)
   DockerSettings docker;
   std::string squash_image = "squashtest/squash-tm";
   std::vector<Team> teams;
 
   const Team* find_team(const std::string& name) const;
 };
+
+// Memory the VM's stack needs: k_vm_os_reserve + every instance and its database.
+Bytes stack_footprint(const std::vector<Instance>& instances);
 
 std::string to_string(NetworkKind kind);
 std::string to_string(Accelerator accel);
