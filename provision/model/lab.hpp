@@ -144,6 +144,13 @@ struct Lab {
 // Memory the VM's stack needs: k_vm_os_reserve + every instance and its database.
 Bytes stack_footprint(const std::vector<Instance>& instances);
 
+// Hash of what defines a network on the host (kind, bridge, addressing); kept in its tag so
+// that a changed network is recreated. 12 hex characters.
+std::string network_spec_hash(const Network& net);
+
+// 64-bit FNV-1a: the project's non-cryptographic hash for names, MACs and spec hashes.
+std::uint64_t fnv1a64(const std::string& text);
+
 std::string to_string(NetworkKind kind);
 std::string to_string(Accelerator accel);
 std::string to_string(DockerSource source);
