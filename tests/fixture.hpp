@@ -25,16 +25,16 @@ inline model::Lab small_lab(const std::string& classroom = "lct", int teams = 2,
     Team team;
     team.name = fmt::format("team{}", t);
     team.index = t;
-    for (auto [key, kind, n] : {std::tuple{"lan", NetworkKind::nat, 0},
-                                std::tuple{"lab", NetworkKind::isolated, 1}}) {
+    for (auto [key, kind, n] :
+         {std::tuple{"lan", NetworkKind::nat, 0}, std::tuple{"lab", NetworkKind::isolated, 1}}) {
       Network net;
       net.key = key;
       net.name = fmt::format("{}-{}-{}", classroom, team.name, key);
       net.team = team.name;
       net.kind = kind;
       net.bridge = net.name;
-      net.subnet = Subnet{(10U << 24) | (99U << 16) | (static_cast<unsigned>((t - 1) * 2 + n) << 8),
-                          24};
+      net.subnet =
+          Subnet{(10U << 24) | (99U << 16) | (static_cast<unsigned>((t - 1) * 2 + n) << 8), 24};
       if (kind == NetworkKind::nat) {
         net.gateway = net.subnet->address(1);
         net.dhcp_start = net.subnet->address(100);

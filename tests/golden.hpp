@@ -15,7 +15,9 @@
 
 namespace labctl::testing {
 
-inline std::filesystem::path source_dir() { return LABCTL_SOURCE_DIR; }
+inline std::filesystem::path source_dir() {
+  return LABCTL_SOURCE_DIR;
+}
 
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

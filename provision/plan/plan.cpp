@@ -18,14 +18,19 @@ namespace {
 // Creates run in this order; deletes in the reverse one.
 int phase_of(Role role) {
   switch (role) {
-    case Role::network: return 0;
-    case Role::pool: return 1;
+    case Role::network:
+      return 0;
+    case Role::pool:
+      return 1;
     case Role::base_disk:
     case Role::base_kernel:
-    case Role::base_initrd: return 2;
+    case Role::base_initrd:
+      return 2;
     case Role::seed:
-    case Role::disk: return 3;
-    case Role::domain: return 4;
+    case Role::disk:
+      return 3;
+    case Role::domain:
+      return 4;
   }
   return 5;
 }
@@ -78,10 +83,14 @@ std::string team_of(const Lab& lab, const Inventory& inventory, const Object& ob
 
 Role role_of(const Lab& lab, const Object& object) {
   switch (object.kind) {
-    case ObjectKind::network: return Role::network;
-    case ObjectKind::pool: return Role::pool;
-    case ObjectKind::domain: return Role::domain;
-    case ObjectKind::volume: break;
+    case ObjectKind::network:
+      return Role::network;
+    case ObjectKind::pool:
+      return Role::pool;
+    case ObjectKind::domain:
+      return Role::domain;
+    case ObjectKind::volume:
+      break;
   }
   if (object.name == lab.base_volume) {
     return Role::base_disk;
@@ -152,7 +161,8 @@ class Planner {
 
   void reset_vm(const Vm& vm) {
     const bool has_domain = m_inv.find(ObjectKind::domain, vm.name) != nullptr;
-    for (auto [role, name] : {std::pair{Role::seed, vm.seed_volume}, {Role::disk, vm.disk_volume}}) {
+    for (auto [role, name] :
+         {std::pair{Role::seed, vm.seed_volume}, {Role::disk, vm.disk_volume}}) {
       const bool exists = m_inv.find(ObjectKind::volume, name) != nullptr;
       add(volume_action(exists ? Op::recreate : Op::create, role, m_lab, vm, name,
                         exists ? "recreate: reset to first boot" : "create"));
@@ -226,10 +236,10 @@ class Planner {
     }
     if (!reason.empty()) {
       const Op op = domain == nullptr ? Op::create : Op::recreate;
-      add(volume_action(has_seed ? Op::recreate : Op::create, Role::seed, m_lab, vm,
-                        vm.seed_volume, has_seed ? "recreate: " + reason_tail(reason) : "create"));
-      add(volume_action(has_disk ? Op::recreate : Op::create, Role::disk, m_lab, vm,
-                        vm.disk_volume, has_disk ? "recreate: " + reason_tail(reason) : "create"));
+      add(volume_action(has_seed ? Op::recreate : Op::create, Role::seed, m_lab, vm, vm.seed_volume,
+                        has_seed ? "recreate: " + reason_tail(reason) : "create"));
+      add(volume_action(has_disk ? Op::recreate : Op::create, Role::disk, m_lab, vm, vm.disk_volume,
+                        has_disk ? "recreate: " + reason_tail(reason) : "create"));
       add(domain_action(op, vm, reason));
       add(domain_action(Op::start, vm, "start"));
     } else if (domain->state != hv::PowerState::running) {
@@ -243,10 +253,14 @@ class Planner {
 
   bool desired(const Object& object) const {
     switch (object.kind) {
-      case ObjectKind::pool: return object.name == m_lab.pool;
-      case ObjectKind::network: return find_network(object.name);
-      case ObjectKind::domain: return find_vm(object.name, &Vm::name);
-      case ObjectKind::volume: break;
+      case ObjectKind::pool:
+        return object.name == m_lab.pool;
+      case ObjectKind::network:
+        return find_network(object.name);
+      case ObjectKind::domain:
+        return find_vm(object.name, &Vm::name);
+      case ObjectKind::volume:
+        break;
     }
     return object.name == m_lab.base_volume ||
            (m_lab.image.boot == model::BootMode::kernel &&
@@ -292,10 +306,14 @@ class Planner {
 
 hv::ObjectKind Action::kind() const {
   switch (role) {
-    case Role::network: return ObjectKind::network;
-    case Role::pool: return ObjectKind::pool;
-    case Role::domain: return ObjectKind::domain;
-    default: return ObjectKind::volume;
+    case Role::network:
+      return ObjectKind::network;
+    case Role::pool:
+      return ObjectKind::pool;
+    case Role::domain:
+      return ObjectKind::domain;
+    default:
+      return ObjectKind::volume;
   }
 }
 
@@ -337,24 +355,36 @@ Plan plan_reset(const Lab& lab, const Inventory& inventory, const std::string& t
 
 std::string to_string(Op op) {
   switch (op) {
-    case Op::create: return "create";
-    case Op::recreate: return "recreate";
-    case Op::start: return "start";
-    case Op::remove: return "delete";
+    case Op::create:
+      return "create";
+    case Op::recreate:
+      return "recreate";
+    case Op::start:
+      return "start";
+    case Op::remove:
+      return "delete";
   }
   return "?";
 }
 
 std::string to_string(Role role) {
   switch (role) {
-    case Role::network: return "network";
-    case Role::pool: return "pool";
-    case Role::base_disk: return "base-disk";
-    case Role::base_kernel: return "base-kernel";
-    case Role::base_initrd: return "base-initrd";
-    case Role::seed: return "seed";
-    case Role::disk: return "disk";
-    case Role::domain: return "vm";
+    case Role::network:
+      return "network";
+    case Role::pool:
+      return "pool";
+    case Role::base_disk:
+      return "base-disk";
+    case Role::base_kernel:
+      return "base-kernel";
+    case Role::base_initrd:
+      return "base-initrd";
+    case Role::seed:
+      return "seed";
+    case Role::disk:
+      return "disk";
+    case Role::domain:
+      return "vm";
   }
   return "?";
 }
@@ -364,7 +394,8 @@ std::string format_size(model::Bytes bytes) {
     model::Bytes size;
     const char* name;
   };
-  for (const Unit unit : {Unit{model::k_gib, "GiB"}, Unit{model::k_mib, "MiB"}, Unit{1024, "KiB"}}) {
+  for (const Unit unit :
+       {Unit{model::k_gib, "GiB"}, Unit{model::k_mib, "MiB"}, Unit{1024, "KiB"}}) {
     if (bytes >= unit.size && bytes % unit.size == 0) {
       return fmt::format("{}{}", bytes / unit.size, unit.name);
     }

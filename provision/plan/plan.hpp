@@ -19,11 +19,12 @@ enum class Role { network, pool, base_disk, base_kernel, base_initrd, seed, disk
 struct Action {
   Op op = Op::create;
   Role role = Role::domain;
-  std::string name;    // the object's name on the host
-  std::string team;    // "" for classroom-wide objects
-  std::string vm;      // the VM's key for seed/disk/domain actions
-  std::string pool;    // volumes: their pool
-  std::string reason;  // "create", "recreate: memory changed 1GiB -> 2GiB", "delete: not in lab file"
+  std::string name;  // the object's name on the host
+  std::string team;  // "" for classroom-wide objects
+  std::string vm;    // the VM's key for seed/disk/domain actions
+  std::string pool;  // volumes: their pool
+  std::string
+      reason;  // "create", "recreate: memory changed 1GiB -> 2GiB", "delete: not in lab file"
 
   hv::ObjectKind kind() const;
   bool operator==(const Action&) const = default;

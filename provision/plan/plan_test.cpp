@@ -37,7 +37,8 @@ hv::Inventory converged(const model::Lab& lab) {
     for (const auto& vm : team.vms) {
       add(hv::ObjectKind::volume, vm.seed_volume, {});
       add(hv::ObjectKind::volume, vm.disk_volume, {});
-      auto* dom = add(hv::ObjectKind::domain, vm.name, {lab.classroom, team.name, "domain", vm.spec_hash});
+      auto* dom =
+          add(hv::ObjectKind::domain, vm.name, {lab.classroom, team.name, "domain", vm.spec_hash});
       dom->memory = vm.memory;
       dom->vcpus = vm.vcpus;
     }

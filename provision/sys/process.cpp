@@ -144,8 +144,7 @@ Result<std::string> run_checked(ProcessRunner& runner, const std::vector<std::st
     }
     const auto cut = err.rfind('\n');
     const std::string last = cut == std::string::npos ? err : err.substr(cut + 1);
-    return Error::failure(
-        fmt::format("{} exited with {}: {}", argv[0], result->exit_code, last));
+    return Error::failure(fmt::format("{} exited with {}: {}", argv[0], result->exit_code, last));
   }
   return std::move(result->out);
 }

@@ -18,10 +18,10 @@ struct ProcessResult {
 };
 
 struct ProcessOptions {
-  std::string input;                        // written to the child's stdin, then closed
-  std::map<std::string, std::string> env;   // added to the environment
-  std::string cwd;                          // "" = inherit
-  bool passthrough_stderr = false;          // let stderr reach the terminal (long builds)
+  std::string input;                       // written to the child's stdin, then closed
+  std::map<std::string, std::string> env;  // added to the environment
+  std::string cwd;                         // "" = inherit
+  bool passthrough_stderr = false;         // let stderr reach the terminal (long builds)
 };
 
 class ProcessRunner {
