@@ -1,0 +1,49 @@
+#pragma once
+
+// SSH to a classroom VM through libssh: the host key is checked against the key labctl
+// generated for the VM (pinned, no trust on first use); the user logs in with the
+// classroom's key. Exec and SFTP.
+
+#include <memory>
+#include <string>
+
+#include "provision/model/result.hpp"
+
+namespace labctl::ready {
+
+struct SshTarget {
+  std::string host;
+  int port = 22;
+  std::string user;
+  std::string private_key_file;  // the classroom's key
+  std::string host_public_key;   // pinned: "ssh-ed25519 AAAA... [comment]"
+  int timeout_seconds = 10;      // connect and each operation
+};
+
+struct ExecResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class SshSession {
+ public:
+  static Result<std::unique_ptr<SshSession>> connect(const SshTarget& target);
+  ~SshSession();
+  SshSession(const SshSession&) = delete;
+  SshSession& operator=(const SshSession&) = delete;
+
+  Result<ExecResult> exec(const std::string& command);
+  // Writes `content` to `path` over SFTP (temp file + rename) with `mode`.
+  Status put_file(const std::string& path, const std::string& content, int mode);
+
+ private:
+  struct Impl;
+  explicit SshSession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+// POSIX shell single-quoting: the one way labctl builds a remote command from values.
+std::string shell_quote(const std::string& value);
+
+}  // namespace labctl::ready
