@@ -1,0 +1,74 @@
+#pragma once
+
+// Readiness, stage by stage, for each VM: defined -> running -> address -> ssh ->
+// cloud-init done -> docker up -> stack healthy. `up` waits for every stage with a timeout
+// per stage; `status` probes each stage once, quickly.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hypervisors/hypervisor.hpp"
+#include "provision/model/lab.hpp"
+#include "provision/ready/ssh.hpp"
+#include "provision/sys/reporter.hpp"
+
+namespace labctl::ready {
+
+enum class Stage { none, defined, running, address, ssh, cloud_init, docker, stack };
+
+std::string to_string(
+    Stage stage);  // "defined", ..., "cloud-init done", "docker up", "stack healthy"
+
+struct Timeouts {
+  std::chrono::seconds running{60};
+  std::chrono::seconds address{300};
+  std::chrono::seconds ssh{300};
+  std::chrono::seconds cloud_init{1200};  // a slow classroom link installing Docker at boot
+  std::chrono::seconds docker{300};
+  std::chrono::seconds stack{900};  // a first Squash TM start creates its schema
+  std::chrono::milliseconds poll{2000};
+};
+
+// What the stage checks need from the rest of labctl.
+struct Deps {
+  hv::Hypervisor* hypervisor = nullptr;
+  std::function<Result<SshTarget>(const model::Vm&)> ssh_target;
+  // True when the instance answers on http://IP:PORT/squash/isSquashAlive.
+  std::function<bool(const std::string& ip, const model::Instance&)> instance_healthy;
+  std::function<std::string(const model::Vm&)> serial_log;  // path of the VM's serial log
+  const std::atomic<bool>* stop = nullptr;
+};
+
+struct VmReadiness {
+  std::string team;
+  std::string vm;
+  Stage reached = Stage::none;
+  Stage failed = Stage::none;            // the stage that did not complete, if any
+  std::string message;                   // why, e.g. "cloud-init status exited 1: ..."
+  std::vector<std::string> serial_tail;  // last lines of the serial log when failed
+  double seconds = 0;
+  std::vector<std::pair<Stage, double>> stage_seconds;  // when each stage was reached
+};
+
+// Waits for every VM in parallel until it reaches `target` or a stage times out.
+std::vector<VmReadiness> wait_ready(const model::Lab& lab, const std::vector<const model::Vm*>& vms,
+                                    const Deps& deps, const Timeouts& timeouts, Stage target,
+                                    sys::Reporter& reporter);
+
+// One quick probe per stage, for `status`: the highest stage reached now.
+VmReadiness probe(const model::Lab& lab, const model::Vm& vm, const Deps& deps);
+
+// The address labctl reaches the VM at: its first NIC with an address.
+std::string vm_address(const model::Vm& vm);
+
+// True when something answers (accepts or refuses) on ip:port within the timeout.
+bool host_answers(const std::string& ip, int port, std::chrono::milliseconds timeout);
+
+// The last `count` lines of a text file ("" lines skipped).
+std::vector<std::string> tail_lines(const std::string& path, std::size_t count);
+
+}  // namespace labctl::ready
