@@ -13,9 +13,15 @@ std::uint32_t mask_of(int prefix) {
 }
 }  // namespace
 
-std::string Subnet::cidr() const { return fmt::format("{}/{}", dotted(network), prefix); }
-std::string Subnet::address(std::uint32_t n) const { return dotted(network + n); }
-std::string Subnet::netmask() const { return dotted(mask_of(prefix)); }
+std::string Subnet::cidr() const {
+  return fmt::format("{}/{}", dotted(network), prefix);
+}
+std::string Subnet::address(std::uint32_t n) const {
+  return dotted(network + n);
+}
+std::string Subnet::netmask() const {
+  return dotted(mask_of(prefix));
+}
 bool Subnet::overlaps(const Subnet& other) const {
   const std::uint32_t mask = mask_of(std::min(prefix, other.prefix));
   return (network & mask) == (other.network & mask);
@@ -55,48 +61,66 @@ std::string network_spec_hash(const Network& net) {
 
 std::string to_string(NetworkKind kind) {
   switch (kind) {
-    case NetworkKind::nat: return "nat";
-    case NetworkKind::isolated: return "isolated";
-    case NetworkKind::bridge: return "bridge";
-    case NetworkKind::ovs: return "ovs";
+    case NetworkKind::nat:
+      return "nat";
+    case NetworkKind::isolated:
+      return "isolated";
+    case NetworkKind::bridge:
+      return "bridge";
+    case NetworkKind::ovs:
+      return "ovs";
   }
   return "?";
 }
 
 std::string to_string(Accelerator accel) {
   switch (accel) {
-    case Accelerator::automatic: return "auto";
-    case Accelerator::kvm: return "kvm";
-    case Accelerator::qemu: return "qemu";
+    case Accelerator::automatic:
+      return "auto";
+    case Accelerator::kvm:
+      return "kvm";
+    case Accelerator::qemu:
+      return "qemu";
   }
   return "?";
 }
 
 std::string to_string(DockerSource source) {
   switch (source) {
-    case DockerSource::repository: return "repository";
-    case DockerSource::distribution: return "distribution";
-    case DockerSource::preinstalled: return "preinstalled";
+    case DockerSource::repository:
+      return "repository";
+    case DockerSource::distribution:
+      return "distribution";
+    case DockerSource::preinstalled:
+      return "preinstalled";
   }
   return "?";
 }
 
-std::string to_string(BootMode mode) { return mode == BootMode::kernel ? "kernel" : "disk"; }
+std::string to_string(BootMode mode) {
+  return mode == BootMode::kernel ? "kernel" : "disk";
+}
 
 std::string to_string(DbKind db) {
   switch (db) {
-    case DbKind::postgresql: return "postgresql";
-    case DbKind::mariadb: return "mariadb";
-    case DbKind::h2: return "h2";
+    case DbKind::postgresql:
+      return "postgresql";
+    case DbKind::mariadb:
+      return "mariadb";
+    case DbKind::h2:
+      return "h2";
   }
   return "?";
 }
 
 std::string to_string(EnvScheme scheme) {
   switch (scheme) {
-    case EnvScheme::automatic: return "auto";
-    case EnvScheme::current: return "current";
-    case EnvScheme::legacy: return "legacy";
+    case EnvScheme::automatic:
+      return "auto";
+    case EnvScheme::current:
+      return "current";
+    case EnvScheme::legacy:
+      return "legacy";
   }
   return "?";
 }

@@ -31,8 +31,8 @@ enum class DbKind { postgresql, mariadb, h2 };
 enum class EnvScheme { automatic, current, legacy };  // SQTM_DB_* vs 1.x linked-container vars
 
 struct Host {
-  std::string uri;          // libvirt URI or hyperv://
-  Bytes reserve = 0;        // memory kept free for the host itself
+  std::string uri;    // libvirt URI or hyperv://
+  Bytes reserve = 0;  // memory kept free for the host itself
   std::vector<std::string> labels;
 };
 
@@ -53,22 +53,23 @@ struct Subnet {
   std::uint32_t network = 0;
   int prefix = 24;
 
-  std::string cidr() const;                   // "10.61.3.0/24"
+  std::string cidr() const;                    // "10.61.3.0/24"
   std::string address(std::uint32_t n) const;  // network + n, dotted
   std::string netmask() const;                 // "255.255.255.0"
   bool overlaps(const Subnet& other) const;
 };
 
 struct Network {
-  std::string key;        // name in the lab file's team template: "lan"
-  std::string name;       // resource name on the host: "cd26-team3-lan"
-  std::string team;       // owning team
+  std::string key;   // name in the lab file's team template: "lan"
+  std::string name;  // resource name on the host: "cd26-team3-lan"
+  std::string team;  // owning team
   NetworkKind kind = NetworkKind::nat;
-  std::string bridge;     // nat/isolated/ovs: bridge device labctl names (<= 15 chars);
-                          // bridge: the existing host bridge, never created or deleted
-  std::optional<Subnet> subnet;  // nat and isolated (and ovs when addressed)
-  std::string gateway;    // nat: the host's address on it ("" for isolated)
+  std::string bridge;                // nat/isolated/ovs: bridge device labctl names (<= 15 chars);
+                                     // bridge: the existing host bridge, never created or deleted
+  std::optional<Subnet> subnet;      // nat and isolated (and ovs when addressed)
+  std::string gateway;               // nat: the host's address on it ("" for isolated)
   std::string dhcp_start, dhcp_end;  // nat only
+  int vlan = 0;                      // ovs: this team's VLAN tag (0 = untagged)
 };
 
 struct Nic {
@@ -82,24 +83,24 @@ struct Nic {
 };
 
 struct Instance {
-  std::string name;      // "main"; compose project "squash-<name>"
-  std::string version;   // Squash TM version, "6.0.0"
-  int port = 0;          // published on the VM: 8081, 8082, ...
+  std::string name;     // "main"; compose project "squash-<name>"
+  std::string version;  // Squash TM version, "6.0.0"
+  int port = 0;         // published on the VM: 8081, 8082, ...
   DbKind db = DbKind::postgresql;
   EnvScheme env = EnvScheme::automatic;
-  std::string image;     // repository, "squashtest/squash-tm"; the tag is the version
+  std::string image;                 // repository, "squashtest/squash-tm"; the tag is the version
   Bytes memory = k_instance_memory;  // container memory limit (Java heap derived from it)
 };
 
 struct Vm {
-  std::string key;       // "vm1"
-  std::string name;      // domain name: "cd26-team3-vm1"
+  std::string key;   // "vm1"
+  std::string name;  // domain name: "cd26-team3-vm1"
   std::string team;
   std::string hostname;  // guest host name: "team3-vm1"
   int index = 0;         // 1-based position in the team template
   Bytes memory = 0;      // hard cap (<memory>); never above Lab::memory_cap
   int vcpus = 1;
-  Bytes disk = 0;        // overlay's virtual size
+  Bytes disk = 0;           // overlay's virtual size
   std::string disk_volume;  // "cd26-team3-vm1.qcow2"
   std::string seed_volume;  // "cd26-team3-vm1-seed.iso"
   std::vector<Nic> nics;
@@ -108,9 +109,9 @@ struct Vm {
 };
 
 struct Team {
-  std::string name;      // "team3"
-  int index = 0;         // 1-based
-  std::string host;      // pinned host URI ("" = placed by labctl)
+  std::string name;  // "team3"
+  int index = 0;     // 1-based
+  std::string host;  // pinned host URI ("" = placed by labctl)
   std::vector<Network> networks;
   std::vector<Vm> vms;
 };
@@ -122,10 +123,10 @@ struct DockerSettings {
 };
 
 struct Lab {
-  std::string file;        // path the lab was loaded from
-  std::string classroom;   // "cd26": prefix of every resource name, part of every tag
-  std::string title;       // free text for hand-outs
-  std::vector<Host> hosts; // empty: the default URI
+  std::string file;         // path the lab was loaded from
+  std::string classroom;    // "cd26": prefix of every resource name, part of every tag
+  std::string title;        // free text for hand-outs
+  std::vector<Host> hosts;  // empty: the default URI
   Image image;
   Accelerator accelerator = Accelerator::automatic;
   Bytes memory_cap = 2 * k_gib;  // no VM may exceed it

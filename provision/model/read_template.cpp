@@ -1,0 +1,357 @@
+// The team template (networks, VMs, Squash TM instances) and the teams it is expanded for.
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "provision/model/names.hpp"
+#include "provision/model/size.hpp"
+#include "provision/model/spec.hpp"
+
+namespace labctl::model {
+
+namespace {
+
+constexpr int k_max_teams = 250;       // one MAC byte, and room in a /16 pool
+constexpr std::size_t k_max_vms = 89;  // static addresses .11-.99 stay below DHCP's .100
+constexpr std::size_t k_max_networks = 32;
+constexpr int k_first_port = 8081;
+
+void check_named(Reader& reader, const Loc& loc, const std::string& what, const std::string& name) {
+  if (std::string complaint = check_name(what, name); !complaint.empty()) {
+    reader.error(loc, complaint);
+  }
+}
+
+struct InstanceEntry {
+  Instance instance;
+  Loc port_loc;
+  bool port_given = false;
+};
+
+InstanceEntry read_instance(Reader& reader, const Field& item, const LabSpec& spec) {
+  InstanceEntry entry;
+  Instance& instance = entry.instance;
+  if (!reader.check_map(item, {"name", "version", "db", "port", "env", "memory"})) {
+    return entry;
+  }
+  instance.name = reader.required_text(item, "name");
+  check_named(reader, item.child("name").loc, "instance name", instance.name);
+  instance.version = reader.required_text(item, "version");
+  static const std::regex version(R"(^[0-9]+(\.[0-9]+){1,3}([.-][A-Za-z0-9]+)?$)");
+  if (item.child("version").present() && !std::regex_match(instance.version, version)) {
+    reader.error(item.child("version").loc,
+                 fmt::format("invalid version '{}' (expected e.g. 6.0.0 or 1.22.2.RELEASE)",
+                             instance.version));
+  }
+  instance.db =
+      static_cast<DbKind>(reader.choice(item.child("db"), {"postgresql", "mariadb", "h2"}, 0));
+  instance.env =
+      static_cast<EnvScheme>(reader.choice(item.child("env"), {"auto", "current", "legacy"}, 0));
+  instance.memory = reader.size(item.child("memory")).value_or(k_instance_memory);
+  instance.image = spec.lab.squash_image;
+  const Field port = item.child("port");
+  entry.port_loc = port.loc;
+  if (const auto text = reader.scalar(port)) {
+    entry.port_given = true;
+    instance.port = static_cast<int>(reader.integer(port, 0, 65535).value_or(k_first_port));
+    if (instance.port < 1024) {
+      reader.error(port.loc, fmt::format("port {} is outside 1024-65535", instance.port));
+    }
+  }
+  return entry;
+}
+
+void assign_ports(std::vector<InstanceEntry>& entries) {
+  std::set<int> used;
+  for (const InstanceEntry& entry : entries) {
+    if (entry.port_given) {
+      used.insert(entry.instance.port);
+    }
+  }
+  int next = k_first_port;
+  for (InstanceEntry& entry : entries) {
+    if (!entry.port_given) {
+      while (used.count(next) != 0) {
+        ++next;
+      }
+      entry.instance.port = next;
+      used.insert(next);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Instance> read_instances(Reader& reader, const Field& field, const std::string& vm,
+                                     const LabSpec& spec) {
+  std::vector<InstanceEntry> entries;
+  for (const Field& item : reader.items(field)) {
+    InstanceEntry entry = read_instance(reader, item, spec);
+    for (const InstanceEntry& other : entries) {
+      const Instance& mine = entry.instance;
+      if (other.instance.name == mine.name) {
+        reader.error(item.child("name").loc,
+                     fmt::format("duplicate instance name '{}' on {}", mine.name, vm));
+      } else if (entry.port_given && other.port_given && other.instance.port == mine.port) {
+        reader.error(entry.port_loc, fmt::format("port {} already used by instance '{}' on {}",
+                                                 mine.port, other.instance.name, vm));
+      }
+    }
+    entries.push_back(entry);
+  }
+  assign_ports(entries);
+  std::vector<Instance> out;
+  for (const InstanceEntry& entry : entries) {
+    out.push_back(entry.instance);
+  }
+  return out;
+}
+
+VmShape read_shape(Reader& reader, const Field& field, const LabSpec& spec) {
+  VmShape shape;
+  const Field memory = field.child("memory");
+  shape.memory = reader.size(memory);
+  if (shape.memory && *shape.memory > spec.lab.memory_cap) {
+    reader.error(memory.loc,
+                 fmt::format("memory {} exceeds the classroom's cap of {}",
+                             format_size(*shape.memory), format_size(spec.lab.memory_cap)));
+  }
+  if (const auto vcpus = reader.integer(field.child("vcpus"), 1, 64)) {
+    shape.vcpus = static_cast<int>(*vcpus);
+  }
+  shape.disk = reader.size(field.child("disk"));
+  return shape;
+}
+
+namespace {
+
+void read_network_kind(Reader& reader, const Field& field, NetworkSpec& net) {
+  const bool addressed = net.kind == NetworkKind::nat || net.kind == NetworkKind::isolated;
+  const Field bridge = field.child("bridge");
+  if (addressed && bridge.present()) {
+    reader.error(bridge.loc,
+                 "bridge: names an existing device (kind bridge or ovs); use "
+                 "bridge_name: to name the device labctl creates");
+  }
+  if (!addressed && field.child("bridge_name").present()) {
+    reader.error(field.child("bridge_name").loc, "bridge_name: is for kind nat or isolated");
+  }
+  if (!addressed) {
+    net.bridge = reader.required_text(field, "bridge");
+    static const std::regex device("^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$");
+    if (bridge.present() && !std::regex_match(net.bridge, device)) {
+      reader.error(bridge.loc, fmt::format("invalid bridge device '{}' (letters, digits, '_', "
+                                           "'.' and '-', at most 15 characters)",
+                                           net.bridge));
+    }
+  }
+  const Field vlan = field.child("vlan");
+  if (net.kind == NetworkKind::ovs) {
+    net.vlan = static_cast<int>(reader.integer(vlan, 1, 4094).value_or(0));
+  } else if (vlan.present()) {
+    reader.error(vlan.loc, "vlan: is for kind ovs only");
+  }
+  if (net.kind == NetworkKind::bridge && field.child("subnet").present()) {
+    reader.error(field.child("subnet").loc,
+                 "subnet: is not allowed for kind bridge (the existing LAN assigns addresses)");
+  }
+}
+
+NetworkSpec read_network(Reader& reader, const std::string& key, const Field& field) {
+  NetworkSpec net;
+  net.key = key;
+  net.loc = field.loc;
+  check_named(reader, field.loc, "network key", key);
+  if (!field.present()) {
+    reader.error(field.loc, "missing required key 'kind'");
+    return net;
+  }
+  if (!reader.check_map(field, {"kind", "bridge", "vlan", "subnet", "bridge_name"})) {
+    return net;
+  }
+  if (!field.child("kind").present()) {
+    reader.error(field.loc, "missing required key 'kind'");
+  }
+  net.kind = static_cast<NetworkKind>(
+      reader.choice(field.child("kind"), {"nat", "isolated", "bridge", "ovs"}, 0));
+  read_network_kind(reader, field, net);
+  net.subnet_loc = field.child("subnet").loc;
+  net.subnet_pattern = reader.text(field.child("subnet"), {});
+  net.bridge_pattern = reader.text(field.child("bridge_name"), net.bridge_pattern);
+  return net;
+}
+
+std::vector<std::string> read_vm_networks(Reader& reader, const Field& field, const LabSpec& spec) {
+  std::vector<std::string> all;
+  for (const NetworkSpec& net : spec.networks) {
+    all.push_back(net.key);
+  }
+  if (!field.present()) {
+    return all;
+  }
+  std::vector<std::string> keys;
+  for (const Field& item : reader.items(field)) {
+    const std::string key = reader.text(item, {});
+    if (std::find(all.begin(), all.end(), key) == all.end()) {
+      const auto near = closest(key, all);
+      reader.error(item.loc,
+                   near ? fmt::format("unknown network '{}' (did you mean '{}'?)", key, *near)
+                        : fmt::format("unknown network '{}'", key));
+    } else if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+      reader.error(item.loc, fmt::format("network '{}' is listed twice", key));
+    }
+    keys.push_back(key);
+  }
+  return keys;
+}
+
+VmSpec read_vm(Reader& reader, const std::string& key, const Field& field, const LabSpec& spec) {
+  VmSpec vm;
+  vm.key = key;
+  vm.loc = field.loc;
+  check_named(reader, field.loc, "VM name", key);
+  if (field.present() &&
+      !reader.check_map(field, {"networks", "memory", "vcpus", "disk", "instances"})) {
+    return vm;
+  }
+  vm.networks = read_vm_networks(reader, field.child("networks"), spec);
+  vm.shape = read_shape(reader, field, spec);
+  vm.shape.instances = read_instances(reader, field.child("instances"), key, spec);
+  return vm;
+}
+
+}  // namespace
+
+void read_template(Reader& reader, const Field& root, LabSpec& spec) {
+  const Field field = root.child("template");
+  if (!field.present()) {
+    reader.error(field.loc, "missing required key");
+    return;
+  }
+  if (!reader.check_map(field, {"networks", "vms"})) {
+    return;
+  }
+  const Field networks = field.child("networks");
+  spec.networks_loc = networks.loc;
+  for (const auto& [key, value] : reader.entries(networks)) {
+    spec.networks.push_back(read_network(reader, key, value));
+  }
+  if (spec.networks.size() > k_max_networks) {
+    reader.error(networks.loc, fmt::format("at most {} networks per team", k_max_networks));
+  }
+  const Field vms = field.child("vms");
+  for (const auto& [key, value] : reader.entries(vms)) {
+    spec.vms.push_back(read_vm(reader, key, value, spec));
+  }
+  if (spec.vms.empty()) {
+    reader.error(vms.loc, "at least one VM is required");
+  } else if (spec.vms.size() > k_max_vms) {
+    reader.error(vms.loc, fmt::format("at most {} VMs per team", k_max_vms));
+  }
+}
+
+namespace {
+
+void read_team_names(Reader& reader, const Field& field, LabSpec& spec) {
+  const Field count = field.child("count");
+  const Field names = field.child("names");
+  if (count.present() == names.present()) {
+    reader.error(field.loc, "give exactly one of count: or names:");
+    return;
+  }
+  if (count.present()) {
+    const auto n = reader.integer(count, 1, k_max_teams).value_or(0);
+    for (long long i = 1; i <= n; ++i) {
+      spec.team_names.push_back(fmt::format("team{}", i));
+    }
+    return;
+  }
+  for (const Field& item : reader.items(names)) {
+    const std::string name = reader.text(item, {});
+    check_named(reader, item.loc, "team name", name);
+    if (std::find(spec.team_names.begin(), spec.team_names.end(), name) != spec.team_names.end()) {
+      reader.error(item.loc, fmt::format("duplicate team name '{}'", name));
+    }
+    spec.team_names.push_back(name);
+  }
+  if (spec.team_names.empty() || spec.team_names.size() > k_max_teams) {
+    reader.error(names.loc, fmt::format("give 1 to {} team names", k_max_teams));
+  }
+}
+
+VmOverride read_vm_override(Reader& reader, const std::string& key, const Field& field,
+                            const LabSpec& spec) {
+  VmOverride vm;
+  vm.vm = key;
+  vm.loc = field.loc;
+  const bool known = std::any_of(spec.vms.begin(), spec.vms.end(),
+                                 [&](const VmSpec& other) { return other.key == key; });
+  if (!known) {
+    std::vector<std::string> keys;
+    std::transform(spec.vms.begin(), spec.vms.end(), std::back_inserter(keys),
+                   [](const VmSpec& other) { return other.key; });
+    const auto near = closest(key, keys);
+    reader.error(field.loc, near ? fmt::format("unknown VM '{}' (did you mean '{}'?)", key, *near)
+                                 : fmt::format("unknown VM '{}'", key));
+  }
+  if (field.present() && reader.check_map(field, {"memory", "vcpus", "disk", "instances"})) {
+    vm.shape = read_shape(reader, field, spec);
+    if (field.child("instances").present()) {
+      vm.shape.instances = read_instances(reader, field.child("instances"), key, spec);
+    }
+  }
+  return vm;
+}
+
+TeamOverride read_override(Reader& reader, const std::string& team, const Field& field,
+                           const LabSpec& spec) {
+  TeamOverride out;
+  out.team = team;
+  out.loc = field.loc;
+  const auto& names = spec.team_names;
+  if (std::find(names.begin(), names.end(), team) == names.end()) {
+    const auto near = closest(team, names);
+    reader.error(field.loc, near
+                                ? fmt::format("unknown team '{}' (did you mean '{}'?)", team, *near)
+                                : fmt::format("unknown team '{}'", team));
+  }
+  if (!field.present() || !reader.check_map(field, {"host", "vms"})) {
+    return out;
+  }
+  const Field host = field.child("host");
+  out.host = reader.text(host, {});
+  out.host_loc = host.loc;
+  const auto& hosts = spec.lab.hosts;
+  const bool listed =
+      std::any_of(hosts.begin(), hosts.end(), [&](const Host& h) { return h.uri == out.host; });
+  if (host.present() && !hosts.empty() && !listed) {
+    reader.error(host.loc, fmt::format("host '{}' is not in hosts:", out.host));
+  }
+  for (const auto& [key, value] : reader.entries(field.child("vms"))) {
+    out.vms.push_back(read_vm_override(reader, key, value, spec));
+  }
+  return out;
+}
+
+}  // namespace
+
+void read_teams(Reader& reader, const Field& root, LabSpec& spec) {
+  const Field field = root.child("teams");
+  spec.teams_loc = field.loc;
+  if (!field.present()) {
+    reader.error(field.loc, "missing required key");
+    return;
+  }
+  if (!reader.check_map(field, {"count", "names", "overrides"})) {
+    return;
+  }
+  read_team_names(reader, field, spec);
+  for (const auto& [team, value] : reader.entries(field.child("overrides"))) {
+    spec.overrides.push_back(read_override(reader, team, value, spec));
+  }
+}
+
+}  // namespace labctl::model
