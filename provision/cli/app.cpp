@@ -1,16 +1,54 @@
 #include "provision/cli/app.hpp"
 
-#include <CLI/CLI.hpp>
+#include <csignal>
+
+#include <fmt/format.h>
+
+#include "provision/cli/common.hpp"
 
 namespace labctl::cli {
 
+namespace {
+
+constexpr const char* k_examples = R"(Examples:
+  labctl validate labs/classroom.yaml
+  labctl -f labs/classroom.yaml show team3 --json
+  labctl -f labs/classroom.yaml plan team3
+  labctl -f labs/classroom.yaml up team3
+  labctl -f labs/classroom.yaml status
+  labctl -f labs/classroom.yaml squash add team3 vm2 --version 6.0.0
+  labctl -f labs/classroom.yaml down --all --yes
+
+The lab file is -f FILE, else $LABCTL_FILE, else ./labctl.yaml.
+Exit codes: 0 ok, 1 operation failed, 2 bad usage or bad lab file.)";
+
+}  // namespace
+
 int run(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"labctl: build and tear down classroom labs"};
+  app.footer(k_examples);
   app.set_version_flag("--version", LABCTL_VERSION);
+  app.require_subcommand(1);
+  GlobalOptions global;
+  app.add_option("-f,--file", global.file, "Lab file");
+  app.add_option("--connect", global.connect, "Host URI (qemu:///system, test:///default, hyperv://)");
+  app.add_flag("--json", global.json, "Machine-readable output (JSON on stdout, JSON events on stderr)");
+  app.add_flag("-q,--quiet", global.quiet, "No progress output");
+  Command command;
+  Registry registry{app, global, command};
+  for (auto add : {add_validate, add_show, add_plan}) {
+    add(registry);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  const Status status = command ? command() : Status(Error::usage("no command"));
+  if (!status) {
+    fmt::print(stderr, "labctl: {}\n", status.error().message);
+    return status.error().exit_code();
   }
   return 0;
 }

@@ -1,0 +1,119 @@
+#include "provision/cli/common.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "provision/model/loader.hpp"
+
+namespace labctl::cli {
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+}  // namespace
+
+Result<std::string> lab_file_path(const GlobalOptions& global) {
+  if (!global.file.empty()) {
+    return global.file;
+  }
+  if (const char* env = std::getenv("LABCTL_FILE"); env != nullptr && *env != '\0') {
+    return std::string(env);
+  }
+  if (std::filesystem::exists("labctl.yaml")) {
+    return std::string("labctl.yaml");
+  }
+  return Error::usage("no lab file: give -f FILE, set LABCTL_FILE, or create ./labctl.yaml");
+}
+
+Result<model::Lab> load(const GlobalOptions& global) {
+  auto path = lab_file_path(global);
+  if (!path) {
+    return path.error();
+  }
+  return model::load_lab(*path);
+}
+
+std::string host_uri(const GlobalOptions& global, const model::Lab& lab, const model::Team* team) {
+  if (!global.connect.empty()) {
+    return global.connect;
+  }
+  if (team != nullptr && !team->host.empty()) {
+    return team->host;
+  }
+  if (!lab.hosts.empty()) {
+    return lab.hosts.front().uri;
+  }
+  if (const char* env = std::getenv("LIBVIRT_DEFAULT_URI"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return "qemu:///system";
+}
+
+Result<plan::Scope> scope_of(const model::Lab& lab, const std::vector<std::string>& teams,
+                             bool all) {
+  if (all == !teams.empty()) {
+    return Error::usage("name one or more teams, or give --all");
+  }
+  for (const std::string& name : teams) {
+    if (lab.find_team(name) == nullptr) {
+      std::string known;
+      for (const model::Team& team : lab.teams) {
+        known += (known.empty() ? "" : ", ") + team.name;
+      }
+      return Error::usage(fmt::format("{}: no team '{}' (teams: {})", lab.file, name, known));
+    }
+  }
+  return plan::Scope{teams, all};
+}
+
+Result<std::unique_ptr<hv::Hypervisor>> connect(const std::string& uri) {
+  return hv::open_hypervisor(uri);
+}
+
+std::unique_ptr<sys::Reporter> reporter_for(const GlobalOptions& global) {
+  if (global.quiet) {
+    return sys::make_reporter(sys::ReportStyle::quiet);
+  }
+  return sys::make_reporter(global.json ? sys::ReportStyle::json : sys::ReportStyle::automatic);
+}
+
+const std::atomic<bool>& stop_flag() { return g_stop; }
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& row : rows) {
+      width[c] = std::max(width[c], c < row.size() ? row[c].size() : 0);
+    }
+  }
+  auto print_row = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      const std::string cell = c < row.size() ? row[c] : "";
+      line += c + 1 == header.size() ? cell : fmt::format("{:<{}}  ", cell, width[c]);
+    }
+    while (!line.empty() && line.back() == ' ') {
+      line.pop_back();
+    }
+    fmt::print("{}\n", line);
+  };
+  print_row(header);
+  for (const auto& row : rows) {
+    print_row(row);
+  }
+}
+
+}  // namespace labctl::cli

@@ -1,0 +1,76 @@
+#pragma once
+
+// What every subcommand shares: global options, finding and loading the lab file, choosing
+// the host URI, the scope of teams, output helpers. Subcommands turn their flags into an
+// options struct and call the core; they return a Status that app.cpp maps to an exit code.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "hypervisors/hypervisor.hpp"
+#include "provision/model/lab.hpp"
+#include "provision/plan/plan.hpp"
+#include "provision/sys/reporter.hpp"
+
+namespace labctl::cli {
+
+struct GlobalOptions {
+  std::string file;     // -f: the lab file
+  std::string connect;  // --connect: the host URI
+  bool json = false;    // machine-readable output
+  bool quiet = false;   // no progress
+};
+
+// The command a subcommand registered; run after parsing.
+using Command = std::function<Status()>;
+
+struct Registry {
+  CLI::App& app;
+  GlobalOptions& global;
+  Command& command;
+};
+
+// -f FILE, then $LABCTL_FILE, then ./labctl.yaml.
+Result<std::string> lab_file_path(const GlobalOptions& global);
+Result<model::Lab> load(const GlobalOptions& global);
+
+// --connect, then the team's pinned host, then the lab's first host, then
+// $LIBVIRT_DEFAULT_URI, then qemu:///system.
+std::string host_uri(const GlobalOptions& global, const model::Lab& lab,
+                     const model::Team* team = nullptr);
+
+// Team names given on the command line (or --all) as a plan::Scope; unknown teams are a
+// usage error that names the known ones.
+Result<plan::Scope> scope_of(const model::Lab& lab, const std::vector<std::string>& teams,
+                             bool all);
+
+Result<std::unique_ptr<hv::Hypervisor>> connect(const std::string& uri);
+
+std::unique_ptr<sys::Reporter> reporter_for(const GlobalOptions& global);
+
+// Set by SIGINT/SIGTERM while a long command runs.
+const std::atomic<bool>& stop_flag();
+void install_stop_handlers();
+
+// Prints rows as aligned columns on stdout.
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows);
+
+void add_validate(Registry r);
+void add_show(Registry r);
+void add_plan(Registry r);
+void add_up(Registry r);
+void add_down(Registry r);
+void add_status(Registry r);
+void add_reset(Registry r);
+void add_ssh(Registry r);
+void add_image(Registry r);
+void add_squash(Registry r);
+void add_handout(Registry r);
+
+}  // namespace labctl::cli
