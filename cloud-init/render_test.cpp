@@ -1,0 +1,179 @@
+#include "cloud-init/render.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cloud-init/test_lab.hpp"
+#include "cloud-init/yaml_text.hpp"
+#include "provision/sys/process.hpp"
+#include "tests/golden.hpp"
+
+using labctl::model::DockerSource;
+namespace ci = labctl::cloudinit;
+namespace cit = labctl::cloudinit::testing;
+using labctl::testing::check_golden;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The Squash TM stack's kind of additions: a file the admin user owns, a root file with
+// content that cannot be a literal block, and commands.
+ci::SeedInputs inputs_with_extras() {
+  ci::SeedInputs in = cit::test_inputs();
+  in.files = {{"/opt/squash/main/compose.yml", "services:\n  app:\n    image: squash\n", "0640",
+               "student:student"},
+              {"/etc/labctl/token", "no trailing newline: \"quoted\"", "0600", "root:root"}};
+  in.runcmd = {"cd /opt/squash/main && docker-compose -p squash-main up -d"};
+  in.phone_home_url = "http://10.61.1.1:8470/ready/$INSTANCE_ID";
+  in.generation = 2;
+  return in;
+}
+
+}  // namespace
+
+TEST_CASE("YAML scalars are plain only when they read back as the same string", "[unit]") {
+  CHECK(ci::yaml_scalar("team1-vm1") == "team1-vm1");
+  CHECK(ci::yaml_scalar("/bin/bash") == "/bin/bash");
+  CHECK(ci::yaml_scalar("http://proxy:3142") == "http://proxy:3142");
+  CHECK(ci::yaml_scalar("yes") == "\"yes\"");
+  CHECK(ci::yaml_scalar("Off") == "\"Off\"");
+  CHECK(ci::yaml_scalar("02:c4:1e:01:01:00") == "\"02:c4:1e:01:01:00\"");
+  CHECK(ci::yaml_scalar("0644") == "\"0644\"");
+  CHECK(ci::yaml_scalar("a b") == "\"a b\"");
+  CHECK(ci::yaml_scalar("key:") == "\"key:\"");
+  CHECK(ci::yaml_scalar("") == "\"\"");
+  CHECK(ci::yaml_scalar("say \"hi\"\n") == "\"say \\\"hi\\\"\\n\"");
+  CHECK(ci::yaml_text("a\n\n  b\n", 2) == "|\n  a\n\n    b\n");
+  CHECK(ci::yaml_text("no newline", 2) == "\"no newline\"\n");
+  CHECK(ci::yaml_text(" leading space\n", 2) == "\" leading space\\n\"\n");
+  CHECK(ci::yaml_text("two\n\n", 2) == "\"two\\n\\n\"\n");
+}
+
+TEST_CASE("meta-data names the instance and the host", "[golden]") {
+  const auto lab = cit::test_lab(DockerSource::repository);
+  const auto& vm = lab.teams[0].vms[0];
+  check_golden("cloud-init/meta-data", ci::meta_data(lab, vm));
+  SECTION("reset bumps the generation and so the instance-id") {
+    CHECK(ci::instance_id(vm, 0) == "cd26-team1-vm1-3f2a9c1d");
+    CHECK(ci::instance_id(vm, 3) == "cd26-team1-vm1-3f2a9c1d-3");
+    CHECK(contains(ci::meta_data(lab, vm, 3), "instance-id: cd26-team1-vm1-3f2a9c1d-3\n"));
+    CHECK(ci::ready_line(vm, 3) == "labctl-ready cd26-team1-vm1-3f2a9c1d-3");
+  }
+}
+
+TEST_CASE("network-config gives each NIC its static address by MAC", "[golden]") {
+  const auto vm = cit::test_vm();
+  const std::string text = ci::network_config(vm);
+  check_golden("cloud-init/network-config", text);
+  CHECK_FALSE(contains(text, "dhcp4: true"));
+  SECTION("only the NIC with a gateway gets the default route and DNS") {
+    CHECK(text.find("via:") == text.rfind("via:"));
+    CHECK(text.find("\"0.0.0.0/0\"") < text.find("eth1:"));
+    CHECK(text.find("nameservers:") < text.find("eth1:"));
+  }
+}
+
+TEST_CASE("user-data installs Docker the way the lab asks", "[golden]") {
+  const auto inputs = cit::test_inputs();
+  SECTION("repository") {
+    const auto lab = cit::test_lab(DockerSource::repository);
+    const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs);
+    check_golden("cloud-init/user-data-repository", text);
+    CHECK(text.rfind("#cloud-config\n", 0) == 0);
+    CHECK(contains(text, "  - docker-compose-plugin\n"));
+    CHECK(contains(text, "      keyid: 9DC858229FC7DD38854AE2D88D81803C0EBFCD88\n"));
+  }
+  SECTION("repository with an inline signing key") {
+    auto lab = cit::test_lab(DockerSource::repository);
+    auto with_key = inputs;
+    with_key.docker_apt_key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nxyz\n-----END PGP";
+    with_key.docker_apt_key += " PUBLIC KEY BLOCK-----\n";
+    const auto text = ci::user_data(lab, lab.teams[0].vms[0], with_key);
+    CHECK(contains(text, "      key: |\n        -----BEGIN PGP PUBLIC KEY BLOCK-----\n"));
+    CHECK_FALSE(contains(text, "keyid:"));
+  }
+  SECTION("distribution") {
+    const auto lab = cit::test_lab(DockerSource::distribution);
+    const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs);
+    check_golden("cloud-init/user-data-distribution", text);
+    CHECK(contains(text, "packages:\n  - docker.io\n  - docker-compose\n"));
+    CHECK_FALSE(contains(text, "apt:"));
+  }
+  SECTION("preinstalled: no apt, no packages") {
+    const auto lab = cit::test_lab(DockerSource::preinstalled);
+    const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs);
+    check_golden("cloud-init/user-data-preinstalled", text);
+    CHECK_FALSE(contains(text, "packages:"));
+    CHECK_FALSE(contains(text, "package_update"));
+    CHECK_FALSE(contains(text, "apt:"));
+  }
+}
+
+TEST_CASE("user-data carries proxy, mirror, extra files and commands", "[golden]") {
+  auto lab = cit::test_lab(DockerSource::distribution);
+  lab.docker.apt_proxy = "http://10.61.0.1:3142";
+  lab.docker.registry_mirror = "http://10.61.0.1:5000";
+  const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs_with_extras());
+  check_golden("cloud-init/user-data-extras", text);
+  SECTION("the mirror lands in daemon.json and docker restarts before the stack's commands") {
+    CHECK(contains(text, "apt:\n  proxy: http://10.61.0.1:3142\n"));
+    CHECK(contains(text, "        \"registry-mirrors\": [\n          \"http://10.61.0.1:5000\"\n"));
+    CHECK(text.find("systemctl restart docker") < text.find("docker-compose -p squash-main"));
+  }
+  SECTION("files owned by the admin user are deferred, root files are not") {
+    const auto compose = text.find("/opt/squash/main/compose.yml");
+    const auto token = text.find("/etc/labctl/token");
+    CHECK(text.find("defer: true", compose) < token);
+    CHECK(text.find("defer: true", token) == std::string::npos);
+  }
+  SECTION("the readiness line is the last command and names the generation") {
+    CHECK(contains(text,
+                   "  - \"echo labctl-ready cd26-team1-vm1-3f2a9c1d-2 > /dev/ttyS0\"\n"
+                   "# cc_phone_home"));
+  }
+}
+
+// PyYAML is what cloud-init parses user-data with: read the rendered documents back with it
+// and compare values, so quoting mistakes show up as wrong types or strings.
+TEST_CASE("PyYAML reads the rendered documents back to the intended values", "[unit]") {
+  labctl::sys::SystemRunner runner;
+  const std::string to_json =
+      "import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))";
+  if (!runner.run({"python3", "-c", "import yaml"}).ok() ||
+      runner.run({"python3", "-c", "import yaml"})->exit_code != 0) {
+    WARN("SKIPPED: python3-yaml is not installed");
+    return;
+  }
+  auto parse = [&](const std::string& text) {
+    auto out = labctl::sys::run_checked(runner, {"python3", "-c", to_json}, {.input = text});
+    REQUIRE(out.ok());
+    return nlohmann::json::parse(*out);
+  };
+  auto lab = cit::test_lab(DockerSource::repository);
+  lab.docker.registry_mirror = "http://10.61.0.1:5000";
+  const auto in = inputs_with_extras();
+  const auto& vm = lab.teams[0].vms[0];
+  const auto user = parse(ci::user_data(lab, vm, in));
+  CHECK(user["users"][0]["sudo"] == "ALL=(ALL) NOPASSWD:ALL");
+  CHECK(user["users"][0]["ssh_authorized_keys"][0] == in.admin_public_key);
+  CHECK(user["ssh_keys"]["ed25519_private"] == in.host_private_key);
+  CHECK(user["ssh_genkeytypes"] == nlohmann::json::array());
+  CHECK(user["ssh_pwauth"] == false);
+  CHECK(user["write_files"][1]["permissions"] == "0640");
+  CHECK(user["write_files"][1]["content"] == in.files[0].content);
+  CHECK(user["write_files"][2]["content"] == in.files[1].content);
+  CHECK(nlohmann::json::parse(user["write_files"][0]["content"].get<std::string>()) ==
+        nlohmann::json({{"registry-mirrors", {"http://10.61.0.1:5000"}}}));
+  CHECK(user["apt"]["sources"]["docker.list"]["keyid"] == ci::k_docker_key_fingerprint);
+  CHECK(user["runcmd"].back() == "echo labctl-ready cd26-team1-vm1-3f2a9c1d-2 > /dev/ttyS0");
+  const auto net = parse(ci::network_config(vm));
+  CHECK(net["version"] == 2);
+  CHECK(net["ethernets"]["eth0"]["match"]["macaddress"] == "02:c4:1e:01:01:00");
+  CHECK(net["ethernets"]["eth0"]["routes"][0] ==
+        nlohmann::json({{"to", "0.0.0.0/0"}, {"via", "10.61.1.1"}}));
+  CHECK(net["ethernets"]["eth1"]["addresses"] == nlohmann::json({"10.62.1.11/24"}));
+  CHECK(parse(ci::meta_data(lab, vm))["instance-id"] == "cd26-team1-vm1-3f2a9c1d");
+}

@@ -1,0 +1,304 @@
+#include "provision/sys/state.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace labctl::sys {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr unsigned k_private_file = 0600;
+constexpr unsigned k_private_dir = 0700;
+
+std::string errno_text(const std::string& what, const fs::path& path) {
+  return what + " " + path.string() + ": " + std::strerror(errno);
+}
+
+// Names become file names: keep them to a safe charset so "../x" cannot escape the directory.
+bool safe_name(const std::string& name) {
+  if (name.empty() || name.size() > 128 || name.front() == '.' || name.front() == '-') {
+    return false;
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status check_name(const std::string& what, const std::string& name) {
+  if (!safe_name(name)) {
+    return Error::failure("invalid " + what + " name \"" + name + "\" (letters, digits, . _ -)");
+  }
+  return {};
+}
+
+Status ensure_private_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return Error::failure("cannot create " + dir.string() + ": " + ec.message());
+  }
+  if (::chmod(dir.c_str(), k_private_dir) != 0) {
+    return Error::failure(errno_text("cannot chmod", dir));
+  }
+  return {};
+}
+
+bool write_all(int fd, const std::string& content) {
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// A temp file beside `path` holding `content` with `mode`, flushed to disk.
+Result<fs::path> write_temp(const fs::path& path, const std::string& content, unsigned mode) {
+  std::string name = path.string() + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) {
+    return Error::failure(errno_text("cannot create a temp file for", path));
+  }
+  const bool ok = ::fchmod(fd, mode) == 0 && write_all(fd, content) && ::fsync(fd) == 0;
+  const std::string failure = ok ? "" : errno_text("cannot write", name);
+  if (::close(fd) != 0 || !ok) {
+    ::unlink(name.c_str());
+    return Error::failure(ok ? errno_text("cannot write", name) : failure);
+  }
+  return fs::path(name);
+}
+
+}  // namespace
+
+Status write_file_atomic(const fs::path& path, const std::string& content, unsigned mode) {
+  auto temp = write_temp(path, content, mode);
+  if (!temp) {
+    return temp.error();
+  }
+  if (::rename(temp->c_str(), path.c_str()) != 0) {
+    const std::string message = errno_text("cannot replace", path);
+    ::unlink(temp->c_str());
+    return Error::failure(message);
+  }
+  return {};
+}
+
+Result<bool> create_file_once(const fs::path& path, const std::string& content, unsigned mode) {
+  auto temp = write_temp(path, content, mode);
+  if (!temp) {
+    return temp.error();
+  }
+  const int rc = ::link(temp->c_str(), path.c_str());
+  const int link_errno = errno;
+  ::unlink(temp->c_str());
+  if (rc == 0) {
+    return true;
+  }
+  if (link_errno == EEXIST) {
+    return false;
+  }
+  errno = link_errno;
+  return Error::failure(errno_text("cannot create", path));
+}
+
+Result<std::string> read_text_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error::failure("cannot read " + path.string());
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Result<fs::path> default_state_root() {
+  const char* explicit_dir = std::getenv("LABCTL_STATE_DIR");
+  if (explicit_dir != nullptr && *explicit_dir != '\0') {
+    return fs::path(explicit_dir);
+  }
+  // The XDG spec says relative values are invalid and must be ignored.
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  if (xdg != nullptr && *xdg == '/') {
+    return fs::path(xdg) / "labctl";
+  }
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    return Error::failure("no state directory: set LABCTL_STATE_DIR or HOME");
+  }
+  return fs::path(home) / ".local" / "state" / "labctl";
+}
+
+StateDir::StateDir(fs::path dir) : m_dir(std::move(dir)), m_mutex(std::make_shared<std::mutex>()) {}
+
+Result<StateDir> StateDir::open(const std::string& classroom) {
+  auto root = default_state_root();
+  if (!root) {
+    return root.error();
+  }
+  return open_at(*root, classroom);
+}
+
+Result<StateDir> StateDir::open_at(const fs::path& root, const std::string& classroom) {
+  if (auto st = check_name("classroom", classroom); !st) {
+    return st.error();
+  }
+  StateDir state(root / classroom);
+  if (auto st = ensure_private_dir(state.m_dir); !st) {
+    return st.error();
+  }
+  return state;
+}
+
+Result<fs::path> StateDir::serial_log_path(const std::string& vm) const {
+  if (auto st = check_name("VM", vm); !st) {
+    return st.error();
+  }
+  if (auto st = ensure_private_dir(m_dir / "logs"); !st) {
+    return st.error();
+  }
+  return m_dir / "logs" / (vm + ".serial.log");
+}
+
+Result<KeyPair> StateDir::classroom_key() const {
+  return load_or_create_key(private_key_path(), m_dir / "id_ed25519.pub",
+                            "labctl-" + m_dir.filename().string());
+}
+
+Result<KeyPair> StateDir::host_key(const std::string& vm) const {
+  if (auto st = check_name("VM", vm); !st) {
+    return st.error();
+  }
+  if (auto st = ensure_private_dir(m_dir / "hostkeys"); !st) {
+    return st.error();
+  }
+  return load_or_create_key(m_dir / "hostkeys" / (vm + ".key"), m_dir / "hostkeys" / (vm + ".pub"),
+                            vm);
+}
+
+Result<KeyPair> StateDir::load_or_create_key(const fs::path& private_path,
+                                             const fs::path& public_path,
+                                             const std::string& comment) const {
+  std::lock_guard lock(*m_mutex);
+  if (!fs::exists(private_path)) {
+    auto fresh = generate_ed25519(comment);
+    if (!fresh) {
+      return fresh.error();
+    }
+    // Another process may have won the race: then its key is the one kept.
+    if (auto created = create_file_once(private_path, fresh->private_openssh, k_private_file);
+        !created) {
+      return created.error();
+    }
+  }
+  auto text = read_text_file(private_path);
+  if (!text) {
+    return text.error();
+  }
+  // The public half is always derived from the private key, so the two cannot disagree.
+  auto line = public_line_of(*text, comment);
+  if (!line) {
+    return Error::failure(private_path.string() + ": " + line.error().message);
+  }
+  auto on_disk = read_text_file(public_path);
+  if (!on_disk || *on_disk != *line + "\n") {
+    if (auto st = write_file_atomic(public_path, *line + "\n", k_private_file); !st) {
+      return st.error();
+    }
+  }
+  return KeyPair{*text, *line};
+}
+
+Status StateDir::write_known_hosts(const std::vector<KnownHost>& hosts) const {
+  std::string text;
+  for (const auto& host : hosts) {
+    auto key = host_key(host.vm);
+    if (!key) {
+      return key.error();
+    }
+    text += known_hosts_line(host.address, key->public_line, host.port) + "\n";
+  }
+  std::lock_guard lock(*m_mutex);
+  return write_file_atomic(known_hosts_path(), text, k_private_file);
+}
+
+Status StateDir::write_secret(const std::string& name, const std::string& value) const {
+  if (auto st = check_name("secret", name); !st) {
+    return st;
+  }
+  if (auto st = ensure_private_dir(m_dir / "secrets"); !st) {
+    return st;
+  }
+  return write_file_atomic(m_dir / "secrets" / name, value, k_private_file);
+}
+
+Result<std::string> StateDir::read_secret(const std::string& name) const {
+  if (auto st = check_name("secret", name); !st) {
+    return st.error();
+  }
+  const fs::path path = m_dir / "secrets" / name;
+  if (!fs::exists(path)) {
+    return Error::failure("no secret \"" + name + "\" in " + m_dir.string());
+  }
+  return read_text_file(path);
+}
+
+Result<nlohmann::json> StateDir::read_state() const {
+  if (!fs::exists(state_path())) {
+    return nlohmann::json::object();
+  }
+  auto text = read_text_file(state_path());
+  if (!text) {
+    return text.error();
+  }
+  auto doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return Error::failure(state_path().string() + ": not valid JSON");
+  }
+  return doc;
+}
+
+Status StateDir::write_state(const nlohmann::json& state) const {
+  return write_file_atomic(state_path(), state.dump(2) + "\n", k_private_file);
+}
+
+Status StateDir::update_state(const std::function<void(nlohmann::json&)>& change) const {
+  std::lock_guard lock(*m_mutex);
+  auto doc = read_state();
+  if (!doc) {
+    return doc.error();
+  }
+  change(*doc);
+  return write_state(*doc);
+}
+
+Status StateDir::remove_all() const {
+  std::lock_guard lock(*m_mutex);
+  std::error_code ec;
+  fs::remove_all(m_dir, ec);
+  if (ec) {
+    return Error::failure("cannot remove " + m_dir.string() + ": " + ec.message());
+  }
+  return {};
+}
+
+}  // namespace labctl::sys

@@ -1,0 +1,90 @@
+#pragma once
+
+// One classroom's state directory: the classroom SSH key pair, the VMs' pinned host keys,
+// known_hosts, secrets and state.json. Everything in it is private to the instructor:
+// directories 0700, files 0600. Files are replaced atomically (temp file + rename), so a
+// crash never leaves half a key or half a document behind.
+//
+// Layout under <root>/<classroom>/:
+//   id_ed25519, id_ed25519.pub          classroom key pair (the admin user's login)
+//   hostkeys/<vm>.key, hostkeys/<vm>.pub pinned host key of each VM
+//   known_hosts                         one line per VM address, rewritten as a whole
+//   secrets/<name>                      passwords and tokens, never printed
+//   state.json                          labctl's own bookkeeping (generations, ...)
+//   logs/<vm>.serial.log                the VMs' serial consoles
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "provision/model/result.hpp"
+#include "provision/sys/ssh_keys.hpp"
+
+namespace labctl::sys {
+
+struct KnownHost {
+  std::string address;  // the VM's IP (what ssh is given)
+  std::string vm;       // whose pinned host key answers there
+  int port = 22;
+};
+
+// $LABCTL_STATE_DIR, else $XDG_STATE_HOME/labctl, else ~/.local/state/labctl.
+Result<std::filesystem::path> default_state_root();
+
+class StateDir {
+ public:
+  // Opens (creating with mode 0700) <root>/<classroom>.
+  static Result<StateDir> open(const std::string& classroom);
+  static Result<StateDir> open_at(const std::filesystem::path& root, const std::string& classroom);
+
+  const std::filesystem::path& dir() const { return m_dir; }
+  std::filesystem::path private_key_path() const { return m_dir / "id_ed25519"; }
+  std::filesystem::path known_hosts_path() const { return m_dir / "known_hosts"; }
+  std::filesystem::path state_path() const { return m_dir / "state.json"; }
+  // Creates logs/ on demand; the file itself is written by the hypervisor.
+  Result<std::filesystem::path> serial_log_path(const std::string& vm) const;
+
+  // Generated on the first call, read back afterwards (also by another process).
+  Result<KeyPair> classroom_key() const;
+  Result<KeyPair> host_key(const std::string& vm) const;
+  // Rewrites known_hosts with one line per host, keyed by each VM's pinned host key.
+  Status write_known_hosts(const std::vector<KnownHost>& hosts) const;
+
+  Status write_secret(const std::string& name, const std::string& value) const;
+  Result<std::string> read_secret(const std::string& name) const;
+
+  // An absent state.json reads as an empty object.
+  Result<nlohmann::json> read_state() const;
+  Status write_state(const nlohmann::json& state) const;
+  // Read-modify-write under the directory's lock (threads of this process).
+  Status update_state(const std::function<void(nlohmann::json&)>& change) const;
+
+  // Deletes the whole classroom directory (the last step of `down`).
+  Status remove_all() const;
+
+ private:
+  explicit StateDir(std::filesystem::path dir);
+  Result<KeyPair> load_or_create_key(const std::filesystem::path& private_path,
+                                     const std::filesystem::path& public_path,
+                                     const std::string& comment) const;
+
+  std::filesystem::path m_dir;
+  std::shared_ptr<std::mutex> m_mutex;  // shared: StateDir is copied into workers
+};
+
+// Writes `content` to `path` with `mode` through a temp file in the same directory, fsync,
+// rename: readers see the old file or the new one, never a part.
+Status write_file_atomic(const std::filesystem::path& path, const std::string& content,
+                         unsigned mode);
+// Like write_file_atomic, but an existing `path` wins: returns false and leaves it alone
+// (link(2) instead of rename(2)), so two processes creating a key agree on one.
+Result<bool> create_file_once(const std::filesystem::path& path, const std::string& content,
+                              unsigned mode);
+Result<std::string> read_text_file(const std::filesystem::path& path);
+
+}  // namespace labctl::sys

@@ -1,0 +1,160 @@
+#include "provision/sys/state.hpp"
+
+#include <sys/stat.h>
+
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "tests/golden.hpp"
+
+using labctl::sys::StateDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+unsigned mode_of(const fs::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+// Sets an environment variable for one scope.
+class EnvVar {
+ public:
+  EnvVar(const char* name, const char* value) : m_name(name) {
+    const char* old = std::getenv(name);
+    m_had = old != nullptr;
+    m_old = m_had ? old : "";
+    if (value != nullptr) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~EnvVar() {
+    if (m_had) {
+      ::setenv(m_name.c_str(), m_old.c_str(), 1);
+    } else {
+      ::unsetenv(m_name.c_str());
+    }
+  }
+  EnvVar(const EnvVar&) = delete;
+  EnvVar& operator=(const EnvVar&) = delete;
+
+ private:
+  std::string m_name;
+  std::string m_old;
+  bool m_had = false;
+};
+
+}  // namespace
+
+TEST_CASE("the state root follows LABCTL_STATE_DIR, XDG_STATE_HOME, then HOME", "[unit]") {
+  EnvVar home("HOME", "/home/teacher");
+  SECTION("LABCTL_STATE_DIR wins") {
+    EnvVar a("LABCTL_STATE_DIR", "/srv/labctl");
+    EnvVar b("XDG_STATE_HOME", "/xdg");
+    CHECK(labctl::sys::default_state_root().value() == "/srv/labctl");
+  }
+  SECTION("then XDG_STATE_HOME, when absolute") {
+    EnvVar a("LABCTL_STATE_DIR", nullptr);
+    EnvVar b("XDG_STATE_HOME", "/xdg");
+    CHECK(labctl::sys::default_state_root().value() == "/xdg/labctl");
+  }
+  SECTION("then ~/.local/state (a relative XDG_STATE_HOME is ignored)") {
+    EnvVar a("LABCTL_STATE_DIR", nullptr);
+    EnvVar b("XDG_STATE_HOME", "relative");
+    CHECK(labctl::sys::default_state_root().value() == "/home/teacher/.local/state/labctl");
+  }
+}
+
+TEST_CASE("the classroom state directory keeps keys and secrets private", "[unit]") {
+  labctl::testing::ScratchDir scratch("lct-seeds-state");
+  EnvVar root("LABCTL_STATE_DIR", scratch.path().c_str());
+  auto state = StateDir::open("cd26");
+  REQUIRE(state.ok());
+  CHECK(state->dir() == scratch.path() / "cd26");
+  CHECK(mode_of(state->dir()) == 0700);
+
+  SECTION("the classroom key pair is generated once") {
+    auto first = state->classroom_key();
+    REQUIRE(first.ok());
+    auto second = StateDir::open("cd26")->classroom_key();
+    REQUIRE(second.ok());
+    CHECK(second->private_openssh == first->private_openssh);
+    CHECK(second->public_line == first->public_line);
+    CHECK(first->public_line.substr(first->public_line.rfind(' ')) == " labctl-cd26");
+    CHECK(mode_of(state->private_key_path()) == 0600);
+    CHECK(labctl::testing::read_file(state->dir() / "id_ed25519.pub") == first->public_line + "\n");
+  }
+  SECTION("concurrent callers agree on one key") {
+    std::vector<std::string> seen(4);
+    std::vector<std::thread> workers;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      workers.emplace_back([&, i] { seen[i] = state->host_key("cd26-team1-vm1")->public_line; });
+    }
+    for (auto& w : workers) {
+      w.join();
+    }
+    CHECK(seen == std::vector<std::string>(4, seen[0]));
+  }
+  SECTION("host keys are per VM, pinned and private") {
+    auto vm1 = state->host_key("cd26-team1-vm1");
+    auto vm2 = state->host_key("cd26-team1-vm2");
+    REQUIRE(vm1.ok());
+    REQUIRE(vm2.ok());
+    CHECK(vm1->public_line != vm2->public_line);
+    CHECK(state->host_key("cd26-team1-vm1")->private_openssh == vm1->private_openssh);
+    CHECK(mode_of(state->dir() / "hostkeys") == 0700);
+    CHECK(mode_of(state->dir() / "hostkeys" / "cd26-team1-vm1.key") == 0600);
+    CHECK(mode_of(state->dir() / "hostkeys" / "cd26-team1-vm1.pub") == 0600);
+  }
+  SECTION("known_hosts has one line per address with the pinned key") {
+    REQUIRE(state
+                ->write_known_hosts(
+                    {{"10.61.1.11", "cd26-team1-vm1"}, {"10.61.1.12", "cd26-team1-vm2"}})
+                .ok());
+    auto blob = [&](const std::string& vm) {
+      const std::string line = state->host_key(vm)->public_line;
+      return line.substr(0, line.rfind(' '));
+    };
+    CHECK(labctl::testing::read_file(state->known_hosts_path()) ==
+          "10.61.1.11 " + blob("cd26-team1-vm1") + "\n10.61.1.12 " + blob("cd26-team1-vm2") + "\n");
+    CHECK(mode_of(state->known_hosts_path()) == 0600);
+    REQUIRE(state->write_known_hosts({{"10.61.1.12", "cd26-team1-vm2"}}).ok());
+    CHECK(labctl::testing::read_file(state->known_hosts_path()) ==
+          "10.61.1.12 " + blob("cd26-team1-vm2") + "\n");
+  }
+  SECTION("secrets round-trip with mode 0600 and names cannot escape") {
+    REQUIRE(state->write_secret("team1-db-password", "s3cret").ok());
+    CHECK(state->read_secret("team1-db-password").value() == "s3cret");
+    CHECK(mode_of(state->dir() / "secrets") == 0700);
+    CHECK(mode_of(state->dir() / "secrets" / "team1-db-password") == 0600);
+    CHECK_FALSE(state->write_secret("../escape", "x").ok());
+    CHECK_FALSE(state->read_secret("missing").ok());
+  }
+  SECTION("state.json is read, updated and written whole") {
+    CHECK(state->read_state().value() == nlohmann::json::object());
+    REQUIRE(state->update_state([](nlohmann::json& s) { s["generation"]["vm1"] = 2; }).ok());
+    CHECK(state->read_state().value()["generation"]["vm1"] == 2);
+    CHECK(mode_of(state->state_path()) == 0600);
+    std::ofstream(state->state_path()) << "{broken";
+    CHECK_FALSE(state->read_state().ok());
+  }
+  SECTION("no temp file is left behind") {
+    REQUIRE(state->classroom_key().ok());
+    REQUIRE(state->write_state({{"a", 1}}).ok());
+    for (const auto& entry : fs::recursive_directory_iterator(state->dir())) {
+      CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+    }
+  }
+  SECTION("serial logs and remove_all") {
+    auto log = state->serial_log_path("cd26-team1-vm1");
+    REQUIRE(log.ok());
+    CHECK(*log == state->dir() / "logs" / "cd26-team1-vm1.serial.log");
+    REQUIRE(state->remove_all().ok());
+    CHECK_FALSE(fs::exists(state->dir()));
+    CHECK(fs::exists(scratch.path()));
+  }
+}
