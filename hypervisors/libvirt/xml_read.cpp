@@ -142,6 +142,19 @@ std::string xml_unescape(std::string_view text) {
   return out;
 }
 
+std::optional<Tag> tag_from(std::string_view start_tag) {
+  const auto classroom = tag_attribute(start_tag, "classroom");
+  if (!classroom) {
+    return std::nullopt;
+  }
+  Tag tag;
+  tag.classroom = *classroom;
+  tag.team = tag_attribute(start_tag, "team").value_or("");
+  tag.role = tag_attribute(start_tag, "role").value_or("");
+  tag.spec_hash = tag_attribute(start_tag, "spec").value_or("");
+  return tag;
+}
+
 std::optional<Tag> parse_tag(std::string_view xml) {
   const std::string element = std::string(k_tag_prefix) + ":tag";
   const auto tags = start_tags(xml, element);
@@ -149,16 +162,15 @@ std::optional<Tag> parse_tag(std::string_view xml) {
     return std::nullopt;
   }
   const auto ns = tag_attribute(tags.front(), "xmlns:" + std::string(k_tag_prefix));
-  const auto classroom = tag_attribute(tags.front(), "classroom");
-  if (!ns || *ns != k_tag_namespace || !classroom) {
+  if (!ns || *ns != k_tag_namespace) {
     return std::nullopt;
   }
-  Tag tag;
-  tag.classroom = *classroom;
-  tag.team = tag_attribute(tags.front(), "team").value_or("");
-  tag.role = tag_attribute(tags.front(), "role").value_or("");
-  tag.spec_hash = tag_attribute(tags.front(), "spec").value_or("");
-  return tag;
+  return tag_from(tags.front());
+}
+
+std::optional<Tag> parse_metadata_tag(std::string_view element_xml) {
+  const auto tags = start_tags(element_xml, "tag");
+  return tags.empty() ? std::nullopt : tag_from(tags.front());
 }
 
 std::string network_cidr(std::string_view xml) {

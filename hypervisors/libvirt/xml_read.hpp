@@ -28,6 +28,10 @@ std::string xml_unescape(std::string_view text);
 
 // The labctl tag, only when it is bound to labctl's namespace.
 std::optional<Tag> parse_tag(std::string_view xml);
+// The element virDomainGetMetadata returns for labctl's namespace: libvirt already matched
+// the namespace and hands it back unprefixed ("<tag classroom=... />").
+std::optional<Tag> parse_metadata_tag(std::string_view element_xml);
+std::optional<Tag> tag_from(std::string_view start_tag);
 // "10.61.3.0/24" of the first IPv4 <ip> element, "" when there is none.
 std::string network_cidr(std::string_view xml);
 

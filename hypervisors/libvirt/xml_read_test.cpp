@@ -40,4 +40,11 @@ TEST_CASE("reading values back from libvirt's XML", "[unit]") {
     CHECK_FALSE(parse_tag("<labctl:tag xmlns:labctl='urn:other' classroom='cd26'/>"));
     CHECK_FALSE(parse_tag("<network><name>cd26-team1-lan</name></network>"));
   }
+  SECTION("the unprefixed element virDomainGetMetadata returns") {
+    const auto tag = parse_metadata_tag("<tag classroom=\"cd26\" team=\"team2\" role=\"domain\"/>");
+    REQUIRE(tag.has_value());
+    CHECK(tag->team == "team2");
+    CHECK(tag->spec_hash.empty());
+    CHECK_FALSE(parse_metadata_tag("<tag team=\"x\"/>"));
+  }
 }
