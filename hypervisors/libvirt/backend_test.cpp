@@ -1,7 +1,9 @@
 #include "hypervisors/libvirt/backend.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -157,6 +159,27 @@ TEST_CASE("libvirt backend on test:///default: create, inventory, delete by tag"
     auto inv = hv->inventory(lab.classroom);
     REQUIRE(inv.ok());
     CHECK(inv->objects.empty());
+  }
+  SECTION("one backend serves several threads at once") {
+    const std::size_t expected = hv->inventory(lab.classroom).value().objects.size();
+    REQUIRE(expected == 24);  // 8 networks, 1 pool, 11 volumes, 4 domains
+    std::vector<std::thread> workers;
+    std::atomic<int> good{0};
+    for (int t = 0; t < 4; ++t) {
+      workers.emplace_back([&, t] {
+        for (int i = 0; i < 20; ++i) {
+          auto inv = hv->inventory(lab.classroom);
+          const auto caps = hv->capabilities();
+          auto state = hv->domain_state(lab.teams[t % 2].vms[0].name);
+          good +=
+              inv.ok() && inv->objects.size() == expected && caps.scheme == "test" && state.ok();
+        }
+      });
+    }
+    for (std::thread& worker : workers) {
+      worker.join();
+    }
+    CHECK(good == 80);
   }
   SECTION("a tagged object of another classroom is refused too") {
     const std::string name = lab.teams[0].vms[0].name;
