@@ -269,3 +269,22 @@ TEST_CASE("libvirt backend: what the test driver offers and lacks", "[libvirt]")
     CHECK(made.error().message.find("lct-missing.qcow2") != std::string::npos);
   }
 }
+
+TEST_CASE("open_hypervisor picks the backend by scheme", "[libvirt]") {
+  SECTION("hyperv is not built in yet") {
+    auto opened = open_hypervisor("hyperv://host");
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.error().message == "the Hyper-V backend is not built in yet");
+  }
+  SECTION("anything else is libvirt") {
+    auto opened = open_hypervisor("test:///default");
+    REQUIRE(opened.ok());
+    CHECK((*opened)->uri() == "test:///default");
+    CHECK((*opened)->capabilities().scheme == "test");
+  }
+  SECTION("an unknown driver is an error value") {
+    auto opened = open_hypervisor("lctnosuchdriver:///x");
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.error().message.find("lctnosuchdriver:///x") != std::string::npos);
+  }
+}
