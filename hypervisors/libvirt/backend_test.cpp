@@ -116,7 +116,7 @@ TEST_CASE("libvirt backend on test:///default: create, inventory, delete by tag"
     const Object* net = inv->find(ObjectKind::network, lan.name);
     REQUIRE(net != nullptr);
     CHECK(net->tag.team == "team2");
-    CHECK(net->tag.spec_hash == libvirt::network_spec_hash(lab, lan));
+    CHECK(net->tag.spec_hash == model::network_spec_hash(lan));
     CHECK(net->cidr == "10.61.2.0/24");
     CHECK(net->state == PowerState::running);
     const Object* seed = inv->find(ObjectKind::volume, vm.seed_volume);

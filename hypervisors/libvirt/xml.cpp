@@ -1,6 +1,5 @@
 #include "hypervisors/libvirt/xml.hpp"
 
-#include <openssl/evp.h>
 
 #include <array>
 
@@ -12,17 +11,6 @@ namespace {
 
 std::string q(std::string_view value) {
   return xml_escape(value);
-}
-
-std::string sha256_prefix(std::string_view text) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < 8 && i < size; ++i) {
-    hex += fmt::format("{:02x}", digest[i]);
-  }
-  return hex;
 }
 
 std::string metadata(const Tag& tag) {
@@ -141,12 +129,11 @@ std::string pool_path(std::string_view pool_root, std::string_view classroom) {
   return root + "/" + std::string(classroom);
 }
 
-std::string network_spec_hash(const model::Lab& lab, const model::Network& net) {
-  return sha256_prefix(network_xml(lab, net, ""));
-}
-
+// The tag carries model::network_spec_hash, which the planner compares. It leaves out the
+// DHCP reservations on purpose: recreating a network to add one would cut the team's
+// running VMs off it, and VMs take their addresses from cloud-init anyway.
 std::string render_network(const model::Lab& lab, const model::Network& net) {
-  return network_xml(lab, net, network_spec_hash(lab, net));
+  return network_xml(lab, net, model::network_spec_hash(net));
 }
 
 std::string render_pool(const model::Lab& lab, std::string_view pool_root) {

@@ -34,8 +34,6 @@ std::string render_tag(const Tag& tag);
 std::string pool_path(std::string_view pool_root, std::string_view classroom);
 
 // SHA-256 (first 16 hex digits) of the network XML rendered with an empty spec: changes
-// iff anything libvirt would be told changes (kind, bridge, addresses, DHCP host entries).
-std::string network_spec_hash(const model::Lab& lab, const model::Network& net);
 std::string render_network(const model::Lab& lab, const model::Network& net);
 
 std::string render_pool(const model::Lab& lab, std::string_view pool_root);

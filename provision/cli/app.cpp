@@ -30,10 +30,13 @@ int run(int argc, char** argv) {
   app.footer(k_examples);
   app.set_version_flag("--version", LABCTL_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
   GlobalOptions global;
   app.add_option("-f,--file", global.file, "Lab file");
-  app.add_option("--connect", global.connect, "Host URI (qemu:///system, test:///default, hyperv://)");
-  app.add_flag("--json", global.json, "Machine-readable output (JSON on stdout, JSON events on stderr)");
+  app.add_option("--connect", global.connect,
+                 "Host URI (qemu:///system, test:///default, hyperv://)");
+  app.add_flag("--json", global.json,
+               "Machine-readable output (JSON on stdout, JSON events on stderr)");
   app.add_flag("-q,--quiet", global.quiet, "No progress output");
   Command command;
   Registry registry{app, global, command};

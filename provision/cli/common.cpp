@@ -12,7 +12,9 @@ namespace labctl::cli {
 
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+}
 }  // namespace
 
 Result<std::string> lab_file_path(const GlobalOptions& global) {
@@ -80,7 +82,9 @@ std::unique_ptr<sys::Reporter> reporter_for(const GlobalOptions& global) {
   return sys::make_reporter(global.json ? sys::ReportStyle::json : sys::ReportStyle::automatic);
 }
 
-const std::atomic<bool>& stop_flag() { return g_stop; }
+const std::atomic<bool>& stop_flag() {
+  return g_stop;
+}
 
 void install_stop_handlers() {
   struct sigaction action {};

@@ -1,3 +1,5 @@
 #include "provision/cli/app.hpp"
 
-int main(int argc, char** argv) { return labctl::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+  return labctl::cli::run(argc, argv);
+}

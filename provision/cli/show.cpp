@@ -20,18 +20,29 @@ nlohmann::ordered_json network_json(const model::Network& net) {
 nlohmann::ordered_json vm_json(const model::Vm& vm) {
   nlohmann::ordered_json nics = nlohmann::ordered_json::array();
   for (const model::Nic& nic : vm.nics) {
-    nics.push_back({{"network", nic.network}, {"mac", nic.mac}, {"ip", nic.ip},
-                    {"prefix", nic.prefix}, {"gateway", nic.gateway}});
+    nics.push_back({{"network", nic.network},
+                    {"mac", nic.mac},
+                    {"ip", nic.ip},
+                    {"prefix", nic.prefix},
+                    {"gateway", nic.gateway}});
   }
   nlohmann::ordered_json instances = nlohmann::ordered_json::array();
   for (const model::Instance& i : vm.instances) {
-    instances.push_back({{"name", i.name}, {"version", i.version}, {"port", i.port},
-                         {"db", model::to_string(i.db)}, {"image", i.image + ":" + i.version}});
+    instances.push_back({{"name", i.name},
+                         {"version", i.version},
+                         {"port", i.port},
+                         {"db", model::to_string(i.db)},
+                         {"image", i.image + ":" + i.version}});
   }
-  return {{"key", vm.key},       {"name", vm.name},           {"hostname", vm.hostname},
-          {"memory", plan::format_size(vm.memory)},       {"vcpus", vm.vcpus},
-          {"disk", plan::format_size(vm.disk)},           {"spec_hash", vm.spec_hash},
-          {"nics", nics},        {"instances", instances}};
+  return {{"key", vm.key},
+          {"name", vm.name},
+          {"hostname", vm.hostname},
+          {"memory", plan::format_size(vm.memory)},
+          {"vcpus", vm.vcpus},
+          {"disk", plan::format_size(vm.disk)},
+          {"spec_hash", vm.spec_hash},
+          {"nics", nics},
+          {"instances", instances}};
 }
 
 void print_team(const model::Team& team) {
@@ -39,7 +50,8 @@ void print_team(const model::Team& team) {
   std::vector<std::vector<std::string>> nets;
   for (const model::Network& net : team.networks) {
     nets.push_back({net.key, net.name, model::to_string(net.kind), net.bridge,
-                    net.subnet ? net.subnet->cidr() : "-", net.gateway.empty() ? "-" : net.gateway});
+                    net.subnet ? net.subnet->cidr() : "-",
+                    net.gateway.empty() ? "-" : net.gateway});
   }
   print_table({"NETWORK", "NAME", "KIND", "BRIDGE", "SUBNET", "GATEWAY"}, nets);
   fmt::print("\n");
