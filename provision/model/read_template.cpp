@@ -54,10 +54,11 @@ InstanceEntry read_instance(Reader& reader, const Field& item, const LabSpec& sp
   instance.image = spec.lab.squash_image;
   const Field port = item.child("port");
   entry.port_loc = port.loc;
-  if (const auto text = reader.scalar(port)) {
+  if (port.present()) {
     entry.port_given = true;
-    instance.port = static_cast<int>(reader.integer(port, 0, 65535).value_or(k_first_port));
-    if (instance.port < 1024) {
+    const auto number = reader.integer(port, -(1LL << 31), (1LL << 31) - 1);
+    instance.port = static_cast<int>(number.value_or(k_first_port));
+    if (instance.port < 1024 || instance.port > 65535) {
       reader.error(port.loc, fmt::format("port {} is outside 1024-65535", instance.port));
     }
   }
