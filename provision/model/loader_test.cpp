@@ -81,6 +81,13 @@ TEST_CASE("lab file syntax and schema errors", "[unit][model]") {
                    "  vms: {vm1: }\n") ==
           "lab.yaml:5:5: template.networks.lan: missing required key 'kind'");
   }
+  SECTION("URLs and overlong values") {
+    CHECK(error_of("docker: {apt_proxy: \"http://x:3142/$(reboot)\"}\n" + k_base) ==
+          "lab.yaml:1:21: docker.apt_proxy: invalid URL 'http://x:3142/$(reboot)' (expected "
+          "http://... or https://...)");
+    CHECK(error_of("title: " + std::string(5000, 'x') + "\n" + k_base) ==
+          "lab.yaml:1:8: title: value is too long (at most 4096 characters)");
+  }
   SECTION("exactly one of teams.count and teams.names") {
     CHECK(error_of("classroom: cd26\nteams: {count: 2, names: [a]}\ntemplate:\n  networks:\n"
                    "    lan: {kind: nat}\n  vms: {vm1: }\n") ==

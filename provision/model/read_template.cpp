@@ -330,6 +330,9 @@ TeamOverride read_override(Reader& reader, const std::string& team, const Field&
       std::any_of(hosts.begin(), hosts.end(), [&](const Host& h) { return h.uri == out.host; });
   if (host.present() && !hosts.empty() && !listed) {
     reader.error(host.loc, fmt::format("host '{}' is not in hosts:", out.host));
+  } else if (host.present() && !is_safe_url(out.host, {})) {
+    reader.error(host.loc,
+                 fmt::format("invalid host URI '{}' (expected e.g. qemu:///system)", out.host));
   }
   for (const auto& [key, value] : reader.entries(field.child("vms"))) {
     out.vms.push_back(read_vm_override(reader, key, value, spec));
