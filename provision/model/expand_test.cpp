@@ -87,7 +87,7 @@ const Vm& vm_of(const Lab& lab, const std::string& team, const std::string& vm) 
 TEST_CASE("every lab under labs/ loads", "[unit][model]") {
   int count = 0;
   for (const auto& entry : std::filesystem::directory_iterator(source_dir() / "labs")) {
-    if (entry.path().extension() != ".yaml") {
+    if (entry.path().extension() != ".yaml" && entry.path().extension() != ".yml") {
       continue;
     }
     INFO(entry.path().string());
