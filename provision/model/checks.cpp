@@ -23,12 +23,18 @@ const NetworkSpec* spec_of(const LabSpec& spec, const std::string& key) {
   return nullptr;
 }
 
-Loc where(const LabSpec& spec, const Network& net) {
-  const NetworkSpec* found = spec_of(spec, net.key);
-  if (found == nullptr) {
+// Where to point for an overlap: at an explicit subnet pattern if either network has one
+// (that is what the author wrote and can change), else at the later network's key.
+Loc where(const LabSpec& spec, const Network& later, const Network& earlier) {
+  const NetworkSpec* mine = spec_of(spec, later.key);
+  const NetworkSpec* theirs = spec_of(spec, earlier.key);
+  if (mine == nullptr || theirs == nullptr) {
     return spec.networks_loc;
   }
-  return found->subnet_pattern.empty() ? found->loc : found->subnet_loc;
+  if (!mine->subnet_pattern.empty()) {
+    return mine->subnet_loc;
+  }
+  return theirs->subnet_pattern.empty() ? mine->loc : theirs->subnet_loc;
 }
 
 void check_overlaps(Reader& reader, const LabSpec& spec) {
@@ -51,7 +57,7 @@ void check_overlaps(Reader& reader, const LabSpec& spec) {
     const std::uint64_t start = net->subnet->network;
     const std::uint64_t end = start + (1ULL << (32 - net->subnet->prefix));
     if (widest != nullptr && start < widest_end) {
-      reader.error(where(spec, *net),
+      reader.error(where(spec, *net, *widest),
                    fmt::format("subnet {} of {} overlaps {} of {}", net->subnet->cidr(), net->name,
                                widest->subnet->cidr(), widest->name));
       return;

@@ -1,6 +1,7 @@
 #include "provision/model/names.hpp"
 
 #include <algorithm>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -42,6 +43,16 @@ std::string check_classroom(std::string_view name) {
       "invalid classroom name '{}': use 1 to {} lower-case letters and digits, starting with a "
       "letter",
       name, k_max_classroom);
+}
+
+bool is_safe_url(const std::string& text, const std::vector<std::string>& schemes) {
+  static const std::regex shape(R"(^([a-z][a-z0-9+.-]*)://[A-Za-z0-9._~:/?#\[\]@!&()*+,;=%-]+$)");
+  std::smatch match;
+  if (text.size() > 2048 || !std::regex_match(text, match, shape)) {
+    return false;
+  }
+  return schemes.empty() ||
+         std::find(schemes.begin(), schemes.end(), match[1].str()) != schemes.end();
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -22,6 +22,11 @@ constexpr std::size_t k_max_hostname = 63;  // one DNS label
 std::string check_name(std::string_view what, std::string_view name);
 std::string check_classroom(std::string_view name);
 
+// URLs end up in cloud-init YAML, shell lines and PowerShell: true only for scheme://rest
+// with no space, quote, backtick, '$' or other character that could break out. An empty
+// `schemes` accepts any scheme.
+bool is_safe_url(const std::string& text, const std::vector<std::string>& schemes);
+
 // Damerau-Levenshtein (optimal string alignment) distance.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

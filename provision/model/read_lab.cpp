@@ -17,22 +17,10 @@ namespace {
 
 const std::string k_default_mirror = "http://deb.debian.org/debian";
 
-// URLs end up in cloud-init YAML, shell lines and PowerShell: refuse anything a quote or a
-// space could break.
-bool is_url(const std::string& text, const std::vector<std::string>& schemes) {
-  static const std::regex shape(R"(^([a-z][a-z0-9+.-]*)://[A-Za-z0-9._~:/?#\[\]@!&()*+,;=%-]+$)");
-  std::smatch match;
-  if (!std::regex_match(text, match, shape)) {
-    return false;
-  }
-  return schemes.empty() ||
-         std::find(schemes.begin(), schemes.end(), match[1].str()) != schemes.end();
-}
-
 std::string read_url(Reader& reader, const Field& field, const std::vector<std::string>& schemes,
                      const std::string& fallback) {
   const std::string value = reader.text(field, fallback);
-  if (field.present() && !is_url(value, schemes)) {
+  if (field.present() && !is_safe_url(value, schemes)) {
     reader.error(field.loc, fmt::format("invalid URL '{}' (expected {}://...)", value,
                                         fmt::join(schemes, "://... or ")));
   }
@@ -47,7 +35,7 @@ void read_hosts(Reader& reader, const Field& root, LabSpec& spec) {
     Host host;
     const Field uri = item.child("uri");
     host.uri = reader.required_text(item, "uri");
-    if (uri.present() && !is_url(host.uri, {})) {
+    if (uri.present() && !is_safe_url(host.uri, {})) {
       reader.error(uri.loc, fmt::format("invalid host URI '{}' (expected e.g. qemu:///system, "
                                         "qemu+ssh://host/system or hyperv://host)",
                                         host.uri));

@@ -54,10 +54,11 @@ InstanceEntry read_instance(Reader& reader, const Field& item, const LabSpec& sp
   instance.image = spec.lab.squash_image;
   const Field port = item.child("port");
   entry.port_loc = port.loc;
-  if (const auto text = reader.scalar(port)) {
+  if (port.present()) {
     entry.port_given = true;
-    instance.port = static_cast<int>(reader.integer(port, 0, 65535).value_or(k_first_port));
-    if (instance.port < 1024) {
+    const auto number = reader.integer(port, -(1LL << 31), (1LL << 31) - 1);
+    instance.port = static_cast<int>(number.value_or(k_first_port));
+    if (instance.port < 1024 || instance.port > 65535) {
       reader.error(port.loc, fmt::format("port {} is outside 1024-65535", instance.port));
     }
   }
@@ -329,6 +330,9 @@ TeamOverride read_override(Reader& reader, const std::string& team, const Field&
       std::any_of(hosts.begin(), hosts.end(), [&](const Host& h) { return h.uri == out.host; });
   if (host.present() && !hosts.empty() && !listed) {
     reader.error(host.loc, fmt::format("host '{}' is not in hosts:", out.host));
+  } else if (host.present() && !is_safe_url(out.host, {})) {
+    reader.error(host.loc,
+                 fmt::format("invalid host URI '{}' (expected e.g. qemu:///system)", out.host));
   }
   for (const auto& [key, value] : reader.entries(field.child("vms"))) {
     out.vms.push_back(read_vm_override(reader, key, value, spec));

@@ -12,6 +12,10 @@
 
 namespace labctl::model {
 
+namespace {
+constexpr std::size_t k_max_scalar = 4096;
+}  // namespace
+
 void Diagnostics::error(const Loc& loc, const std::string& message) {
   if (!m_first) {
     const std::string path = loc.path.empty() ? "(top level)" : loc.path;
@@ -109,6 +113,11 @@ std::optional<std::string> Reader::scalar(const Field& field) {
   }
   if (!field.node.IsScalar()) {
     error(field.loc, "expected a single value, not a list or mapping");
+    return std::nullopt;
+  }
+  // Bounded so that no later check (std::regex is recursive) sees a pathological value.
+  if (field.node.Scalar().size() > k_max_scalar) {
+    error(field.loc, fmt::format("value is too long (at most {} characters)", k_max_scalar));
     return std::nullopt;
   }
   return field.node.Scalar();

@@ -1,0 +1,165 @@
+#include "provision/model/loader.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "tests/golden.hpp"
+
+using labctl::ErrorKind;
+using labctl::model::parse_lab;
+
+namespace {
+
+// A small valid lab; cases below change one thing in it.
+const std::string k_base = R"(classroom: cd26
+teams: {count: 2}
+template:
+  networks:
+    lan: {kind: nat}
+    lab: {kind: isolated}
+  vms:
+    vm1:
+      instances:
+        - {name: main, version: 6.0.0}
+)";
+
+std::string error_of(const std::string& text) {
+  const auto lab = parse_lab(text, "lab.yaml");
+  REQUIRE_FALSE(lab.ok());
+  CHECK(lab.error().kind == ErrorKind::lab);
+  return lab.error().message;
+}
+
+std::string with_vm1(const std::string& body) {
+  return "classroom: cd26\nteams: {count: 2}\ntemplate:\n  networks:\n    lan: {kind: nat}\n"
+         "  vms:\n    vm1:\n" +
+         body;
+}
+
+}  // namespace
+
+TEST_CASE("the base lab of these tests is valid", "[unit][model]") {
+  const auto lab = parse_lab(k_base, "lab.yaml");
+  INFO((lab.ok() ? std::string() : lab.error().message));
+  REQUIRE(lab.ok());
+  CHECK(lab->teams.size() == 2);
+}
+
+TEST_CASE("lab file syntax and schema errors", "[unit][model]") {
+  SECTION("yaml syntax errors keep yaml-cpp's location") {
+    CHECK(error_of("classroom: cd26\nteams: {count: 2\n") ==
+          "lab.yaml:3:1: yaml: end of map flow not found");
+    CHECK(error_of("classroom: cd26\n  bad: indent\n") == "lab.yaml:2:6: yaml: illegal map value");
+  }
+  SECTION("unknown keys suggest the closest known one") {
+    CHECK(error_of(with_vm1("      memroy: 1GiB\n")) ==
+          "lab.yaml:8:7: template.vms.vm1.memroy: unknown key (did you mean 'memory'?)");
+    CHECK(error_of("bananas: 3\n" + k_base) == "lab.yaml:1:1: bananas: unknown key");
+    CHECK(error_of(k_base + "acelerator: kvm\n") ==
+          "lab.yaml:11:1: acelerator: unknown key (did you mean 'accelerator'?)");
+  }
+  SECTION("wrong types") {
+    CHECK(error_of("classroom: cd26\nteams: {count: 2}\ntemplate: [a]\n") ==
+          "lab.yaml:3:11: template: expected a mapping");
+    CHECK(error_of(with_vm1("      instances: main\n")) ==
+          "lab.yaml:8:18: template.vms.vm1.instances: expected a list");
+    CHECK(error_of("classroom: [cd26]\n" + k_base.substr(k_base.find('\n') + 1)) ==
+          "lab.yaml:1:12: classroom: expected a single value, not a list or mapping");
+    CHECK(error_of(with_vm1("      vcpus: two\n")) ==
+          "lab.yaml:8:14: template.vms.vm1.vcpus: invalid number 'two' (expected 1 to 64)");
+    CHECK(error_of("accelerator: xen\n" + k_base) ==
+          "lab.yaml:1:14: accelerator: invalid value 'xen' (expected auto, kvm, qemu)");
+  }
+  SECTION("missing required keys point at the enclosing mapping") {
+    CHECK(error_of(k_base.substr(k_base.find('\n') + 1)) ==
+          "lab.yaml:1:1: classroom: missing required key");
+    CHECK(error_of("") ==
+          "lab.yaml:1:1: (top level): the file is empty (expected a mapping with classroom:, "
+          "teams: and template:)");
+    CHECK(error_of(with_vm1("      instances:\n        - {name: main}\n")) ==
+          "lab.yaml:9:11: template.vms.vm1.instances[0].version: missing required key");
+    CHECK(error_of("classroom: cd26\nteams: {count: 2}\ntemplate:\n  networks:\n    lan: {}\n"
+                   "  vms: {vm1: }\n") ==
+          "lab.yaml:5:5: template.networks.lan: missing required key 'kind'");
+  }
+  SECTION("URLs and overlong values") {
+    CHECK(error_of("docker: {apt_proxy: \"http://x:3142/$(reboot)\"}\n" + k_base) ==
+          "lab.yaml:1:21: docker.apt_proxy: invalid URL 'http://x:3142/$(reboot)' (expected "
+          "http://... or https://...)");
+    CHECK(error_of("title: " + std::string(5000, 'x') + "\n" + k_base) ==
+          "lab.yaml:1:8: title: value is too long (at most 4096 characters)");
+  }
+  SECTION("exactly one of teams.count and teams.names") {
+    CHECK(error_of("classroom: cd26\nteams: {count: 2, names: [a]}\ntemplate:\n  networks:\n"
+                   "    lan: {kind: nat}\n  vms: {vm1: }\n") ==
+          "lab.yaml:2:8: teams: give exactly one of count: or names:");
+  }
+}
+
+TEST_CASE("lab file value rules", "[unit][model]") {
+  SECTION("sizes") {
+    CHECK(error_of(with_vm1("      memory: 2 bananas\n")) ==
+          "lab.yaml:8:15: template.vms.vm1.memory: invalid size '2 bananas' (use e.g. 2GiB, "
+          "512MiB)");
+    CHECK(error_of(with_vm1("      disk: -1G\n")) ==
+          "lab.yaml:8:13: template.vms.vm1.disk: invalid size '-1G' (use e.g. 2GiB, 512MiB)");
+    CHECK(error_of("memory_cap: 0\n" + k_base) ==
+          "lab.yaml:1:13: memory_cap: invalid size '0' (must be more than zero)");
+  }
+  SECTION("memory above the classroom's cap") {
+    CHECK(error_of(with_vm1("      memory: 4GiB\n")) ==
+          "lab.yaml:8:15: template.vms.vm1.memory: memory 4GiB exceeds the classroom's cap of "
+          "2GiB");
+    CHECK(error_of("defaults: {memory: 3072MiB}\n" + k_base) ==
+          "lab.yaml:1:20: defaults.memory: memory 3GiB exceeds the classroom's cap of 2GiB");
+  }
+  SECTION("names") {
+    CHECK(error_of("classroom: CD26\n" + k_base.substr(k_base.find('\n') + 1)) ==
+          "lab.yaml:1:12: classroom: invalid classroom name 'CD26': use 1 to 12 lower-case "
+          "letters and digits, starting with a letter");
+    CHECK(error_of("admin_user: Student\n" + k_base) ==
+          "lab.yaml:1:13: admin_user: invalid admin user 'Student': use lower-case letters, "
+          "digits and '-', starting with a letter, not ending with '-', at most 32 characters");
+    CHECK(error_of("classroom: cd26\nteams: {names: [red, Blue]}\ntemplate:\n  networks:\n"
+                   "    lan: {kind: nat}\n  vms: {vm1: }\n") ==
+          "lab.yaml:2:22: teams.names[1]: invalid team name 'Blue': use lower-case letters, "
+          "digits and '-', starting with a letter, not ending with '-', at most 32 characters");
+    CHECK(error_of("classroom: cd26\nteams: {count: 1}\ntemplate:\n  networks:\n"
+                   "    my_lan: {kind: nat}\n  vms: {vm1: }\n") ==
+          "lab.yaml:5:5: template.networks.my_lan: invalid network key 'my_lan': use lower-case "
+          "letters, digits and '-', starting with a letter, not ending with '-', at most 32 "
+          "characters");
+    CHECK(error_of(with_vm1("      instances:\n        - {name: main-, version: 6.0.0}\n")) ==
+          "lab.yaml:9:18: template.vms.vm1.instances[0].name: invalid instance name 'main-': "
+          "use lower-case letters, digits and '-', starting with a letter, not ending with "
+          "'-', at most 32 characters");
+  }
+  SECTION("duplicates") {
+    CHECK(error_of("classroom: cd26\nteams: {names: [red, red]}\ntemplate:\n  networks:\n"
+                   "    lan: {kind: nat}\n  vms: {vm1: }\n") ==
+          "lab.yaml:2:22: teams.names[1]: duplicate team name 'red'");
+    CHECK(error_of(with_vm1("      vcpus: 1\n    vm1:\n      vcpus: 2\n")) ==
+          "lab.yaml:9:5: template.vms.vm1: duplicate key");
+    CHECK(error_of(with_vm1("      instances:\n        - {name: main, version: 6.0.0}\n"
+                            "        - {name: main, version: 5.1.0}\n")) ==
+          "lab.yaml:10:18: template.vms.vm1.instances[1].name: duplicate instance name 'main' "
+          "on vm1");
+  }
+  SECTION("ports") {
+    CHECK(error_of(with_vm1("      instances:\n"
+                            "        - {name: main, version: 6.0.0, port: 8081, db: h2}\n"
+                            "        - {name: next, version: 6.1.0, port: 8081, db: h2}\n")) ==
+          "lab.yaml:10:46: template.vms.vm1.instances[1].port: port 8081 already used by "
+          "instance 'main' on vm1");
+    CHECK(error_of(
+              with_vm1("      instances:\n        - {name: main, version: 6.0.0, port: 80}\n")) ==
+          "lab.yaml:9:46: template.vms.vm1.instances[0].port: port 80 is outside 1024-65535");
+    CHECK(error_of(with_vm1("      instances:\n"
+                            "        - {name: main, version: 6.0.0, port: 70000}\n")) ==
+          "lab.yaml:9:46: template.vms.vm1.instances[0].port: port 70000 is outside 1024-65535");
+  }
+  SECTION("versions") {
+    CHECK(error_of(with_vm1("      instances:\n        - {name: main, version: 6.x}\n")) ==
+          "lab.yaml:9:33: template.vms.vm1.instances[0].version: invalid version '6.x' "
+          "(expected e.g. 6.0.0 or 1.22.2.RELEASE)");
+  }
+}
