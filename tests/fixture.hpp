@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "provision/model/lab.hpp"
+#include "provision/model/names.hpp"
 
 namespace labctl::testing {
 

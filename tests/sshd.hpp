@@ -50,8 +50,8 @@ class TestSshd {
     std::filesystem::create_directories("/run/sshd");
     m_pid = ::fork();
     if (m_pid == 0) {
-      ::execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", (m_dir / "sshd_config").c_str(),
-              nullptr);
+      ::execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-E", (m_dir / "sshd.log").c_str(), "-f",
+              (m_dir / "sshd_config").c_str(), nullptr);
       ::_exit(127);
     }
     for (int i = 0; i < 50; ++i) {

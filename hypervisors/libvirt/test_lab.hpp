@@ -40,6 +40,7 @@ inline model::Network test_network(const std::string& classroom, int team, const
   }
   if (kind == model::NetworkKind::ovs) {
     net.bridge = "ovsbr0";
+    net.vlan = 100 + team;
   }
   return net;
 }

@@ -1,6 +1,5 @@
 #include "hypervisors/libvirt/xml.hpp"
 
-
 #include <array>
 
 #include <fmt/format.h>
@@ -15,10 +14,6 @@ std::string q(std::string_view value) {
 
 std::string metadata(const Tag& tag) {
   return "  <metadata>\n    " + render_tag(tag) + "\n  </metadata>\n";
-}
-
-const model::Team* team_of(const model::Lab& lab, const model::Network& net) {
-  return lab.find_team(net.team);
 }
 
 // A static DHCP entry for every NIC of every VM on this network, so DHCP hands out the
@@ -54,11 +49,6 @@ std::string nat_ip(const model::Lab& lab, const model::Network& net) {
   return out;
 }
 
-int ovs_vlan(const model::Lab& lab, const model::Network& net) {
-  const model::Team* team = team_of(lab, net);
-  return k_ovs_vlan_base + (team != nullptr ? team->index : 0);
-}
-
 // Isolated networks get no <forward> and no host address: the VMs share one bridge and reach
 // each other with their static addresses, while the host has nothing to route with.
 std::string network_body(const model::Lab& lab, const model::Network& net) {
@@ -75,7 +65,8 @@ std::string network_body(const model::Lab& lab, const model::Network& net) {
     case model::NetworkKind::ovs:
       return "  <forward mode=\"bridge\"/>\n" + fmt::format("  <bridge name=\"{}\"/>\n", bridge) +
              "  <virtualport type=\"openvswitch\"/>\n" +
-             fmt::format("  <vlan>\n    <tag id=\"{}\"/>\n  </vlan>\n", ovs_vlan(lab, net));
+             (net.vlan == 0 ? std::string()
+                            : fmt::format("  <vlan>\n    <tag id=\"{}\"/>\n  </vlan>\n", net.vlan));
   }
   return {};
 }

@@ -21,8 +21,6 @@ namespace labctl::hv::libvirt {
 inline constexpr std::string_view k_tag_namespace = "https://labctl.invalid/xmlns/tag/1";
 inline constexpr std::string_view k_tag_prefix = "labctl";
 inline constexpr std::string_view k_default_pool_root = "/var/lib/libvirt/labctl";
-// OVS networks of team N use VLAN k_ovs_vlan_base + N on the shared OVS bridge.
-inline constexpr int k_ovs_vlan_base = 100;
 
 // Escapes & < > " ' for text and attribute values.
 std::string xml_escape(std::string_view text);

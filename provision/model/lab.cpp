@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "provision/model/names.hpp"
+
 namespace labctl::model {
 
 namespace {
@@ -44,18 +46,11 @@ Bytes stack_footprint(const std::vector<Instance>& instances) {
   return total;
 }
 
-std::uint64_t fnv1a64(const std::string& text) {
-  std::uint64_t hash = 14695981039346656037ULL;
-  for (unsigned char c : text) {
-    hash = (hash ^ c) * 1099511628211ULL;
-  }
-  return hash;
-}
-
 std::string network_spec_hash(const Network& net) {
   const std::string cidr = net.subnet ? net.subnet->cidr() : std::string();
-  const std::string text = fmt::format("{}|{}|{}|{}|{}|{}|{}", net.name, to_string(net.kind),
-                                       net.bridge, cidr, net.gateway, net.dhcp_start, net.dhcp_end);
+  const std::string text =
+      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", net.name, to_string(net.kind), net.bridge, cidr,
+                  net.gateway, net.dhcp_start, net.dhcp_end, net.vlan);
   return fmt::format("{:012x}", fnv1a64(text) & 0xffffffffffffULL);
 }
 

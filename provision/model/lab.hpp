@@ -149,9 +149,6 @@ Bytes stack_footprint(const std::vector<Instance>& instances);
 // that a changed network is recreated. 12 hex characters.
 std::string network_spec_hash(const Network& net);
 
-// 64-bit FNV-1a: the project's non-cryptographic hash for names, MACs and spec hashes.
-std::uint64_t fnv1a64(const std::string& text);
-
 std::string to_string(NetworkKind kind);
 std::string to_string(Accelerator accel);
 std::string to_string(DockerSource source);
