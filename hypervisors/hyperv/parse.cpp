@@ -181,8 +181,8 @@ Result<Inventory> parse_inventory(std::string_view text, const std::string& clas
     return doc.error();
   }
   Inventory inventory{"hyperv://", {}};
-  if (doc->is_array() && doc->empty()) {
-    return inventory;  // a dry run's recording runner answers "[]"
+  if (doc->is_null() || (doc->is_array() && doc->empty())) {
+    return inventory;  // nothing printed, or a dry run's recording runner answering "[]"
   }
   if (!doc->is_object()) {
     return Error::failure("inventory: expected a JSON object with Vms, Switches and Files");
