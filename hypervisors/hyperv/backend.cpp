@@ -174,6 +174,13 @@ Status HypervBackend::upload_volume(const std::string& pool, const std::string& 
     }
     source = *vhdx;
   }
+  if (m_options.windows_path) {
+    auto mapped = m_options.windows_path(source);
+    if (!mapped) {
+      return mapped.error();
+    }
+    source = *mapped;
+  }
   return execute(render_upload_volume(m_options.root, *classroom, name, source));
 }
 
@@ -202,6 +209,21 @@ Result<std::string> vhdx_source(const std::string& local_file, sys::ProcessRunne
         fmt::format("converting {} to VHDX: {}", local_file, converted.error().message));
   }
   return target.string();
+}
+
+std::function<Result<std::string>(const std::string&)> wslpath_mapper(
+    sys::ProcessRunner& processes) {
+  return [&processes](const std::string& path) -> Result<std::string> {
+    auto out = sys::run_checked(processes, {"wslpath", "-w", path});
+    if (!out) {
+      return out.error();
+    }
+    std::string windows = *out;
+    while (!windows.empty() && (windows.back() == '\n' || windows.back() == '\r')) {
+      windows.pop_back();
+    }
+    return windows;
+  };
 }
 
 std::unique_ptr<hv::Hypervisor> make_hyperv(std::string uri,

@@ -3,6 +3,7 @@
 // The Hyper-V backend (hyperv://, the local Windows host): hv::Hypervisor on top of the
 // pure renderers (render.hpp), a PowerShellRunner and the JSON parsers (parse.hpp).
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,7 +18,14 @@ struct HypervOptions {
   // Runs `qemu-img convert` on this machine when a qcow2 base image must become VHDX;
   // null = never convert (upload_volume of a qcow2 without a VHDX beside it is an Error).
   std::unique_ptr<sys::ProcessRunner> converter;
+  // Turns a local file name into one Windows can open (labctl runs under WSL: /mnt/c/x ->
+  // C:\x); empty = names are passed as they are.
+  std::function<Result<std::string>(const std::string&)> windows_path;
 };
+
+// A windows_path that asks WSL's `wslpath -w` (through `processes`, which must outlive it).
+std::function<Result<std::string>(const std::string&)> wslpath_mapper(
+    sys::ProcessRunner& processes);
 
 std::unique_ptr<hv::Hypervisor> make_hyperv(std::string uri,
                                             std::unique_ptr<PowerShellRunner> runner);

@@ -56,6 +56,32 @@ TEST_CASE("a dry run records the exact PowerShell and runs nothing", "[unit]") {
   CHECK(hy::script_verb(recorded->scripts()[3]) == "upload-volume");
 }
 
+TEST_CASE("under WSL, local files reach PowerShell as Windows paths", "[unit]") {
+  class FakeWslpath : public labctl::sys::ProcessRunner {
+   public:
+    std::vector<std::vector<std::string>> calls;
+    using ProcessRunner::run;
+    labctl::Result<labctl::sys::ProcessResult> run(const std::vector<std::string>& argv,
+                                                   const labctl::sys::ProcessOptions&) override {
+      calls.push_back(argv);
+      return labctl::sys::ProcessResult{0, "\\\\wsl.localhost\\Debian\\tmp\\seed.iso\n", ""};
+    }
+  } wslpath;
+  auto recorder = std::make_unique<hy::RecordingRunner>();
+  hy::RecordingRunner* recorded = recorder.get();
+  hy::HypervOptions options;
+  options.windows_path = hy::wslpath_mapper(wslpath);
+  auto hv = hy::make_hyperv("hyperv://", std::move(recorder), std::move(options));
+  REQUIRE(
+      hv->upload_volume("cd26-pool", "cd26-team1-vm1-seed.iso", "/tmp/seed.iso", VolumeFormat::raw)
+          .ok());
+  CHECK(wslpath.calls == std::vector<std::vector<std::string>>{{"wslpath", "-w", "/tmp/seed.iso"}});
+  REQUIRE(recorded->scripts().size() == 1);
+  CHECK_THAT(recorded->scripts()[0],
+             Catch::Contains("Copy-Item -LiteralPath '\\\\wsl.localhost\\Debian\\tmp\\seed.iso' "
+                             "-Destination $path -Force"));
+}
+
 TEST_CASE("powershell.exe command line and error messages", "[unit]") {
   SECTION("the script travels as -EncodedCommand") {
     auto argv = hy::powershell_argv("powershell.exe", "# labctl x y\nGet-VM\n");
