@@ -22,42 +22,24 @@ using Calls = std::vector<std::string>;
 
 namespace {
 
-// A stand-in for the planner (written in parallel): creates what the inventory lacks,
-// recreates a VM whose tag carries another spec, and stops at the first error.
-Status up_team(Hypervisor& hv, const model::Lab& lab, const std::string& base_image) {
-  auto have = hv.inventory(lab.classroom);
-  if (!have) {
-    return have.error();
-  }
-  const auto missing = [&](ObjectKind kind, const std::string& name) {
-    return have->find(kind, name) == nullptr;
-  };
-  std::vector<std::function<Status()>> steps;
-  if (missing(ObjectKind::pool, lab.pool)) {
-    steps.emplace_back([&] { return hv.create_pool(lab); });
-  }
-  if (missing(ObjectKind::volume, lab.base_volume)) {
-    steps.emplace_back([&] {
-      return hv.upload_volume(lab.pool, lab.base_volume, base_image, VolumeFormat::qcow2);
-    });
-  }
-  for (const model::Network& net : lab.teams[0].networks) {
-    if (missing(ObjectKind::network, net.name)) {
-      steps.emplace_back([&] { return hv.create_network(lab, net); });
-    }
-  }
+using Steps = std::vector<std::function<Status()>>;
+
+// VMs whose tag carries another spec (or "pending") are deleted with their disk and
+// recreated; missing ones are created and started.
+void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const labctl::hv::Inventory& have,
+                  Steps& steps) {
   for (const model::Vm& vm : lab.teams[0].vms) {
-    const labctl::hv::Object* domain = have->find(ObjectKind::domain, vm.name);
+    const labctl::hv::Object* domain = have.find(ObjectKind::domain, vm.name);
     const bool stale = domain != nullptr && domain->tag.spec_hash != vm.spec_hash;
     if (stale) {
       steps.emplace_back([&] { return hv.delete_domain(lab.classroom, vm.name); });
       steps.emplace_back([&] { return hv.delete_volume(lab.pool, vm.disk_volume); });
     }
-    if (stale || missing(ObjectKind::volume, vm.disk_volume)) {
+    if (stale || have.find(ObjectKind::volume, vm.disk_volume) == nullptr) {
       steps.emplace_back(
           [&] { return hv.create_overlay(lab.pool, vm.disk_volume, lab.base_volume, vm.disk); });
     }
-    if (missing(ObjectKind::volume, vm.seed_volume)) {
+    if (have.find(ObjectKind::volume, vm.seed_volume) == nullptr) {
       steps.emplace_back([&] {
         return hv.upload_volume(lab.pool, vm.seed_volume, "/tmp/" + vm.seed_volume,
                                 VolumeFormat::raw);
@@ -65,12 +47,36 @@ Status up_team(Hypervisor& hv, const model::Lab& lab, const std::string& base_im
     }
   }
   for (const model::Vm& vm : lab.teams[0].vms) {
-    const labctl::hv::Object* domain = have->find(ObjectKind::domain, vm.name);
+    const labctl::hv::Object* domain = have.find(ObjectKind::domain, vm.name);
     if (domain == nullptr || domain->tag.spec_hash != vm.spec_hash) {
       steps.emplace_back([&] { return hv.create_domain({&lab, &vm, "", ""}); });
       steps.emplace_back([&] { return hv.start_domain(vm.name); });
     }
   }
+}
+
+// A stand-in for the planner (written in parallel): creates what the inventory lacks,
+// in the design's order (pool, base, networks, disks, VMs), and stops at the first error.
+Status up_team(Hypervisor& hv, const model::Lab& lab, const std::string& base_image) {
+  auto have = hv.inventory(lab.classroom);
+  if (!have) {
+    return have.error();
+  }
+  Steps steps;
+  if (have->find(ObjectKind::pool, lab.pool) == nullptr) {
+    steps.emplace_back([&] { return hv.create_pool(lab); });
+  }
+  if (have->find(ObjectKind::volume, lab.base_volume) == nullptr) {
+    steps.emplace_back([&] {
+      return hv.upload_volume(lab.pool, lab.base_volume, base_image, VolumeFormat::qcow2);
+    });
+  }
+  for (const model::Network& net : lab.teams[0].networks) {
+    if (have->find(ObjectKind::network, net.name) == nullptr) {
+      steps.emplace_back([&] { return hv.create_network(lab, net); });
+    }
+  }
+  add_vm_steps(hv, lab, *have, steps);
   for (const auto& step : steps) {
     if (Status status = step(); !status) {
       return status;
