@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "stacks/squashtm/inspect.hpp"
 #include "stacks/squashtm/names.hpp"
+#include "stacks/squashtm/remote.hpp"
 #include "stacks/squashtm/secrets.hpp"
 #include "stacks/squashtm/test_lab.hpp"
 #include "tests/golden.hpp"
@@ -118,4 +120,44 @@ TEST_CASE("Squash TM versions, schemes, quoting and passwords", "[unit]") {
     CHECK(a->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
           std::string::npos);
   }
+}
+
+TEST_CASE("Squash TM ls reads docker inspect output back into instances", "[unit]") {
+  const std::string json = R"([{"Id":"abc","RestartCount":2,
+    "State":{"Status":"running","StartedAt":"2025-01-01T10:00:00.5Z","Health":{"Status":"healthy"}},
+    "Config":{"Labels":{"labctl.instance":"main","labctl.version":"6.0.0","labctl.port":"8081",
+      "labctl.db":"h2","labctl.env":"legacy","labctl.memory":"268435456","labctl.image":"r/s"}}}])";
+  const auto now = std::chrono::system_clock::from_time_t(1735725600 + 90);  // 10:01:30 UTC
+  auto list = parse_inspect(json, now);
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 1);
+  const InstanceStatus& s = list->front();
+  CHECK(s.instance.name == "main");
+  CHECK(s.instance.version == "6.0.0");
+  CHECK(s.instance.port == 8081);
+  CHECK(s.instance.db == DbKind::h2);
+  CHECK(s.instance.env == EnvScheme::legacy);
+  CHECK(s.instance.memory == 256 * labctl::model::k_mib);
+  CHECK(s.instance.image == "r/s");
+  CHECK(s.health == "healthy");
+  CHECK(s.restarts == 2);
+  CHECK(s.uptime == std::chrono::seconds(90));
+  CHECK_FALSE(parse_inspect("not json", now).ok());
+}
+
+TEST_CASE("LocalRemote writes only under its root, with the file's mode", "[unit]") {
+  labctl::testing::ScratchDir scratch("lct-squash-remote");
+  labctl::sys::SystemRunner runner;
+  LocalRemote remote(runner, scratch.path());
+  CHECK_FALSE(remote.put_file("/etc/labctl-should-not-exist", "x", 0644).ok());
+  CHECK_FALSE(remote.put_file((scratch.path() / "../escape").string(), "x", 0644).ok());
+  const std::string path = (scratch.path() / "a/b/.env").string();
+  REQUIRE(remote.put_file(path, "SECRET=1\n", 0600).ok());
+  CHECK(labctl::testing::read_file(path) == "SECRET=1\n");
+  CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  auto r = remote.exec("echo $((1+2)); exit 4");
+  REQUIRE(r.ok());
+  CHECK(r->out == "3\n");
+  CHECK(r->exit_code == 4);
 }
