@@ -1,0 +1,40 @@
+#pragma once
+
+// The Hyper-V backend (hyperv://, the local Windows host): hv::Hypervisor on top of the
+// pure renderers (render.hpp), a PowerShellRunner and the JSON parsers (parse.hpp).
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "hypervisors/hyperv/runner.hpp"
+#include "hypervisors/hypervisor.hpp"
+#include "provision/sys/process.hpp"
+
+namespace labctl::hv::hyperv {
+
+struct HypervOptions {
+  std::string root;  // "" = k_default_root (C:\ProgramData\labctl)
+  // Runs `qemu-img convert` on this machine when a qcow2 base image must become VHDX;
+  // null = never convert (upload_volume of a qcow2 without a VHDX beside it is an Error).
+  std::unique_ptr<sys::ProcessRunner> converter;
+  // Turns a local file name into one Windows can open (labctl runs under WSL: /mnt/c/x ->
+  // C:\x); empty = names are passed as they are.
+  std::function<Result<std::string>(const std::string&)> windows_path;
+};
+
+// A windows_path that asks WSL's `wslpath -w` (through `processes`, which must outlive it).
+std::function<Result<std::string>(const std::string&)> wslpath_mapper(
+    sys::ProcessRunner& processes);
+
+std::unique_ptr<hv::Hypervisor> make_hyperv(std::string uri,
+                                            std::unique_ptr<PowerShellRunner> runner);
+std::unique_ptr<hv::Hypervisor> make_hyperv(std::string uri,
+                                            std::unique_ptr<PowerShellRunner> runner,
+                                            HypervOptions options);
+
+// The VHDX file to upload for a qcow2 volume: `local_file` itself when it already is VHDX,
+// else "<stem>.vhdx" beside it (converted with qemu-img through `converter` when missing).
+Result<std::string> vhdx_source(const std::string& local_file, sys::ProcessRunner* converter);
+
+}  // namespace labctl::hv::hyperv

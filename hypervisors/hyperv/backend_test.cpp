@@ -1,0 +1,278 @@
+#include "hypervisors/hyperv/backend.hpp"
+
+#include <fstream>
+#include <functional>
+
+#include <catch2/catch.hpp>
+
+#include "hypervisors/hyperv/fake_powershell_test.hpp"
+#include "hypervisors/hyperv/render.hpp"
+#include "hypervisors/hyperv/test_lab.hpp"
+#include "tests/golden.hpp"
+
+namespace hy = labctl::hv::hyperv;
+namespace model = labctl::model;
+using hy::testing::FakePowerShell;
+using labctl::Status;
+using labctl::hv::Hypervisor;
+using labctl::hv::ObjectKind;
+using labctl::hv::PowerState;
+using labctl::hv::VolumeFormat;
+using Calls = std::vector<std::string>;
+
+namespace {
+
+using Steps = std::vector<std::function<Status()>>;
+
+// VMs whose tag carries another spec (or "pending") are deleted with their disk and
+// recreated; missing ones are created and started.
+void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const labctl::hv::Inventory& have,
+                  Steps& steps) {
+  for (const model::Vm& vm : lab.teams[0].vms) {
+    const labctl::hv::Object* domain = have.find(ObjectKind::domain, vm.name);
+    const bool stale = domain != nullptr && domain->tag.spec_hash != vm.spec_hash;
+    if (stale) {
+      steps.emplace_back([&] { return hv.delete_domain(lab.classroom, vm.name); });
+      steps.emplace_back([&] { return hv.delete_volume(lab.pool, vm.disk_volume); });
+    }
+    if (stale || have.find(ObjectKind::volume, vm.disk_volume) == nullptr) {
+      steps.emplace_back(
+          [&] { return hv.create_overlay(lab.pool, vm.disk_volume, lab.base_volume, vm.disk); });
+    }
+    if (have.find(ObjectKind::volume, vm.seed_volume) == nullptr) {
+      steps.emplace_back([&] {
+        return hv.upload_volume(lab.pool, vm.seed_volume, "/tmp/" + vm.seed_volume,
+                                VolumeFormat::raw);
+      });
+    }
+  }
+  for (const model::Vm& vm : lab.teams[0].vms) {
+    const labctl::hv::Object* domain = have.find(ObjectKind::domain, vm.name);
+    if (domain == nullptr || domain->tag.spec_hash != vm.spec_hash) {
+      steps.emplace_back([&] { return hv.create_domain({&lab, &vm, "", ""}); });
+      steps.emplace_back([&] { return hv.start_domain(vm.name); });
+    }
+  }
+}
+
+// A stand-in for the planner (written in parallel): creates what the inventory lacks,
+// in the design's order (pool, base, networks, disks, VMs), and stops at the first error.
+Status up_team(Hypervisor& hv, const model::Lab& lab, const std::string& base_image) {
+  auto have = hv.inventory(lab.classroom);
+  if (!have) {
+    return have.error();
+  }
+  Steps steps;
+  if (have->find(ObjectKind::pool, lab.pool) == nullptr) {
+    steps.emplace_back([&] { return hv.create_pool(lab); });
+  }
+  if (have->find(ObjectKind::volume, lab.base_volume) == nullptr) {
+    steps.emplace_back([&] {
+      return hv.upload_volume(lab.pool, lab.base_volume, base_image, VolumeFormat::qcow2);
+    });
+  }
+  for (const model::Network& net : lab.teams[0].networks) {
+    if (have->find(ObjectKind::network, net.name) == nullptr) {
+      steps.emplace_back([&] { return hv.create_network(lab, net); });
+    }
+  }
+  add_vm_steps(hv, lab, *have, steps);
+  for (const auto& step : steps) {
+    if (Status status = step(); !status) {
+      return status;
+    }
+  }
+  return {};
+}
+
+// Deletes what the inventory shows as the team's, VMs first.
+Status down_team(Hypervisor& hv, const std::string& classroom, const std::string& team) {
+  auto have = hv.inventory(classroom);
+  if (!have) {
+    return have.error();
+  }
+  for (ObjectKind kind : {ObjectKind::domain, ObjectKind::volume, ObjectKind::network}) {
+    for (const labctl::hv::Object& object : have->objects) {
+      if (object.kind != kind || object.tag.team != team) {
+        continue;
+      }
+      Status status = kind == ObjectKind::domain   ? hv.delete_domain(classroom, object.name)
+                      : kind == ObjectKind::volume ? hv.delete_volume(object.pool, object.name)
+                                                   : hv.delete_network(classroom, object.name);
+      if (!status) {
+        return status;
+      }
+    }
+  }
+  return {};
+}
+
+// A file that starts like a VHDX (the signature "vhdxfile").
+std::string write_vhdx(const std::filesystem::path& dir) {
+  const std::string path = (dir / "debian-12-docker.vhdx").string();
+  std::ofstream(path, std::ios::binary) << "vhdxfile" << std::string(504, '\0');
+  return path;
+}
+
+struct Fixture {
+  labctl::testing::ScratchDir scratch{"lct-hyperv"};
+  std::string base = write_vhdx(scratch.path());
+  FakePowerShell* host = nullptr;  // owned by the backend
+  std::unique_ptr<Hypervisor> hv;
+
+  Fixture() {
+    auto fake = std::make_unique<FakePowerShell>();
+    host = fake.get();
+    hv = hy::make_hyperv("hyperv://",
+                         std::make_unique<hy::ProcessPowerShellRunner>(std::move(fake)));
+  }
+};
+
+const Calls k_fresh_up = {"inventory cd26",
+                          "create-pool cd26",
+                          "upload-volume cd26-base.qcow2",
+                          "create-network cd26-team1-lan",
+                          "create-network cd26-team1-lab",
+                          "create-overlay cd26-team1-vm1.qcow2",
+                          "upload-volume cd26-team1-vm1-seed.iso",
+                          "create-overlay cd26-team1-vm2.qcow2",
+                          "upload-volume cd26-team1-vm2-seed.iso",
+                          "create-vm cd26-team1-vm1",
+                          "start-vm cd26-team1-vm1",
+                          "create-vm cd26-team1-vm2",
+                          "start-vm cd26-team1-vm2"};
+
+}  // namespace
+
+TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[unit]") {
+  Fixture f;
+  const model::Lab lab = hy::testing::test_lab();
+
+  SECTION("a fresh up runs every create script, in order, and the host ends up complete") {
+    REQUIRE(up_team(*f.hv, lab, f.base).ok());
+    CHECK(f.host->calls == k_fresh_up);
+    CHECK(f.host->files == std::set<std::string>{"cd26-base.vhdx", "cd26-team1-vm1.vhdx",
+                                                 "cd26-team1-vm1-seed.iso", "cd26-team1-vm2.vhdx",
+                                                 "cd26-team1-vm2-seed.iso"});
+    CHECK(f.host->nats == std::set<std::string>{"cd26-team1-lan"});
+    CHECK(f.host->vms.at("cd26-team1-vm2").notes ==
+          "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02");
+    CHECK(f.host->vms.at("cd26-team1-vm2").state == "Running");
+    CHECK(f.host->switches.at("cd26-team1-lab") ==
+          "labctl:v1 classroom=cd26 team=team1 role=network spec=isolated:10.61.2.0/24");
+  }
+  SECTION("a second up sees everything in the inventory and creates nothing") {
+    REQUIRE(up_team(*f.hv, lab, f.base).ok());
+    for (bool numeric : {false, true}) {  // State as "Running" (7) and as 2 (5.1)
+      f.host->numeric_state = numeric;
+      f.host->calls.clear();
+      REQUIRE(up_team(*f.hv, lab, f.base).ok());
+      CHECK(f.host->calls == Calls{"inventory cd26"});
+      auto inventory = f.hv->inventory("cd26");
+      REQUIRE(inventory.ok());
+      CHECK(inventory->host == "hyperv://");
+      CHECK(inventory->objects.size() == 10);  // pool, 5 volumes, 2 switches, 2 VMs
+      const auto* vm1 = inventory->find(ObjectKind::domain, "cd26-team1-vm1");
+      REQUIRE(vm1 != nullptr);
+      CHECK(vm1->state == PowerState::running);
+      CHECK(vm1->tag.spec_hash == "5f3a9c01");
+      CHECK(inventory->find(ObjectKind::network, "cd26-team1-lan")->cidr == "10.61.1.0/24");
+    }
+  }
+  SECTION("down deletes by tag: an untagged look-alike and another classroom's VM stay") {
+    REQUIRE(up_team(*f.hv, lab, f.base).ok());
+    f.host->vms["cd26-team1-vm1-old"] = {"", "Running"};
+    f.host->vms["cd26-team1-vm9"] = {"student notes: team1 vm", "Off"};
+    f.host->vms["cd27-team1-vm1"] = {"labctl:v1 classroom=cd27 team=team1 role=domain spec=x",
+                                     "Running"};
+    f.host->switches["cd26-team1-lan-old"] = "";
+    f.host->calls.clear();
+    REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
+    CHECK(f.host->calls ==
+          Calls{"inventory cd26", "delete-vm cd26-team1-vm1", "delete-vm cd26-team1-vm2",
+                "delete-volume cd26-team1-vm1-seed.iso", "delete-volume cd26-team1-vm1.qcow2",
+                "delete-volume cd26-team1-vm2-seed.iso", "delete-volume cd26-team1-vm2.qcow2",
+                "delete-network cd26-team1-lab", "delete-network cd26-team1-lan"});
+    CHECK(f.host->vms.size() == 3);
+    CHECK(f.host->vms.count("cd26-team1-vm1-old") == 1);
+    CHECK(f.host->switches.size() == 1);
+    CHECK(f.host->files == std::set<std::string>{"cd26-base.vhdx"});
+    SECTION("and asked directly, the script refuses an untagged VM") {
+      Status refused = f.hv->delete_domain("cd26", "cd26-team1-vm1-old");
+      REQUIRE_FALSE(refused.ok());
+      CHECK(refused.error().message ==
+            "hyperv delete-vm cd26-team1-vm1-old: labctl: VM cd26-team1-vm1-old does not carry "
+            "this classroom's tag; not deleting it");
+      CHECK(f.host->vms.count("cd26-team1-vm1-old") == 1);
+    }
+  }
+}
+
+TEST_CASE("Hyper-V backend: a cmdlet failing mid-way surfaces and a re-run converges", "[unit]") {
+  Fixture f;
+  const model::Lab lab = hy::testing::test_lab();
+  f.host->fail_on = "create-vm cd26-team1-vm2";
+  f.host->fail_message =
+      "Set-VMMemory: Failed to modify device 'Memory'. Not enough memory in "
+      "the system to start the virtual machine cd26-team1-vm2.";
+  Status first = up_team(*f.hv, lab, f.base);
+  REQUIRE_FALSE(first.ok());
+  CHECK(first.error().message ==
+        "hyperv create-vm cd26-team1-vm2: Set-VMMemory: Failed to modify device 'Memory'. Not "
+        "enough memory in the system to start the virtual machine cd26-team1-vm2.");
+  CHECK(f.host->calls == Calls(k_fresh_up.begin(), k_fresh_up.end() - 1));
+  // The half-built VM carries the placeholder spec, so the next run recreates it.
+  CHECK(f.host->vms.at("cd26-team1-vm2").notes ==
+        "labctl:v1 classroom=cd26 team=team1 role=domain spec=pending");
+
+  f.host->calls.clear();
+  REQUIRE(up_team(*f.hv, lab, f.base).ok());
+  CHECK(f.host->calls == Calls{"inventory cd26", "delete-vm cd26-team1-vm2",
+                               "delete-volume cd26-team1-vm2.qcow2",
+                               "create-overlay cd26-team1-vm2.qcow2", "create-vm cd26-team1-vm2",
+                               "start-vm cd26-team1-vm2"});
+  CHECK(f.host->vms.at("cd26-team1-vm2").notes ==
+        "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02");
+  CHECK(f.host->vms.at("cd26-team1-vm2").state == "Running");
+
+  f.host->calls.clear();
+  REQUIRE(up_team(*f.hv, lab, f.base).ok());
+  CHECK(f.host->calls == Calls{"inventory cd26"});
+}
+
+TEST_CASE("Hyper-V backend: host facts and what it refuses", "[unit]") {
+  Fixture f;
+  SECTION("capabilities say hyperv, one NAT, no DHCP reservations") {
+    const labctl::hv::Capabilities caps = f.hv->capabilities();
+    CHECK(caps.scheme == "hyperv");
+    CHECK(caps.max_nat_networks == 1);
+    CHECK_FALSE(caps.dhcp_reservations);
+    CHECK_FALSE(caps.kvm);
+    CHECK_FALSE(caps.remote);
+    CHECK(f.hv->uri() == "hyperv://");
+  }
+  SECTION("host info") {
+    auto info = f.hv->host_info();
+    REQUIRE(info.ok());
+    CHECK(info->memory_total == 32 * model::k_gib);
+    CHECK(info->memory_free == 8 * model::k_gib);
+    CHECK(info->cpus == 8);
+  }
+  SECTION("a second NAT network on the host is refused with the script's message") {
+    f.host->nats.insert("WinNAT");
+    const model::Lab lab = hy::testing::test_lab();
+    Status status = f.hv->create_network(lab, lab.teams[0].networks[0]);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().message ==
+          "hyperv create-network cd26-team1-lan: labctl: Windows allows "
+          "one NetNat per host and 'WinNAT' exists");
+  }
+  SECTION("volume paths and pools follow the classroom directory") {
+    CHECK(*f.hv->volume_path("cd26-pool", "cd26-team1-vm1.qcow2") ==
+          "C:\\ProgramData\\labctl\\cd26\\cd26-team1-vm1.vhdx");
+    CHECK_FALSE(f.hv->volume_path("other", "x.qcow2").ok());
+    CHECK_FALSE(f.hv->volume_path("cd26-pool", "..\\x").ok());
+    CHECK_FALSE(f.hv->delete_pool("cd26", "cd27-pool").ok());
+    CHECK(f.host->calls.empty());  // refused before any script ran
+  }
+}

@@ -1,0 +1,59 @@
+#pragma once
+
+// Pure renderers: model -> one PowerShell script per action (see script.hpp for the frame).
+// Every value goes through ps_quote(); every name is checked again and a bad one is an Error.
+//
+// Storage layout on the Windows host: a classroom's "pool" is the directory
+// <root>\<classroom> holding a marker file .labctl-pool (its tag) and the volumes.
+// Volume names are the model's; a ".qcow2" name is stored as ".vhdx" (Hyper-V reads VHDX
+// only, and New-VHD picks the format from the extension).
+
+#include <string>
+#include <string_view>
+
+#include "provision/model/lab.hpp"
+#include "provision/model/result.hpp"
+
+namespace labctl::hv::hyperv {
+
+constexpr std::string_view k_default_root = "C:\\ProgramData\\labctl";
+constexpr std::string_view k_pool_marker = ".labctl-pool";
+// Hyper-V sizes VM memory in whole 2 MiB units.
+constexpr model::Bytes k_memory_unit = 2 * model::k_mib;
+
+std::string classroom_dir(std::string_view root, std::string_view classroom);
+// The model names a classroom's pool "<classroom>-pool".
+Result<std::string> classroom_of_pool(std::string_view pool);
+std::string host_file_name(std::string_view volume);  // "x.qcow2" -> "x.vhdx"
+std::string volume_name(std::string_view file);       // "x.vhdx" -> "x.qcow2"
+// The network's tag spec: what, if changed, means the switch must be recreated.
+std::string network_spec(const model::Network& net);
+
+Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net);
+Result<std::string> render_delete_network(std::string_view classroom, std::string_view name);
+
+Result<std::string> render_create_pool(std::string_view root, std::string_view classroom);
+Result<std::string> render_delete_pool(std::string_view root, std::string_view classroom);
+// Copies a local file (already VHDX for disks) into the classroom's directory.
+Result<std::string> render_upload_volume(std::string_view root, std::string_view classroom,
+                                         std::string_view volume, std::string_view local_path);
+Result<std::string> render_create_overlay(std::string_view root, std::string_view classroom,
+                                          std::string_view volume, std::string_view backing,
+                                          model::Bytes capacity);
+Result<std::string> render_delete_volume(std::string_view root, std::string_view classroom,
+                                         std::string_view volume);
+
+Result<std::string> render_create_vm(const model::Lab& lab, const model::Vm& vm,
+                                     std::string_view root);
+Result<std::string> render_start_vm(std::string_view name);
+Result<std::string> render_stop_vm(std::string_view name);
+Result<std::string> render_vm_state(std::string_view name);
+Result<std::string> render_delete_vm(std::string_view root, std::string_view classroom,
+                                     std::string_view name);
+
+// Queries: each prints one JSON document (ConvertTo-Json -Depth 6 -Compress) on stdout.
+Result<std::string> render_inventory(std::string_view root, std::string_view classroom);
+Result<std::string> render_host_info();
+Result<std::string> render_host_networks();
+
+}  // namespace labctl::hv::hyperv

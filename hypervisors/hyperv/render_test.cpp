@@ -1,0 +1,70 @@
+#include "hypervisors/hyperv/render.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "hypervisors/hyperv/test_lab.hpp"
+#include "tests/golden.hpp"
+
+namespace hy = labctl::hv::hyperv;
+namespace model = labctl::model;
+using hy::testing::test_lab;
+
+namespace {
+
+std::string must(const labctl::Result<std::string>& script) {
+  INFO((script.ok() ? std::string() : script.error().message));
+  REQUIRE(script.ok());
+  return *script;
+}
+
+const std::string k_root(hy::k_default_root);
+
+}  // namespace
+
+TEST_CASE("Hyper-V scripts for a whole team's up", "[golden]") {
+  const model::Lab lab = test_lab();
+  const model::Team& team = lab.teams.front();
+  std::string all = must(hy::render_create_pool(k_root, lab.classroom));
+  all += must(hy::render_upload_volume(k_root, lab.classroom, lab.base_volume,
+                                       "/var/cache/labctl/debian-12-docker.vhdx"));
+  for (const model::Network& net : team.networks) {
+    all += must(hy::render_create_network(lab, net));
+  }
+  for (const model::Vm& vm : team.vms) {
+    all += must(
+        hy::render_create_overlay(k_root, lab.classroom, vm.disk_volume, lab.base_volume, vm.disk));
+    all += must(hy::render_upload_volume(k_root, lab.classroom, vm.seed_volume,
+                                         "/var/lib/labctl/cd26/seeds/" + vm.seed_volume));
+  }
+  for (const model::Vm& vm : team.vms) {
+    all += must(hy::render_create_vm(lab, vm, k_root));
+    all += must(hy::render_start_vm(vm.name));
+  }
+  labctl::testing::check_golden("hyperv/team-up.ps1", all);
+}
+
+TEST_CASE("Hyper-V scripts for a whole team's down", "[golden]") {
+  const model::Lab lab = test_lab();
+  const model::Team& team = lab.teams.front();
+  std::string all;
+  for (const model::Vm& vm : team.vms) {
+    all += must(hy::render_stop_vm(vm.name));
+    all += must(hy::render_delete_vm(k_root, lab.classroom, vm.name));
+    all += must(hy::render_delete_volume(k_root, lab.classroom, vm.disk_volume));
+    all += must(hy::render_delete_volume(k_root, lab.classroom, vm.seed_volume));
+  }
+  for (const model::Network& net : team.networks) {
+    all += must(hy::render_delete_network(lab.classroom, net.name));
+  }
+  all += must(hy::render_delete_volume(k_root, lab.classroom, lab.base_volume));
+  all += must(hy::render_delete_pool(k_root, lab.classroom));
+  labctl::testing::check_golden("hyperv/team-down.ps1", all);
+}
+
+TEST_CASE("Hyper-V query scripts", "[golden]") {
+  std::string all = must(hy::render_inventory(k_root, "cd26"));
+  all += must(hy::render_host_info());
+  all += must(hy::render_host_networks());
+  all += must(hy::render_vm_state("cd26-team1-vm1"));
+  labctl::testing::check_golden("hyperv/queries.ps1", all);
+}

@@ -1,0 +1,95 @@
+#include "hypervisors/hyperv/runner.hpp"
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "hypervisors/hyperv/powershell.hpp"
+#include "hypervisors/hyperv/script.hpp"
+
+namespace labctl::hv::hyperv {
+
+namespace {
+
+constexpr std::size_t k_max_command_line = 32767;
+
+std::string trim(std::string text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) {
+    return "";
+  }
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+bool noise(const std::string& line) {
+  return line.empty() || line.rfind("#< CLIXML", 0) == 0 || line.rfind("<Objs", 0) == 0 ||
+         line.rfind("At line:", 0) == 0 || line.rfind("+ ", 0) == 0 || line == "+";
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> powershell_argv(const std::string& program,
+                                                 const std::string& script) {
+  auto encoded = encode_command(script);
+  if (!encoded) {
+    return encoded.error();
+  }
+  std::vector<std::string> argv = {
+      program,  "-NoProfile",      "-NonInteractive", "-ExecutionPolicy",
+      "Bypass", "-EncodedCommand", *encoded};
+  std::size_t length = 0;
+  for (const std::string& arg : argv) {
+    length += arg.size() + 1;
+  }
+  if (length > k_max_command_line) {
+    return Error::failure(fmt::format("{} script too long for a command line ({} characters)",
+                                      script_verb(script), length));
+  }
+  return argv;
+}
+
+std::string failure_message(const sys::ProcessResult& result) {
+  std::istringstream lines(result.err);
+  std::string line, last;
+  while (std::getline(lines, line)) {
+    line = trim(line);
+    if (line.rfind(k_error_prefix, 0) == 0) {
+      return line.substr(k_error_prefix.size());
+    }
+    if (!noise(line)) {
+      last = line;
+    }
+  }
+  return last.empty() ? fmt::format("powershell exited with {}", result.exit_code) : last;
+}
+
+ProcessPowerShellRunner::ProcessPowerShellRunner(std::unique_ptr<sys::ProcessRunner> processes,
+                                                 std::string program)
+    : m_processes(std::move(processes)), m_program(std::move(program)) {}
+
+Result<PsResult> ProcessPowerShellRunner::run(const std::string& script) {
+  auto argv = powershell_argv(m_program, script);
+  if (!argv) {
+    return argv.error();
+  }
+  auto result = m_processes->run(*argv);
+  if (!result) {
+    return result.error();
+  }
+  if (result->exit_code != 0) {
+    return Error::failure(fmt::format("hyperv {} {}: {}", script_verb(script),
+                                      script_subject(script), failure_message(*result)));
+  }
+  return PsResult{std::move(result->out), std::move(result->err)};
+}
+
+Result<PsResult> RecordingRunner::run(const std::string& script) {
+  m_scripts.push_back(script);
+  return PsResult{"[]", ""};
+}
+
+std::unique_ptr<PowerShellRunner> make_powershell_runner() {
+  return std::make_unique<ProcessPowerShellRunner>(std::make_unique<sys::SystemRunner>());
+}
+
+}  // namespace labctl::hv::hyperv

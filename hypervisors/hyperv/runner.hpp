@@ -1,0 +1,61 @@
+#pragma once
+
+// How scripts reach PowerShell: the seam the tests replace. The real runner starts one
+// powershell.exe per script; a dry run records the scripts instead.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "provision/model/result.hpp"
+#include "provision/sys/process.hpp"
+
+namespace labctl::hv::hyperv {
+
+struct PsResult {
+  std::string out;  // the script's stdout (JSON for queries)
+  std::string err;  // warnings a successful script wrote on stderr
+};
+
+class PowerShellRunner {
+ public:
+  virtual ~PowerShellRunner() = default;
+  // A script that fails (non-zero exit) is an Error carrying the cmdlet's message.
+  virtual Result<PsResult> run(const std::string& script) = 0;
+};
+
+// powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <base64>.
+// One process per script (no long-lived session: see docs/hyperv.md).
+class ProcessPowerShellRunner : public PowerShellRunner {
+ public:
+  ProcessPowerShellRunner(std::unique_ptr<sys::ProcessRunner> processes,
+                          std::string program = "powershell.exe");
+  Result<PsResult> run(const std::string& script) override;
+
+ private:
+  std::unique_ptr<sys::ProcessRunner> m_processes;
+  std::string m_program;
+};
+
+// Records every script and runs none; every script "prints" "[]" (an empty inventory).
+class RecordingRunner : public PowerShellRunner {
+ public:
+  Result<PsResult> run(const std::string& script) override;
+  const std::vector<std::string>& scripts() const { return m_scripts; }
+
+ private:
+  std::vector<std::string> m_scripts;
+};
+
+// The command line that runs `script`; an Error when the script is not valid UTF-8 or too
+// long for a Windows command line (32767 characters).
+Result<std::vector<std::string>> powershell_argv(const std::string& program,
+                                                 const std::string& script);
+
+// The message of a failed script: its "labctl-error: " line, else the last meaningful line
+// of stderr (CLIXML and "At line:" position lines skipped), else the exit code.
+std::string failure_message(const sys::ProcessResult& result);
+
+std::unique_ptr<PowerShellRunner> make_powershell_runner();
+
+}  // namespace labctl::hv::hyperv

@@ -1,0 +1,241 @@
+// [docker] tier: the stack against this host's Docker engine, with the busybox stand-in images
+// (standin/build-standin) on loopback ports 18081..; everything carries a per-run label and is
+// removed at the end, also when a check fails.
+
+#include "stacks/squashtm/lifecycle.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+#include "stacks/squashtm/health.hpp"
+#include "stacks/squashtm/names.hpp"
+#include "stacks/squashtm/test_lab.hpp"
+#include "tests/golden.hpp"
+
+using namespace labctl::squashtm;
+using labctl::model::DbKind;
+namespace testlab = labctl::squashtm::testlab;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string run_id() {
+  std::random_device random;
+  return fmt::format("{:06x}", random() & 0xffffff);
+}
+
+// One test run: stand-in images, a scratch root, a Lifecycle; all removed by the destructor.
+struct Run {
+  std::string id = run_id();
+  std::string repo = "lct-squash-" + id + "/squash-tm";
+  std::string postgres = "lct-squash-" + id + "/postgres:15";
+  labctl::testing::ScratchDir scratch{"lct-squash"};
+  labctl::sys::SystemRunner runner;
+  LocalRemote remote{runner, scratch.path()};
+  Owner owner{"lct-squash-" + id, "team1", "lct-squash-" + id + "-vm1"};
+  StackOptions options;
+  std::unique_ptr<Lifecycle> stack;
+
+  Run() {
+    options.root = (scratch.path() / "opt/labctl/squash").string();
+    options.bind_address = "127.0.0.1";
+    options.postgres_image = postgres;
+    options.check_interval = "1s";
+    auto vm = testlab::vm();
+    vm.name = owner.vm;
+    stack = std::make_unique<Lifecycle>(remote, owner, vm, options);
+  }
+  ~Run() {
+    (void)stack->sweep();
+    (void)remote.exec(fmt::format("docker rmi {}:1.21.0 {}:1.22.0 {}:6.0.0 {}:6.1.0 {} >/dev/null",
+                                  repo, repo, repo, repo, postgres));
+  }
+  std::string sh(const std::string& command) {
+    auto r = remote.exec(command);
+    return r ? r->out : "";
+  }
+  labctl::model::Instance instance(const std::string& name, const std::string& version, int port,
+                                   DbKind db = DbKind::h2) {
+    return testlab::instance(name + id, version, port, db, repo);
+  }
+};
+
+Health wait_healthy(int port, const std::string& expect) {
+  Health health;
+  for (int i = 0; i < 60; ++i) {
+    health = probe_health("127.0.0.1", port, 1000ms);
+    if (health.healthy && health.first_line.find(expect) != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+  return health;
+}
+
+std::vector<std::string> names_and_versions(Lifecycle& stack) {
+  std::vector<std::string> out;
+  auto list = stack.ls();
+  REQUIRE(list.ok());
+  for (const InstanceStatus& status : *list) {
+    out.push_back(fmt::format("{} {} {} {}", status.instance.name, status.instance.version,
+                              status.instance.port, status.state));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Squash TM stack: every rendered file passes docker-compose config", "[docker]") {
+  Run run;
+  auto vm = testlab::vm();
+  vm.instances = {testlab::instance("main", "6.0.0", 18081),
+                  testlab::instance("old", "1.21.0", 18082, DbKind::mariadb),
+                  testlab::instance("demo", "6.1.0", 18083, DbKind::h2)};
+  vm.memory = 4 * labctl::model::k_gib;
+  run.options.proxy = true;
+  run.options.autoheal = true;
+  auto rendered = render_stack(run.owner, vm, run.options, {{"main", "p1"}, {"old", "p2"}});
+  REQUIRE(rendered.ok());
+  int composes = 0;
+  for (const File& file : rendered->files) {
+    REQUIRE(run.remote.put_file(file.path, file.content, file.mode).ok());
+  }
+  for (const File& file : rendered->files) {
+    if (file.path.ends_with("docker-compose.yml")) {
+      auto r = run.remote.exec("docker-compose -f " + sh_quote(file.path) + " config -q");
+      REQUIRE(r.ok());
+      INFO(file.path << ": " << r->err);
+      CHECK(r->exit_code == 0);
+      ++composes;
+    }
+  }
+  CHECK(composes == 5);
+}
+
+TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "[docker]") {
+  Run run;
+  const std::string script =
+      (labctl::testing::source_dir() / "stacks/squashtm/standin/build-standin").string();
+  auto built = run.remote.exec(fmt::format("{} --repo {} --postgres {} 1.21.0 1.22.0 6.0.0 6.1.0",
+                                           sh_quote(script), run.repo, run.postgres));
+  REQUIRE(built.ok());
+  INFO(built->err);
+  REQUIRE(built->exit_code == 0);
+  Lifecycle& stack = *run.stack;
+  const auto a = run.instance("a", "6.0.0", 18081);
+  const auto b = run.instance("b", "1.21.0", 18082, DbKind::postgresql);
+  REQUIRE(stack.deploy({a, b}, {{b.name, "PwB0123456789"}}).ok());
+
+  SECTION("two versions answer on their own ports, then add, upgrade, rm, restart") {
+    CHECK(wait_healthy(18081, "version 6.0.0").first_line == "Squash is Alive! version 6.0.0");
+    CHECK(wait_healthy(18082, "version 1.21.0").first_line == "Squash is Alive! version 1.21.0");
+    CHECK(names_and_versions(stack) == std::vector<std::string>{a.name + " 6.0.0 18081 running",
+                                                                b.name + " 1.21.0 18082 running"});
+    // The 1.x instance got the linked-container variables, the current one SQTM_DB_* (none: h2).
+    CHECK(run.sh("docker exec squash-" + b.name + "_app_1 cat /www/squash/env-names") ==
+          "DB_HOST\nJAVA_TOOL_OPTIONS\nPOSTGRES_ENV_POSTGRES_DB\nPOSTGRES_ENV_POSTGRES_PASSWORD\n"
+          "POSTGRES_ENV_POSTGRES_USER\nTZ\n");
+    CHECK(run.sh("docker exec squash-" + a.name + "_app_1 cat /www/squash/env-names") ==
+          "JAVA_TOOL_OPTIONS\nTZ\n");
+    // The database is on the backend network only; secrets are 0600.
+    CHECK(run.sh("docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "
+                 "squash-" +
+                 b.name + "_db_1") == "squash-" + b.name + "_backend \n");
+    struct stat st {};
+    REQUIRE(::stat((run.options.root + "/" + b.name + "/.env").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+
+    const auto c = run.instance("c", "6.1.0", 18083);
+    REQUIRE(stack.add(c, "").ok());
+    CHECK(wait_healthy(18083, "version 6.1.0").healthy);
+
+    SECTION("upgrade dumps first and recreates only the app") {
+      const std::string db_before =
+          run.sh("docker inspect -f '{{.Id}}' squash-" + b.name + "_db_1");
+      auto up = stack.upgrade(b.name, "1.22.0", false);
+      REQUIRE(up.ok());
+      CHECK(up->dump_kind == "pg_dump");
+      CHECK(up->dump.find("-- labctl stand-in pg_dump -U squashtm squashtm") == 0);
+      CHECK(wait_healthy(18082, "version 1.22.0").first_line == "Squash is Alive! version 1.22.0");
+      CHECK(run.sh("docker inspect -f '{{.Id}}' squash-" + b.name + "_db_1") == db_before);
+
+      auto h2 = stack.upgrade(a.name, "6.1.0", false);
+      REQUIRE(h2.ok());
+      CHECK(h2->dump_kind == "h2-tar");
+      CHECK(h2->dump.find("labctl stand-in h2 data, created by version 6.0.0") !=
+            std::string::npos);
+      CHECK(wait_healthy(18081, "version 6.1.0").healthy);
+
+      auto down = stack.upgrade(c.name, "6.0.0", false);
+      REQUIRE_FALSE(down.ok());
+      CHECK(down.error().message.find("refusing to downgrade '" + c.name +
+                                      "' from 6.1.0 to 6.0.0") == 0);
+      CHECK(wait_healthy(18083, "version 6.1.0").healthy);
+    }
+    SECTION("rm removes only that instance and its volume") {
+      REQUIRE(stack.rm(b.name, false).ok());
+      CHECK_FALSE(probe_health("127.0.0.1", 18082, 1000ms).healthy);
+      CHECK(wait_healthy(18081, "6.0.0").healthy);
+      CHECK(wait_healthy(18083, "6.1.0").healthy);
+      CHECK(run.sh("docker volume ls -q --filter label=labctl.instance=" + b.name) == "");
+      CHECK(run.sh("docker volume ls -q --filter label=labctl.instance=" + a.name) != "");
+      CHECK(names_and_versions(stack) == std::vector<std::string>{a.name + " 6.0.0 18081 running",
+                                                                  c.name + " 6.1.0 18083 running"});
+    }
+    SECTION("a crash inside restarts the app; docker kill does not (manual stop)") {
+      const std::string app = "squash-" + a.name + "_app_1";
+      run.sh("docker exec " + app + " sh -c 'kill $(pidof httpd)'");
+      CHECK(wait_healthy(18081, "6.0.0").healthy);
+      CHECK(run.sh("docker inspect -f '{{.RestartCount}}' " + app) == "1\n");
+      run.sh("docker kill " + app);
+      std::this_thread::sleep_for(3s);
+      CHECK(run.sh("docker inspect -f '{{.State.Status}}' " + app) == "exited\n");
+    }
+  }
+
+  SECTION("bad input is refused and changes nothing") {
+    const auto before = names_and_versions(stack);
+    const auto before_containers = run.sh("docker ps -aq " + label_filters(run.owner));
+    auto bad_version = stack.add(run.instance("d", "6.x", 18084), "");
+    REQUIRE_FALSE(bad_version.ok());
+    CHECK(bad_version.error().message.find("unknown Squash TM version format '6.x'") == 0);
+    auto port_used = stack.add(run.instance("d", "6.0.0", 18081), "");
+    REQUIRE_FALSE(port_used.ok());
+    CHECK(port_used.error().message ==
+          run.owner.vm + ": port 18081 is taken by instance '" + a.name + "'");
+    auto name_used = stack.add(run.instance("a", "6.1.0", 18084), "");
+    REQUIRE_FALSE(name_used.ok());
+    CHECK(name_used.error().message ==
+          run.owner.vm + ": instance '" + a.name + "' already exists (6.0.0 on port 18081)");
+    REQUIRE(stack.add(run.instance("c", "6.1.0", 18083), "").ok());
+    auto too_many = stack.add(run.instance("d", "6.0.0", 18084), "");
+    REQUIRE_FALSE(too_many.ok());
+    CHECK(too_many.error().message ==
+          run.owner.vm +
+              ": 4 Squash TM instance(s) need 2560 MiB (384 MiB system + per instance "
+              "app and database) but the VM has 2048 MiB");
+    REQUIRE(stack.rm(run.instance("c", "6.1.0", 18083).name, false).ok());
+    CHECK(names_and_versions(stack) == before);
+    CHECK(run.sh("docker ps -aq " + label_filters(run.owner)) == before_containers);
+
+    // A port held by something that is not ours: compose fails, the half-made instance goes.
+    run.sh(fmt::format(
+        "docker run -d --name lct-squash-{}-squatter --label labctl.classroom={} "
+        "--label labctl.team=team1 --label labctl.vm={} -p 127.0.0.1:18085:8080 {}:6.0.0",
+        run.id, run.owner.classroom, run.owner.vm, run.repo));
+    const auto d = run.instance("d", "6.0.0", 18085);
+    auto squatted = stack.add(d, "");
+    REQUIRE_FALSE(squatted.ok());
+    CHECK(squatted.error().message.find("adding '" + d.name + "': starting the stack failed") == 0);
+    CHECK(names_and_versions(stack) == before);
+    CHECK(run.sh("docker ps -aq " + label_filters(run.owner, "", d.name)) == "");
+    CHECK(run.sh("docker volume ls -q " + label_filters(run.owner, "", d.name)) == "");
+    CHECK_FALSE(std::filesystem::exists(instance_dir(run.options, d.name)));
+  }
+}

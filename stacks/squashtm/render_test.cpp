@@ -1,0 +1,163 @@
+#include "stacks/squashtm/render.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "stacks/squashtm/inspect.hpp"
+#include "stacks/squashtm/names.hpp"
+#include "stacks/squashtm/remote.hpp"
+#include "stacks/squashtm/secrets.hpp"
+#include "stacks/squashtm/test_lab.hpp"
+#include "tests/golden.hpp"
+
+using namespace labctl::squashtm;
+using labctl::model::DbKind;
+using labctl::model::EnvScheme;
+namespace testlab = labctl::squashtm::testlab;
+
+namespace {
+
+std::string joined(const Rendered& rendered) {
+  std::string out;
+  for (const File& file : rendered.files) {
+    out += "==> " + file.path + " (mode " + std::to_string(file.mode / 64) +
+           std::to_string(file.mode / 8 % 8) + std::to_string(file.mode % 8) + ")\n" + file.content;
+  }
+  out += "==> commands\n";
+  for (const std::string& command : rendered.commands) {
+    out += command + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Squash TM stack renders to golden files", "[golden]") {
+  auto vm = testlab::vm();
+  vm.instances = {testlab::instance("main", "6.0.0", 8081),
+                  testlab::instance("old", "1.21.0", 8082)};
+  const Secrets secrets{{"main", "PwMain0123456789"}, {"old", "PwOld0123456789"}};
+  StackOptions options;
+  options.shared.http_proxy = "http://10.0.0.1:3128";
+  options.shared.java_extra_opts = "-Duser.language=fr";
+
+  SECTION("current and 1.x instances on postgres, no proxy") {
+    auto r = render_stack(testlab::owner(), vm, options, secrets);
+    REQUIRE(r.ok());
+    labctl::testing::check_golden("squashtm/postgres-current-and-legacy.txt", joined(*r));
+  }
+  SECTION("h2 instance and mariadb, with proxy and autoheal") {
+    vm.instances = {testlab::instance("demo", "6.1.0", 8081, DbKind::h2),
+                    testlab::instance("maria", "1.21.0", 8082, DbKind::mariadb)};
+    options.proxy = true;
+    options.autoheal = true;
+    auto r = render_stack(testlab::owner(), vm, options, {{"maria", "PwMaria0123456789"}});
+    REQUIRE(r.ok());
+    labctl::testing::check_golden("squashtm/h2-mariadb-proxy-autoheal.txt", joined(*r));
+  }
+}
+
+TEST_CASE("Squash TM renderer refuses what cannot run", "[unit]") {
+  auto vm = testlab::vm();
+  SECTION("more instances than the VM's memory holds, with the numbers") {
+    vm.instances = {testlab::instance("a", "6.0.0", 8081), testlab::instance("b", "6.0.0", 8082),
+                    testlab::instance("c", "6.0.0", 8083)};
+    auto r = render_stack(testlab::owner(), vm, {}, {{"a", "x"}, {"b", "x"}, {"c", "x"}});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message ==
+          "cd26-team3-vm1: 3 Squash TM instance(s) need 2304 MiB (384 MiB system + per instance "
+          "app and database) but the VM has 2048 MiB");
+  }
+  SECTION("two instances on one port or one name") {
+    vm.instances = {testlab::instance("a", "6.0.0", 8081), testlab::instance("b", "6.0.0", 8081)};
+    auto r = render_stack(testlab::owner(), vm, {}, {{"a", "x"}, {"b", "x"}});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message == "port 8081 is used twice (instance 'b')");
+  }
+  SECTION("a bad version, name or missing password") {
+    auto bad_version =
+        render_instance(testlab::owner(), testlab::instance("a", "latest", 8081), {}, "x");
+    REQUIRE_FALSE(bad_version.ok());
+    CHECK(bad_version.error().message ==
+          "unknown Squash TM version format 'latest' (expected e.g. 6.0.0, 1.21.0 or "
+          "1.21.0.RELEASE)");
+    auto bad_name =
+        render_instance(testlab::owner(), testlab::instance("A;rm", "6.0.0", 8081), {}, "x");
+    REQUIRE_FALSE(bad_name.ok());
+    CHECK(bad_name.error().message.find("bad instance name 'A;rm'") == 0);
+    auto no_password =
+        render_instance(testlab::owner(), testlab::instance("a", "6.0.0", 8081), {}, "");
+    REQUIRE_FALSE(no_password.ok());
+    CHECK(no_password.error().message == "instance 'a': no database password");
+  }
+}
+
+TEST_CASE("Squash TM versions, schemes, quoting and passwords", "[unit]") {
+  SECTION("versions parse and order numerically") {
+    CHECK(parse_version("6.0.0")->compare(*parse_version("10.0.0")) < 0);
+    CHECK(parse_version("1.21.0.RELEASE")->compare(*parse_version("1.21.0")) == 0);
+    CHECK(parse_version("1.9")->major() == 1);
+    CHECK_FALSE(parse_version("6").ok());
+    CHECK_FALSE(parse_version("6.0.0; rm -rf /").ok());
+  }
+  SECTION("automatic scheme is legacy below 2.0, an explicit one wins") {
+    auto old = testlab::instance("o", "1.22.2", 8081);
+    CHECK(effective_scheme(old) == EnvScheme::legacy);
+    CHECK(effective_scheme(testlab::instance("n", "2.0.0", 8081)) == EnvScheme::current);
+    old.env = EnvScheme::current;
+    CHECK(effective_scheme(old) == EnvScheme::current);
+  }
+  SECTION("sh_quote makes one word of anything") {
+    CHECK(sh_quote("plain") == "'plain'");
+    CHECK(sh_quote("it's $(x)") == "'it'\\''s $(x)'");
+  }
+  SECTION("passwords are random alphanumerics") {
+    auto a = generate_password();
+    auto b = generate_password();
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(a->size() == 24);
+    CHECK(*a != *b);
+    CHECK(a->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+          std::string::npos);
+  }
+}
+
+TEST_CASE("Squash TM ls reads docker inspect output back into instances", "[unit]") {
+  const std::string json = R"([{"Id":"abc","RestartCount":2,
+    "State":{"Status":"running","StartedAt":"2025-01-01T10:00:00.5Z","Health":{"Status":"healthy"}},
+    "Config":{"Labels":{"labctl.instance":"main","labctl.version":"6.0.0","labctl.port":"8081",
+      "labctl.db":"h2","labctl.env":"legacy","labctl.memory":"268435456","labctl.image":"r/s"}}}])";
+  const auto now = std::chrono::system_clock::from_time_t(1735725600 + 90);  // 10:01:30 UTC
+  auto list = parse_inspect(json, now);
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 1);
+  const InstanceStatus& s = list->front();
+  CHECK(s.instance.name == "main");
+  CHECK(s.instance.version == "6.0.0");
+  CHECK(s.instance.port == 8081);
+  CHECK(s.instance.db == DbKind::h2);
+  CHECK(s.instance.env == EnvScheme::legacy);
+  CHECK(s.instance.memory == 256 * labctl::model::k_mib);
+  CHECK(s.instance.image == "r/s");
+  CHECK(s.health == "healthy");
+  CHECK(s.restarts == 2);
+  CHECK(s.uptime == std::chrono::seconds(90));
+  CHECK_FALSE(parse_inspect("not json", now).ok());
+}
+
+TEST_CASE("LocalRemote writes only under its root, with the file's mode", "[unit]") {
+  labctl::testing::ScratchDir scratch("lct-squash-remote");
+  labctl::sys::SystemRunner runner;
+  LocalRemote remote(runner, scratch.path());
+  CHECK_FALSE(remote.put_file("/etc/labctl-should-not-exist", "x", 0644).ok());
+  CHECK_FALSE(remote.put_file((scratch.path() / "../escape").string(), "x", 0644).ok());
+  const std::string path = (scratch.path() / "a/b/.env").string();
+  REQUIRE(remote.put_file(path, "SECRET=1\n", 0600).ok());
+  CHECK(labctl::testing::read_file(path) == "SECRET=1\n");
+  CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  auto r = remote.exec("echo $((1+2)); exit 4");
+  REQUIRE(r.ok());
+  CHECK(r->out == "3\n");
+  CHECK(r->exit_code == 4);
+}

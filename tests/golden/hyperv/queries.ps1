@@ -1,0 +1,84 @@
+# labctl inventory cd26
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $classroom = 'cd26'
+  $dir = 'C:\ProgramData\labctl\cd26'
+  $marker = Join-Path $dir '.labctl-pool'
+  $vms = @(Get-VM | Where-Object { Test-LabctlTag $_.Notes $classroom } | ForEach-Object {
+    [pscustomobject]@{ Name = $_.Name; State = [string]$_.State; Notes = $_.Notes;
+      MemoryStartup = $_.MemoryStartup; ProcessorCount = $_.ProcessorCount }
+  })
+  $nats = @(Get-NetNat -ErrorAction SilentlyContinue)
+  $switches = @(Get-VMSwitch | Where-Object { Test-LabctlTag $_.Notes $classroom } | ForEach-Object {
+    $nat = $nats | Where-Object Name -eq $_.Name | Select-Object -First 1
+    [pscustomobject]@{ Name = $_.Name; SwitchType = [string]$_.SwitchType; Notes = $_.Notes;
+      NatPrefix = $(if ($nat) { $nat.InternalIPInterfaceAddressPrefix } else { '' }) }
+  })
+  $pool = (Test-Path -LiteralPath $marker) -and (Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) $classroom)
+  $files = @()
+  if ($pool) {
+    $files = @(Get-ChildItem -LiteralPath $dir -File | Where-Object { -not $_.Name.StartsWith('.') } |
+      ForEach-Object { [pscustomobject]@{ Name = $_.Name; Length = $_.Length } })
+  }
+  ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; Vms = $vms; Switches = $switches; Files = $files })
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl host-info local
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+try {
+  $vmhost = Get-VMHost
+  $os = Get-CimInstance Win32_OperatingSystem
+  ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Name = $vmhost.ComputerName;
+    MemoryCapacity = $vmhost.MemoryCapacity; FreePhysicalMemory = $os.FreePhysicalMemory;
+    LogicalProcessorCount = $vmhost.LogicalProcessorCount })
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl host-networks local
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+try {
+  $switches = @(Get-VMSwitch | ForEach-Object {
+    $ip = Get-NetIPAddress -InterfaceAlias ('vEthernet (' + $_.Name + ')') -AddressFamily IPv4 -ErrorAction SilentlyContinue | Select-Object -First 1
+    [pscustomobject]@{ Name = $_.Name; Notes = $_.Notes;
+      Address = $(if ($ip) { $ip.IPAddress + '/' + $ip.PrefixLength } else { '' }) }
+  })
+  $nats = @(Get-NetNat -ErrorAction SilentlyContinue | ForEach-Object {
+    [pscustomobject]@{ Name = $_.Name; Prefix = $_.InternalIPInterfaceAddressPrefix } })
+  ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Switches = $switches; Nats = $nats })
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl vm-state cd26-team1-vm1
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+try {
+  $vm = Get-VM -Name 'cd26-team1-vm1'
+  ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Name = $vm.Name; State = [string]$vm.State })
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}

@@ -1,0 +1,348 @@
+# labctl stop-vm cd26-team1-vm1
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+try {
+  $vm = Get-VM -Name 'cd26-team1-vm1'
+  if ($vm.State -ne 'Off') {
+    Stop-VM -VM $vm -TurnOff -Force
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-vm cd26-team1-vm1
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $dir = [IO.Path]::GetFullPath('C:\ProgramData\labctl\cd26')
+  $vm = Get-VM -Name 'cd26-team1-vm1' -ErrorAction SilentlyContinue
+  if ($null -ne $vm) {
+    if (-not (Test-LabctlTag $vm.Notes 'cd26')) {
+      throw ('labctl: VM ' + $vm.Name + ' does not carry this classroom''s tag; not deleting it')
+    }
+    $disks = @(Get-VMHardDiskDrive -VM $vm | ForEach-Object { $_.Path })
+    if ($vm.State -ne 'Off') {
+      Stop-VM -VM $vm -TurnOff -Force
+    }
+    Remove-VM -VM $vm -Force
+    foreach ($disk in $disks) {
+      if ((Test-Path -LiteralPath $disk) -and [IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($disk)) -eq $dir) {
+        Remove-Item -LiteralPath $disk -Force
+      }
+    }
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-volume cd26-team1-vm1.qcow2
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $dir = 'C:\ProgramData\labctl\cd26'
+  $marker = Join-Path $dir '.labctl-pool'
+  if (Test-Path -LiteralPath $dir) {
+    if (-not (Test-Path -LiteralPath $marker) -or -not (Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) 'cd26')) {
+      throw ('labctl: ' + $dir + ' is not this classroom''s labctl directory')
+    }
+    $path = Join-Path $dir 'cd26-team1-vm1.vhdx'
+    if ([IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($path)) -ne [IO.Path]::GetFullPath($dir)) {
+      throw ('labctl: ' + $path + ' is outside ' + $dir)
+    }
+    if (Test-Path -LiteralPath $path) {
+      Remove-Item -LiteralPath $path -Force
+    }
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-volume cd26-team1-vm1-seed.iso
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $dir = 'C:\ProgramData\labctl\cd26'
+  $marker = Join-Path $dir '.labctl-pool'
+  if (Test-Path -LiteralPath $dir) {
+    if (-not (Test-Path -LiteralPath $marker) -or -not (Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) 'cd26')) {
+      throw ('labctl: ' + $dir + ' is not this classroom''s labctl directory')
+    }
+    $path = Join-Path $dir 'cd26-team1-vm1-seed.iso'
+    if ([IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($path)) -ne [IO.Path]::GetFullPath($dir)) {
+      throw ('labctl: ' + $path + ' is outside ' + $dir)
+    }
+    if (Test-Path -LiteralPath $path) {
+      Remove-Item -LiteralPath $path -Force
+    }
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl stop-vm cd26-team1-vm2
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+try {
+  $vm = Get-VM -Name 'cd26-team1-vm2'
+  if ($vm.State -ne 'Off') {
+    Stop-VM -VM $vm -TurnOff -Force
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-vm cd26-team1-vm2
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $dir = [IO.Path]::GetFullPath('C:\ProgramData\labctl\cd26')
+  $vm = Get-VM -Name 'cd26-team1-vm2' -ErrorAction SilentlyContinue
+  if ($null -ne $vm) {
+    if (-not (Test-LabctlTag $vm.Notes 'cd26')) {
+      throw ('labctl: VM ' + $vm.Name + ' does not carry this classroom''s tag; not deleting it')
+    }
+    $disks = @(Get-VMHardDiskDrive -VM $vm | ForEach-Object { $_.Path })
+    if ($vm.State -ne 'Off') {
+      Stop-VM -VM $vm -TurnOff -Force
+    }
+    Remove-VM -VM $vm -Force
+    foreach ($disk in $disks) {
+      if ((Test-Path -LiteralPath $disk) -and [IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($disk)) -eq $dir) {
+        Remove-Item -LiteralPath $disk -Force
+      }
+    }
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-volume cd26-team1-vm2.qcow2
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $dir = 'C:\ProgramData\labctl\cd26'
+  $marker = Join-Path $dir '.labctl-pool'
+  if (Test-Path -LiteralPath $dir) {
+    if (-not (Test-Path -LiteralPath $marker) -or -not (Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) 'cd26')) {
+      throw ('labctl: ' + $dir + ' is not this classroom''s labctl directory')
+    }
+    $path = Join-Path $dir 'cd26-team1-vm2.vhdx'
+    if ([IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($path)) -ne [IO.Path]::GetFullPath($dir)) {
+      throw ('labctl: ' + $path + ' is outside ' + $dir)
+    }
+    if (Test-Path -LiteralPath $path) {
+      Remove-Item -LiteralPath $path -Force
+    }
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-volume cd26-team1-vm2-seed.iso
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $dir = 'C:\ProgramData\labctl\cd26'
+  $marker = Join-Path $dir '.labctl-pool'
+  if (Test-Path -LiteralPath $dir) {
+    if (-not (Test-Path -LiteralPath $marker) -or -not (Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) 'cd26')) {
+      throw ('labctl: ' + $dir + ' is not this classroom''s labctl directory')
+    }
+    $path = Join-Path $dir 'cd26-team1-vm2-seed.iso'
+    if ([IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($path)) -ne [IO.Path]::GetFullPath($dir)) {
+      throw ('labctl: ' + $path + ' is outside ' + $dir)
+    }
+    if (Test-Path -LiteralPath $path) {
+      Remove-Item -LiteralPath $path -Force
+    }
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-network cd26-team1-lan
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $name = 'cd26-team1-lan'
+  $switch = Get-VMSwitch -Name $name -ErrorAction SilentlyContinue
+  if ($null -ne $switch) {
+    if (-not (Test-LabctlTag $switch.Notes 'cd26')) {
+      throw ('labctl: switch ' + $name + ' does not carry this classroom''s tag; not deleting it')
+    }
+    Get-NetNat -Name $name -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false
+    Remove-VMSwitch -Name $name -Force
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-network cd26-team1-lab
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $name = 'cd26-team1-lab'
+  $switch = Get-VMSwitch -Name $name -ErrorAction SilentlyContinue
+  if ($null -ne $switch) {
+    if (-not (Test-LabctlTag $switch.Notes 'cd26')) {
+      throw ('labctl: switch ' + $name + ' does not carry this classroom''s tag; not deleting it')
+    }
+    Get-NetNat -Name $name -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false
+    Remove-VMSwitch -Name $name -Force
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-volume cd26-base.qcow2
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $dir = 'C:\ProgramData\labctl\cd26'
+  $marker = Join-Path $dir '.labctl-pool'
+  if (Test-Path -LiteralPath $dir) {
+    if (-not (Test-Path -LiteralPath $marker) -or -not (Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) 'cd26')) {
+      throw ('labctl: ' + $dir + ' is not this classroom''s labctl directory')
+    }
+    $path = Join-Path $dir 'cd26-base.vhdx'
+    if ([IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($path)) -ne [IO.Path]::GetFullPath($dir)) {
+      throw ('labctl: ' + $path + ' is outside ' + $dir)
+    }
+    if (Test-Path -LiteralPath $path) {
+      Remove-Item -LiteralPath $path -Force
+    }
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl delete-pool cd26
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $dir = 'C:\ProgramData\labctl\cd26'
+  $marker = Join-Path $dir '.labctl-pool'
+  if (Test-Path -LiteralPath $dir) {
+    if (-not (Test-Path -LiteralPath $marker) -or -not (Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) 'cd26')) {
+      throw ('labctl: ' + $dir + ' is not this classroom''s labctl directory')
+    }
+    Remove-Item -LiteralPath $dir -Recurse -Force
+  }
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
