@@ -2,8 +2,11 @@
 
 #include <cstdlib>
 
+#include "hypervisors/hyperv/backend.hpp"
+#include "hypervisors/hyperv/runner.hpp"
 #include "hypervisors/hypervisor.hpp"
 #include "hypervisors/libvirt/backend.hpp"
+#include "provision/sys/process.hpp"
 
 namespace labctl::hv {
 
@@ -26,13 +29,29 @@ libvirt::LibvirtOptions libvirt_options() {
 
 Result<std::unique_ptr<Hypervisor>> open_hypervisor(const std::string& uri) {
   if (is_hyperv(uri)) {
-    return Error::failure("the Hyper-V backend is not built in yet");
+    hyperv::HypervOptions options;
+    options.converter = std::make_unique<sys::SystemRunner>();
+    return hyperv::make_hyperv(uri, hyperv::make_powershell_runner(), std::move(options));
   }
   auto opened = libvirt::LibvirtHypervisor::open(uri, libvirt_options());
   if (!opened) {
     return opened.error();
   }
   return std::unique_ptr<Hypervisor>(std::move(*opened));
+}
+
+Result<ScriptedDryRun> open_dry_run(const std::string& uri) {
+  if (!is_hyperv(uri)) {
+    return Error::usage(uri +
+                        ": libvirt hosts are driven through its API, not scripts: "
+                        "`labctl plan` shows the actions");
+  }
+  auto runner = std::make_unique<hyperv::RecordingRunner>();
+  const hyperv::RecordingRunner* recorded = runner.get();
+  ScriptedDryRun dry;
+  dry.hypervisor = hyperv::make_hyperv(uri, std::move(runner));
+  dry.scripts = [recorded] { return recorded->scripts(); };
+  return dry;
 }
 
 }  // namespace labctl::hv

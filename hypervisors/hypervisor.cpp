@@ -4,20 +4,28 @@ namespace labctl::hv {
 
 std::string to_string(ObjectKind kind) {
   switch (kind) {
-    case ObjectKind::network: return "network";
-    case ObjectKind::pool: return "pool";
-    case ObjectKind::volume: return "volume";
-    case ObjectKind::domain: return "domain";
+    case ObjectKind::network:
+      return "network";
+    case ObjectKind::pool:
+      return "pool";
+    case ObjectKind::volume:
+      return "volume";
+    case ObjectKind::domain:
+      return "domain";
   }
   return "?";
 }
 
 std::string to_string(PowerState state) {
   switch (state) {
-    case PowerState::off: return "off";
-    case PowerState::running: return "running";
-    case PowerState::paused: return "paused";
-    case PowerState::other: return "other";
+    case PowerState::off:
+      return "off";
+    case PowerState::running:
+      return "running";
+    case PowerState::paused:
+      return "paused";
+    case PowerState::other:
+      return "other";
   }
   return "?";
 }

@@ -5,6 +5,7 @@
 // capabilities(). Every object a backend creates carries a Tag; inventory() lists only
 // objects tagged with the given classroom, and the delete_* calls refuse untagged objects.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -68,7 +69,7 @@ struct HostInfo {
 // overlaps one already in use.
 struct HostNetwork {
   std::string name;
-  std::string cidr;  // "" when it has no IPv4 address
+  std::string cidr;       // "" when it has no IPv4 address
   std::string classroom;  // "" when not labctl's
 };
 
@@ -114,5 +115,14 @@ class Hypervisor {
 
 // Chooses the backend by the URI's scheme: hyperv:// -> Hyper-V, anything else -> libvirt.
 Result<std::unique_ptr<Hypervisor>> open_hypervisor(const std::string& uri);
+
+// A backend that changes nothing and records the scripts it would run, for backends whose
+// actions are scripts (Hyper-V: `plan` and `up --dry-run` print the exact PowerShell).
+// Backends driven through an API (libvirt) have no such form: an Error says so.
+struct ScriptedDryRun {
+  std::unique_ptr<Hypervisor> hypervisor;
+  std::function<std::vector<std::string>()> scripts;  // recorded so far, in order
+};
+Result<ScriptedDryRun> open_dry_run(const std::string& uri);
 
 }  // namespace labctl::hv

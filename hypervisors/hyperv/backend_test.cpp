@@ -159,7 +159,8 @@ TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[un
           "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02");
     CHECK(f.host->vms.at("cd26-team1-vm2").state == "Running");
     CHECK(f.host->switches.at("cd26-team1-lab") ==
-          "labctl:v1 classroom=cd26 team=team1 role=network spec=isolated:10.61.2.0/24");
+          "labctl:v1 classroom=cd26 team=team1 role=network spec=" +
+              model::network_spec_hash(lab.teams[0].networks[1]));
   }
   SECTION("a second up sees everything in the inventory and creates nothing") {
     REQUIRE(up_team(*f.hv, lab, f.base).ok());

@@ -26,8 +26,7 @@ std::string classroom_dir(std::string_view root, std::string_view classroom);
 Result<std::string> classroom_of_pool(std::string_view pool);
 std::string host_file_name(std::string_view volume);  // "x.qcow2" -> "x.vhdx"
 std::string volume_name(std::string_view file);       // "x.vhdx" -> "x.qcow2"
-// The network's tag spec: what, if changed, means the switch must be recreated.
-std::string network_spec(const model::Network& net);
+
 
 Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net);
 Result<std::string> render_delete_network(std::string_view classroom, std::string_view name);

@@ -56,14 +56,6 @@ void render_bridge(Script& s, const model::Network& net) {
 
 }  // namespace
 
-std::string network_spec(const model::Network& net) {
-  std::string spec = model::to_string(net.kind);
-  if (net.subnet) {
-    spec += ":" + net.subnet->cidr();
-  }
-  return spec;
-}
-
 Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net) {
   Script s("create-network", net.name);
   s.check(check_name("network", net.name));
@@ -74,7 +66,7 @@ Result<std::string> render_create_network(const model::Lab& lab, const model::Ne
         Error::failure("Open vSwitch networks are not supported on Hyper-V; use isolated, "
                        "nat or bridge"));
   }
-  Tag tag{lab.classroom, net.team, "network", network_spec(net)};
+  Tag tag{lab.classroom, net.team, "network", model::network_spec_hash(net)};
   s.line("$name = " + s.q(net.name));
   if (net.kind == model::NetworkKind::bridge) {
     render_bridge(s, net);

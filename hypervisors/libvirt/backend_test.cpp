@@ -271,10 +271,22 @@ TEST_CASE("libvirt backend: what the test driver offers and lacks", "[libvirt]")
 }
 
 TEST_CASE("open_hypervisor picks the backend by scheme", "[libvirt]") {
-  SECTION("hyperv is not built in yet") {
-    auto opened = open_hypervisor("hyperv://host");
-    REQUIRE_FALSE(opened.ok());
-    CHECK(opened.error().message == "the Hyper-V backend is not built in yet");
+  SECTION("hyperv:// is the Hyper-V backend; without powershell.exe its calls fail clearly") {
+    auto opened = open_hypervisor("hyperv://");
+    REQUIRE(opened.ok());
+    CHECK((*opened)->capabilities().scheme == "hyperv");
+    CHECK((*opened)->capabilities().max_nat_networks == 1);
+    auto inventory = (*opened)->inventory("cd26");
+    REQUIRE_FALSE(inventory.ok());
+    CHECK_THAT(inventory.error().message, Catch::Contains("powershell.exe: program not found"));
+  }
+  SECTION("a Hyper-V dry run records the PowerShell it would run") {
+    auto dry = open_dry_run("hyperv://");
+    REQUIRE(dry.ok());
+    REQUIRE(dry->hypervisor->inventory("cd26").ok());
+    REQUIRE(dry->scripts().size() == 1);
+    CHECK_THAT(dry->scripts()[0], Catch::Contains("Get-VM"));
+    CHECK_FALSE(open_dry_run("test:///default").ok());
   }
   SECTION("anything else is libvirt") {
     auto opened = open_hypervisor("test:///default");

@@ -56,7 +56,7 @@ try {
   $adapter = Get-NetAdapter -Name ('vEthernet (' + $name + ')')
   New-NetIPAddress -InterfaceIndex $adapter.ifIndex -IPAddress '10.61.1.1' -PrefixLength 24 | Out-Null
   New-NetNat -Name $name -InternalIPInterfaceAddressPrefix '10.61.1.0/24' | Out-Null
-  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=nat:10.61.1.0/24'
+  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=04b3f5084915'
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -70,7 +70,7 @@ try {
   $name = 'cd26-team1-lab'
   $pending = 'labctl:v1 classroom=cd26 team=team1 role=network spec=pending'
   New-VMSwitch -Name $name -SwitchType Private -Notes $pending | Out-Null
-  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=isolated:10.61.2.0/24'
+  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=07b3a2d6bde8'
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
