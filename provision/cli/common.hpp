@@ -61,6 +61,9 @@ void install_stop_handlers();
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);
 
+// The plan as a table (ACTION KIND NAME REASON) or, with --json, a JSON array.
+void print_plan(const GlobalOptions& global, const plan::Plan& plan);
+
 void add_validate(Registry r);
 void add_show(Registry r);
 void add_plan(Registry r);

@@ -1,0 +1,276 @@
+#include "provision/apply/guest.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cloud-init/seed_iso.hpp"
+#include "stacks/squashtm/secrets.hpp"
+
+namespace labctl::apply {
+
+namespace {
+
+std::string vm_key(const model::Vm& vm) {
+  return vm.team + "/" + vm.key;
+}
+
+model::Instance instance_from_json(const nlohmann::json& j) {
+  model::Instance instance;
+  instance.name = j.value("name", "");
+  instance.version = j.value("version", "");
+  instance.port = j.value("port", 0);
+  instance.image = j.value("image", "squashtest/squash-tm");
+  instance.memory = j.value("memory", model::k_instance_memory);
+  const std::string db = j.value("db", "postgresql");
+  instance.db = db == "h2"        ? model::DbKind::h2
+                : db == "mariadb" ? model::DbKind::mariadb
+                                  : model::DbKind::postgresql;
+  return instance;
+}
+
+std::string read_binary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace
+
+GuestMaterializer::GuestMaterializer(const model::Lab& lab, sys::StateDir state,
+                                     GuestOptions options)
+    : m_lab(lab), m_state(std::move(state)), m_options(std::move(options)) {}
+
+Result<images::ImagePaths> GuestMaterializer::image() {
+  std::lock_guard lock(m_image_mutex);
+  if (!m_image) {
+    sys::SystemRunner runner;
+    images::CurlHttpClient http;
+    auto paths = images::ensure_image(m_lab.image, m_options.images, runner, http);
+    if (!paths) {
+      return paths.error();
+    }
+    m_image = *paths;
+  }
+  return *m_image;
+}
+
+Result<std::string> GuestMaterializer::base_file(plan::Role role) {
+  auto paths = image();
+  if (!paths) {
+    return paths.error();
+  }
+  const std::string& file = role == plan::Role::base_kernel   ? paths->kernel
+                            : role == plan::Role::base_initrd ? paths->initrd
+                                                              : paths->disk;
+  if (file.empty()) {
+    return Error::failure(fmt::format("image {} has no {} (it boots from its disk)",
+                                      m_lab.image.name, plan::to_string(role)));
+  }
+  return file;
+}
+
+Result<std::string> GuestMaterializer::seed_file(const model::Vm& vm) {
+  auto admin = m_state.classroom_key();
+  auto host = m_state.host_key(vm.name);
+  auto state = m_state.read_state();
+  if (!admin || !host || !state) {
+    return !admin ? admin.error() : !host ? host.error() : state.error();
+  }
+  model::Vm with_stack = vm;
+  with_stack.instances = effective_instances(vm, *state);
+  auto secrets = stack_secrets(m_state, vm, with_stack.instances);
+  if (!secrets) {
+    return secrets.error();
+  }
+  auto stack = squashtm::render_stack(squashtm::owner_of(m_lab.classroom, vm), with_stack,
+                                      m_options.stack, *secrets);
+  if (!stack) {
+    return stack.error();
+  }
+  cloudinit::SeedInputs inputs;
+  inputs.admin_public_key = admin->public_line;
+  inputs.host_private_key = host->private_openssh;
+  inputs.host_public_key = host->public_line;
+  for (const squashtm::File& file : stack->files) {
+    inputs.files.push_back({file.path, file.content, fmt::format("{:04o}", file.mode)});
+  }
+  const auto path = m_state.dir() / "seeds" / (vm.name + ".iso");
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (auto st = cloudinit::write_seed_iso(path, cloudinit::render_seed(m_lab, vm, inputs)); !st) {
+    return st.error();
+  }
+  return path.string();
+}
+
+std::string GuestMaterializer::serial_log(const model::Vm& vm) {
+  auto path = m_state.serial_log_path(vm.name);
+  return path ? path->string() : std::string();
+}
+
+std::vector<model::Instance> effective_instances(const model::Vm& vm, const nlohmann::json& state) {
+  std::vector<model::Instance> result;
+  const nlohmann::json entry = state.value("instances", nlohmann::json::object())
+                                   .value(vm_key(vm), nlohmann::json::object());
+  std::set<std::string> removed;
+  for (const auto& name : entry.value("removed", nlohmann::json::array())) {
+    removed.insert(name.get<std::string>());
+  }
+  for (const model::Instance& instance : vm.instances) {
+    if (!removed.contains(instance.name)) {
+      result.push_back(instance);
+    }
+  }
+  for (const auto& added : entry.value("added", nlohmann::json::array())) {
+    result.push_back(instance_from_json(added));
+  }
+  return result;
+}
+
+nlohmann::json instance_json(const model::Instance& instance) {
+  return {{"name", instance.name},   {"version", instance.version},
+          {"port", instance.port},   {"db", model::to_string(instance.db)},
+          {"image", instance.image}, {"memory", instance.memory}};
+}
+
+void record_added(nlohmann::json& state, const model::Vm& vm, const model::Instance& instance) {
+  auto& entry = state["instances"][vm_key(vm)];
+  auto& added = entry["added"];
+  if (!added.is_array()) {
+    added = nlohmann::json::array();
+  }
+  added.push_back(instance_json(instance));
+  if (entry.contains("removed")) {
+    auto& removed = entry["removed"];
+    removed.erase(std::remove(removed.begin(), removed.end(), instance.name), removed.end());
+  }
+}
+
+void record_removed(nlohmann::json& state, const model::Vm& vm, const std::string& name) {
+  auto& entry = state["instances"][vm_key(vm)];
+  auto& added = entry["added"];
+  if (!added.is_array()) {
+    added = nlohmann::json::array();
+  }
+  const auto before = added.size();
+  added.erase(std::remove_if(added.begin(), added.end(),
+                             [&](const nlohmann::json& j) { return j.value("name", "") == name; }),
+              added.end());
+  const bool from_lab = std::any_of(vm.instances.begin(), vm.instances.end(),
+                                    [&](const model::Instance& i) { return i.name == name; });
+  if (before == added.size() || from_lab) {
+    entry["removed"].push_back(name);
+  }
+}
+
+Result<squashtm::Secrets> stack_secrets(const sys::StateDir& state, const model::Vm& vm,
+                                        const std::vector<model::Instance>& instances) {
+  squashtm::Secrets secrets;
+  for (const model::Instance& instance : instances) {
+    const std::string name = fmt::format("{}-{}-db", vm.name, instance.name);
+    auto existing = state.read_secret(name);
+    if (existing) {
+      secrets[instance.name] = *existing;
+      continue;
+    }
+    auto password = squashtm::generate_password();
+    if (!password) {
+      return password.error();
+    }
+    if (auto st = state.write_secret(name, *password); !st) {
+      return st.error();
+    }
+    secrets[instance.name] = *password;
+  }
+  return secrets;
+}
+
+Result<ready::SshTarget> ssh_target(const model::Lab& lab, const sys::StateDir& state,
+                                    const model::Vm& vm) {
+  auto host = state.host_key(vm.name);
+  if (!host) {
+    return host.error();
+  }
+  std::string ip;
+  for (const model::Nic& nic : vm.nics) {
+    if (!nic.ip.empty()) {
+      ip = nic.ip;
+      break;
+    }
+  }
+  if (ip.empty()) {
+    return Error::failure(vm.name + ": no static address to reach it at");
+  }
+  return ready::SshTarget{
+      ip, 22, lab.admin_user, state.private_key_path().string(), host->public_line, 10};
+}
+
+Result<squashtm::ExecResult> SshRemote::exec(const std::string& command) {
+  auto result = m_session->exec("sudo -n sh -c " + ready::shell_quote(command));
+  if (!result) {
+    return result.error();
+  }
+  return squashtm::ExecResult{result->exit_code, result->out, result->err};
+}
+
+Status SshRemote::put_file(const std::string& path, const std::string& content, int mode) {
+  const std::string temp = fmt::format("/tmp/labctl-put-{}", std::hash<std::string>{}(path));
+  if (auto st = m_session->put_file(temp, content, 0600); !st) {
+    return st;
+  }
+  auto result =
+      exec(fmt::format("install -D -m {:04o} {} {} && rm -f {}", mode, ready::shell_quote(temp),
+                       ready::shell_quote(path), ready::shell_quote(temp)));
+  if (!result) {
+    return result.error();
+  }
+  if (result->exit_code != 0) {
+    return Error::failure(fmt::format("install {}: {}", path, result->err));
+  }
+  return {};
+}
+
+Status install_standin(squashtm::Remote& remote, const model::Vm& vm,
+                       const std::vector<model::Instance>& instances,
+                       const squashtm::StackOptions& options) {
+  const std::string busybox = read_binary("/bin/busybox");
+  const std::string script =
+      read_binary(std::string(LABCTL_SOURCE_DIR) + "/stacks/squashtm/standin/build-standin");
+  if (busybox.empty() || script.empty()) {
+    return Error::failure("stand-in: needs /bin/busybox (busybox-static) and build-standin");
+  }
+  const std::string dir = "/opt/labctl/standin";
+  for (auto [name, content] : {std::pair{"busybox", &busybox}, {"build-standin", &script}}) {
+    if (auto st = remote.put_file(dir + "/" + name, *content, 0755); !st) {
+      return st;
+    }
+  }
+  std::set<std::string> versions;
+  std::string repos;
+  for (const model::Instance& instance : instances) {
+    versions.insert(instance.version);
+    repos = instance.image;
+  }
+  std::string command =
+      fmt::format("cd {} && PATH={}:$PATH sh build-standin --repo {} --postgres {}", dir, dir,
+                  ready::shell_quote(repos.empty() ? "squashtest/squash-tm" : repos),
+                  ready::shell_quote(options.postgres_image));
+  for (const std::string& version : versions) {
+    command += " " + ready::shell_quote(version);
+  }
+  auto result = remote.exec(command);
+  if (!result) {
+    return result.error();
+  }
+  if (result->exit_code != 0) {
+    return Error::failure(fmt::format("{}: stand-in build failed: {}", vm.name, result->err));
+  }
+  return {};
+}
+
+}  // namespace labctl::apply

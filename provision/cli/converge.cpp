@@ -1,0 +1,279 @@
+#include "provision/cli/converge.hpp"
+
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "provision/apply/guest.hpp"
+#include "stacks/squashtm/health.hpp"
+#include "stacks/squashtm/lifecycle.hpp"
+
+namespace labctl::cli {
+
+std::vector<std::pair<std::string, std::vector<const model::Team*>>> teams_by_host(
+    const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope) {
+  std::vector<std::pair<std::string, std::vector<const model::Team*>>> groups;
+  for (const model::Team& team : lab.teams) {
+    if (!scope.covers(team.name)) {
+      continue;
+    }
+    const std::string uri = host_uri(global, lab, &team);
+    auto it = std::find_if(groups.begin(), groups.end(), [&](auto& g) { return g.first == uri; });
+    if (it == groups.end()) {
+      groups.push_back({uri, {}});
+      it = std::prev(groups.end());
+    }
+    it->second.push_back(&team);
+  }
+  return groups;
+}
+
+std::string choose_accelerator(const model::Lab& lab, const hv::Capabilities& caps) {
+  switch (lab.accelerator) {
+    case model::Accelerator::kvm:
+      return "kvm";
+    case model::Accelerator::qemu:
+      return "qemu";
+    case model::Accelerator::automatic:
+      break;
+  }
+  return caps.kvm ? "kvm" : "qemu";
+}
+
+Status check_capacity(const model::Lab& lab, const plan::Plan& plan, hv::Hypervisor& hypervisor,
+                      const std::string& uri, bool force) {
+  model::Bytes need = 0;
+  int vms = 0;
+  for (const plan::Action& action : plan.actions) {
+    if (action.role == plan::Role::domain && action.op == plan::Op::start) {
+      if (const model::Team* team = lab.find_team(action.team)) {
+        for (const model::Vm& vm : team->vms) {
+          if (vm.key == action.vm) {
+            need += vm.memory;
+            ++vms;
+          }
+        }
+      }
+    }
+  }
+  auto info = hypervisor.host_info();
+  if (need == 0 || !info || info->memory_total == 0) {
+    return {};
+  }
+  model::Bytes reserve = 0;
+  for (const model::Host& host : lab.hosts) {
+    reserve = host.uri == uri ? host.reserve : reserve;
+  }
+  const model::Bytes free = info->memory_free > reserve ? info->memory_free - reserve : 0;
+  if (need <= free || force) {
+    return {};
+  }
+  return Error::failure(fmt::format(
+      "{} VMs need {} of memory (their caps); {} has {} free of {} (reserve {}): short by {}. "
+      "Bring fewer teams up, add a host, or give --force",
+      vms, plan::format_size(need), uri, plan::format_size(info->memory_free),
+      plan::format_size(info->memory_total), plan::format_size(reserve),
+      plan::format_size(need - free)));
+}
+
+Status check_subnets(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                     hv::Hypervisor& hypervisor, const std::string& uri) {
+  auto networks = hypervisor.host_networks();
+  if (!networks) {
+    return networks.error();
+  }
+  for (const model::Team* team : teams) {
+    for (const model::Network& net : team->networks) {
+      for (const hv::HostNetwork& other : *networks) {
+        if (!net.subnet || other.cidr.empty() || other.classroom == lab.classroom) {
+          continue;
+        }
+        const auto slash = other.cidr.find('/');
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        if (std::sscanf(other.cidr.c_str(), "%u.%u.%u.%u", &a, &b, &c, &d) != 4) {
+          continue;
+        }
+        const model::Subnet theirs{(a << 24) | (b << 16) | (c << 8) | d,
+                                   std::stoi(other.cidr.substr(slash + 1))};
+        if (net.subnet->overlaps(theirs)) {
+          return Error::failure(fmt::format(
+              "{}: network {} ({}) overlaps {} ({}) on {}: set `subnets:` in the lab file to a "
+              "free range",
+              lab.file, net.name, net.subnet->cidr(), other.name, other.cidr, uri));
+        }
+      }
+    }
+  }
+  return {};
+}
+
+ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
+                           hv::Hypervisor& hypervisor) {
+  ready::Deps deps;
+  deps.hypervisor = &hypervisor;
+  deps.ssh_target = [&lab, state](const model::Vm& vm) {
+    return apply::ssh_target(lab, state, vm);
+  };
+  deps.instance_healthy = [](const std::string& ip, const model::Instance& instance) {
+    return squashtm::probe_health(ip, instance.port, std::chrono::milliseconds(3000)).healthy;
+  };
+  deps.serial_log = [state](const model::Vm& vm) {
+    auto path = state.serial_log_path(vm.name);
+    return path ? path->string() : std::string();
+  };
+  deps.stop = &stop_flag();
+  return deps;
+}
+
+namespace {
+
+Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const model::Vm& vm,
+                    const ConvergeOptions& options) {
+  auto current = state.read_state();
+  if (!current) {
+    return current.error();
+  }
+  const auto instances = apply::effective_instances(vm, *current);
+  if (instances.empty()) {
+    return {};
+  }
+  auto target = apply::ssh_target(lab, state, vm);
+  if (!target) {
+    return target.error();
+  }
+  auto session = ready::SshSession::connect(*target);
+  if (!session) {
+    return session.error();
+  }
+  apply::SshRemote remote(std::move(*session));
+  squashtm::StackOptions stack;
+  if (options.standin || current->value("standin", false)) {
+    if (auto st = apply::install_standin(remote, vm, instances, stack); !st) {
+      return st;
+    }
+  }
+  auto secrets = apply::stack_secrets(state, vm, instances);
+  if (!secrets) {
+    return secrets.error();
+  }
+  squashtm::Lifecycle lifecycle(remote, squashtm::owner_of(lab.classroom, vm), vm, stack);
+  return lifecycle.deploy(instances, *secrets);
+}
+
+}  // namespace
+
+bool bring_up_guests(const GlobalOptions& /*global*/, const model::Lab& lab,
+                     const sys::StateDir& state, hv::Hypervisor& hypervisor,
+                     const std::vector<const model::Vm*>& vms, const ConvergeOptions& options,
+                     sys::Reporter& reporter, std::vector<ready::VmReadiness>& results) {
+  const ready::Deps deps = readiness_deps(lab, state, hypervisor);
+  const ready::Timeouts timeouts;
+  results = ready::wait_ready(lab, vms, deps, timeouts, ready::Stage::docker, reporter);
+  std::vector<const model::Vm*> stacked;
+  for (std::size_t i = 0; i < vms.size(); ++i) {
+    if (results[i].failed != ready::Stage::none) {
+      continue;
+    }
+    reporter.report({vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::running});
+    if (auto st = deploy_stack(lab, state, *vms[i], options); !st) {
+      results[i].failed = ready::Stage::stack;
+      results[i].message = st.error().message;
+      reporter.report(
+          {vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::failed, st.error().message});
+      continue;
+    }
+    reporter.report({vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::done});
+    stacked.push_back(vms[i]);
+  }
+  auto stack_results =
+      ready::wait_ready(lab, stacked, deps, timeouts, ready::Stage::stack, reporter);
+  for (auto& r : stack_results) {
+    for (auto& into : results) {
+      if (into.team == r.team && into.vm == r.vm) {
+        const double before = into.seconds;
+        into.reached = r.reached;
+        into.failed = r.failed;
+        into.message = r.message;
+        into.serial_tail = r.serial_tail;
+        into.seconds = before + r.seconds;
+        if (r.reached == ready::Stage::stack) {
+          into.stage_seconds.emplace_back(ready::Stage::stack, into.seconds);
+        }
+      }
+    }
+  }
+  return std::all_of(results.begin(), results.end(),
+                     [](const auto& r) { return r.failed == ready::Stage::none; });
+}
+
+Status apply_plan(const GlobalOptions& /*global*/, const model::Lab& lab,
+                  const sys::StateDir& state, hv::Hypervisor& hypervisor, const plan::Plan& plan,
+                  const ConvergeOptions& options, sys::Reporter& reporter) {
+  apply::GuestOptions guest;
+  guest.accelerator = choose_accelerator(lab, hypervisor.capabilities());
+  guest.images.build.log = [&reporter](const std::string& line) {
+    reporter.report({"", "", "image", sys::EventState::info, line});
+  };
+  guest.images.pull.log = guest.images.build.log;
+  apply::GuestMaterializer materializer(lab, state, std::move(guest));
+  apply::Options apply_options;
+  apply_options.jobs = options.jobs;
+  apply_options.stop = &stop_flag();
+  const apply::Outcome outcome =
+      apply::apply(lab, plan, hypervisor, materializer, reporter, apply_options);
+  if (outcome.ok()) {
+    return {};
+  }
+  std::string message = outcome.interrupted ? "stopped by request; run `up` again to converge"
+                                            : fmt::format("{} actions failed", outcome.failed);
+  for (const std::string& error : outcome.errors) {
+    message += "\n  " + error;
+  }
+  return Error::failure(message);
+}
+
+Status summarize(const GlobalOptions& global, const std::vector<ready::VmReadiness>& results) {
+  std::string failures;
+  for (const auto& r : results) {
+    if (r.failed == ready::Stage::none) {
+      continue;
+    }
+    failures += fmt::format("\n  {}/{}: stage {} failed: {}", r.team, r.vm,
+                            ready::to_string(r.failed), r.message);
+    for (const std::string& line : r.serial_tail) {
+      failures += "\n      | " + line;
+    }
+  }
+  if (global.json) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& r : results) {
+      nlohmann::ordered_json stages = nlohmann::ordered_json::object();
+      for (const auto& [stage, at] : r.stage_seconds) {
+        stages[ready::to_string(stage)] = at;
+      }
+      out.push_back({{"team", r.team},
+                     {"vm", r.vm},
+                     {"stage", ready::to_string(r.reached)},
+                     {"failed", r.failed == ready::Stage::none ? "" : ready::to_string(r.failed)},
+                     {"message", r.message},
+                     {"seconds", r.seconds},
+                     {"stages", stages}});
+    }
+    fmt::print("{}\n", out.dump(2));
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : results) {
+      rows.push_back(
+          {r.team, r.vm, ready::to_string(r.reached), fmt::format("{:.0f}s", r.seconds),
+           r.failed == ready::Stage::none ? "ok" : "FAILED at " + ready::to_string(r.failed)});
+    }
+    print_table({"TEAM", "VM", "STAGE", "TIME", "RESULT"}, rows);
+  }
+  if (failures.empty()) {
+    return {};
+  }
+  return Error::failure("some VMs are not ready:" + failures);
+}
+
+}  // namespace labctl::cli

@@ -1,0 +1,53 @@
+#pragma once
+
+// The shared path of `up` and `reset`: per host, plan, check capacity and subnets, apply,
+// then wait for the guests stage by stage and deploy their Squash TM stacks over SSH.
+
+#include <string>
+#include <vector>
+
+#include "provision/cli/common.hpp"
+#include "provision/ready/stages.hpp"
+#include "provision/sys/state.hpp"
+
+namespace labctl::cli {
+
+struct ConvergeOptions {
+  bool dry_run = false;
+  bool force = false;    // start even when the capacity check says it does not fit
+  bool no_wait = false;  // return after apply, without waiting for the guests
+  bool standin = false;  // build stand-in images in the VMs (no registry reachable)
+  int jobs = 0;
+};
+
+// The hosts' teams for a scope: teams grouped by the URI they live on.
+std::vector<std::pair<std::string, std::vector<const model::Team*>>> teams_by_host(
+    const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope);
+
+// "kvm" or "qemu": the lab's choice, else what the host's probe says works.
+std::string choose_accelerator(const model::Lab& lab, const hv::Capabilities& caps);
+
+Status check_capacity(const model::Lab& lab, const plan::Plan& plan, hv::Hypervisor& hypervisor,
+                      const std::string& uri, bool force);
+Status check_subnets(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                     hv::Hypervisor& hypervisor, const std::string& uri);
+
+// Waits for the VMs, deploys their stacks, waits for the stacks; true when all are ready.
+bool bring_up_guests(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
+                     hv::Hypervisor& hypervisor, const std::vector<const model::Vm*>& vms,
+                     const ConvergeOptions& options, sys::Reporter& reporter,
+                     std::vector<ready::VmReadiness>& results);
+
+ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
+                           hv::Hypervisor& hypervisor);
+
+// Runs a plan on one host with the real guest materializer; errors list each failure.
+Status apply_plan(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
+                  hv::Hypervisor& hypervisor, const plan::Plan& plan,
+                  const ConvergeOptions& options, sys::Reporter& reporter);
+
+// Prints the readiness of VMs (table or JSON) and turns failures into an Error that names
+// each VM and stage, with the last lines of its serial log.
+Status summarize(const GlobalOptions& global, const std::vector<ready::VmReadiness>& results);
+
+}  // namespace labctl::cli

@@ -1,0 +1,94 @@
+#include <unistd.h>
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "provision/cli/converge.hpp"
+
+namespace labctl::cli {
+
+namespace {
+
+struct DownArgs {
+  std::vector<std::string> teams;
+  bool all = false;
+  bool yes = false;
+};
+
+bool confirmed(const plan::Plan& plan, bool yes) {
+  if (yes) {
+    return true;
+  }
+  if (::isatty(0) == 0) {
+    return false;
+  }
+  fmt::print(stderr, "Delete these {} objects? [y/N] ", plan.actions.size());
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+Status run_down(const GlobalOptions& global, const DownArgs& args) {
+  auto lab = load(global);
+  if (!lab) {
+    return lab.error();
+  }
+  auto scope = scope_of(*lab, args.teams, args.all);
+  if (!scope) {
+    return scope.error();
+  }
+  auto state = sys::StateDir::open(lab->classroom);
+  if (!state) {
+    return state.error();
+  }
+  // --all also reaches hosts that hold no team of the current file (only tagged objects).
+  auto groups = teams_by_host(global, *lab, *scope);
+  if (args.all && groups.empty()) {
+    groups.push_back({host_uri(global, *lab), {}});
+  }
+  install_stop_handlers();
+  auto reporter = reporter_for(global);
+  std::string failures;
+  for (const auto& [uri, teams] : groups) {
+    auto hypervisor = connect(uri);
+    auto inventory = hypervisor ? (*hypervisor)->inventory(lab->classroom)
+                                : Result<hv::Inventory>(hypervisor.error());
+    if (!inventory) {
+      failures += fmt::format("\n  {}: {}", uri, inventory.error().message);
+      continue;
+    }
+    const plan::Plan plan = plan::plan_down(*lab, *inventory, *scope);
+    if (plan.empty()) {
+      fmt::print("{}: nothing of classroom {} to delete.\n", uri, lab->classroom);
+      continue;
+    }
+    print_plan(global, plan);
+    if (!confirmed(plan, args.yes)) {
+      return Error::usage("not confirmed: nothing deleted (give --yes when not on a terminal)");
+    }
+    if (auto st = apply_plan(global, *lab, *state, **hypervisor, plan, {}, *reporter); !st) {
+      failures += fmt::format("\n  {}: {}", uri, st.error().message);
+    }
+  }
+  reporter->finish();
+  if (!failures.empty()) {
+    return Error::failure("down failed:" + failures);
+  }
+  // The classroom's keys and secrets go last, once nothing on any host needs them.
+  return args.all ? state->remove_all() : Status();
+}
+
+}  // namespace
+
+void add_down(Registry r) {
+  auto* sub = r.app.add_subcommand(
+      "down", "Delete what labctl created for teams (tagged objects only), after asking");
+  auto args = std::make_shared<DownArgs>();
+  sub->add_option("TEAM", args->teams, "Teams to remove");
+  sub->add_flag("--all", args->all, "The whole classroom, and its state directory last");
+  sub->add_flag("-y,--yes", args->yes, "Do not ask");
+  sub->callback([r, args] { r.command = [r, args] { return run_down(r.global, *args); }; });
+}
+
+}  // namespace labctl::cli
