@@ -233,6 +233,7 @@ void run_parallel(Runner& runner, const std::vector<std::vector<Action>>& chains
   };
   std::vector<std::jthread> threads;
   const int count = std::max(1, std::min<int>(jobs, static_cast<int>(chains.size())));
+  threads.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     threads.emplace_back(worker);
   }

@@ -2,7 +2,7 @@
 
 // Lab file -> validated, expanded model::Lab. The only entry points of the model module's
 // YAML reading; errors are ErrorKind::lab, one line: "FILE:LINE:COL: key.path: message".
-// The schema is documented in docs/lab-file.md.
+// The schema is documented in README.md ("The lab file").
 
 #include <string>
 

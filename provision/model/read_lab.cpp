@@ -19,7 +19,7 @@ const std::string k_default_mirror = "http://deb.debian.org/debian";
 
 std::string read_url(Reader& reader, const Field& field, const std::vector<std::string>& schemes,
                      const std::string& fallback) {
-  const std::string value = reader.text(field, fallback);
+  std::string value = reader.text(field, fallback);
   if (field.present() && !is_safe_url(value, schemes)) {
     reader.error(field.loc, fmt::format("invalid URL '{}' (expected {}://...)", value,
                                         fmt::join(schemes, "://... or ")));

@@ -105,6 +105,7 @@ std::vector<Instance> read_instances(Reader& reader, const Field& field, const s
   }
   assign_ports(entries);
   std::vector<Instance> out;
+  out.reserve(entries.size());
   for (const InstanceEntry& entry : entries) {
     out.push_back(entry.instance);
   }

@@ -117,15 +117,27 @@ Result<ExecResult> SshSession::exec(const std::string& command) {
       ssh_channel_request_exec(channel.get(), command.c_str()) != SSH_OK) {
     return m_impl->fail("exec");
   }
+  // Both streams are drained as data comes, until EOF: a blocking read would give up after
+  // the session's timeout on a command that is silent for longer (`cloud-init status --wait`).
   ExecResult result;
   char buffer[16384];
-  for (int is_stderr : {0, 1}) {
-    int n = 0;
-    while ((n = ssh_channel_read(channel.get(), buffer, sizeof buffer, is_stderr)) > 0) {
-      (is_stderr != 0 ? result.err : result.out).append(buffer, static_cast<std::size_t>(n));
+  while (true) {
+    bool got = false;
+    for (int is_stderr : {0, 1}) {
+      const int n = ssh_channel_read_nonblocking(channel.get(), buffer, sizeof buffer, is_stderr);
+      if (n == SSH_ERROR) {
+        return m_impl->fail("read");
+      }
+      if (n > 0) {
+        (is_stderr != 0 ? result.err : result.out).append(buffer, static_cast<std::size_t>(n));
+        got = true;
+      }
     }
-    if (n < 0) {
-      return m_impl->fail("read");
+    if (!got && ssh_channel_is_eof(channel.get()) != 0) {
+      break;
+    }
+    if (!got && ssh_channel_poll_timeout(channel.get(), 500, 0) == SSH_ERROR) {
+      return m_impl->fail("poll");
     }
   }
   ssh_channel_send_eof(channel.get());

@@ -85,8 +85,9 @@ Check check(const Deps& deps, const model::Vm& vm, Stage stage) {
     case Stage::ssh:
       return check_ssh(deps, vm, "", "");
     case Stage::cloud_init: {
-      Check c = check_ssh(deps, vm, "cloud-init status --wait >/dev/null; cloud-init status --long",
-                          "cloud-init status");
+      Check c = check_ssh(
+          deps, vm, "timeout 1200 cloud-init status --wait >/dev/null; cloud-init status --long",
+          "cloud-init status");
       // `status --wait` returned, so cloud-init is finished: an error will not go away.
       c.fatal = !c.done && c.message.starts_with("cloud-init status exited");
       return c;
