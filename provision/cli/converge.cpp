@@ -176,14 +176,19 @@ bool bring_up_guests(const GlobalOptions& /*global*/, const model::Lab& lab,
       continue;
     }
     reporter.report({vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::running});
-    if (auto st = deploy_stack(lab, state, *vms[i], options); !st) {
+    const auto started = std::chrono::steady_clock::now();
+    const Status deployed = deploy_stack(lab, state, *vms[i], options);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!deployed) {
       results[i].failed = ready::Stage::stack;
-      results[i].message = st.error().message;
-      reporter.report(
-          {vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::failed, st.error().message});
+      results[i].message = deployed.error().message;
+      reporter.report({vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::failed,
+                       deployed.error().message, seconds});
       continue;
     }
-    reporter.report({vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::done});
+    reporter.report(
+        {vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::done, "", seconds});
     stacked.push_back(vms[i]);
   }
   auto stack_results =

@@ -69,7 +69,8 @@ TEST_CASE("build the Docker base image", "[image][vm]") {
     const std::string raw = (scratch.path() / "disk.raw").string();
     REQUIRE(runner.run({"qemu-img", "convert", "-O", "raw", paths->disk, raw})->exit_code == 0);
     CHECK(runner.run({"blkid", "-o", "value", "-s", "LABEL", raw})->out == "root\n");
-    CHECK(debugfs(runner, "ls /usr/bin", raw).find("dockerd") != std::string::npos);
+    CHECK(debugfs(runner, "ls /usr/sbin", raw).find("dockerd") != std::string::npos);  // docker.io
+    CHECK(debugfs(runner, "ls /usr/bin", raw).find("docker ") != std::string::npos);
     CHECK(debugfs(runner, "ls /usr/bin", raw).find("docker-compose") != std::string::npos);
     CHECK(debugfs(runner, "ls /etc/ssh", raw).find("ssh_host_") == std::string::npos);
     CHECK(debugfs(runner, "ls /usr/sbin", raw).find("policy-rc.d") == std::string::npos);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -47,10 +48,16 @@ class PlainReporter : public Reporter {
 class JsonReporter : public Reporter {
  public:
   explicit JsonReporter(std::FILE* out) : m_out(out) {}
+  // "t": seconds since the command started, so that a consumer can lay events on a timeline.
   void report(const Event& event) override {
-    nlohmann::ordered_json j = {{"team", event.team},       {"vm", event.vm},
-                                {"subject", event.subject}, {"state", to_string(event.state)},
-                                {"message", event.message}, {"seconds", event.seconds}};
+    const std::chrono::duration<double> t = std::chrono::steady_clock::now() - m_start;
+    nlohmann::ordered_json j = {{"team", event.team},
+                                {"vm", event.vm},
+                                {"subject", event.subject},
+                                {"state", to_string(event.state)},
+                                {"message", event.message},
+                                {"seconds", event.seconds},
+                                {"t", std::round(t.count() * 1000) / 1000}};
     std::lock_guard lock(m_mutex);
     fmt::print(m_out, "{}\n", j.dump());
     std::fflush(m_out);
@@ -59,6 +66,7 @@ class JsonReporter : public Reporter {
  private:
   std::mutex m_mutex;
   std::FILE* m_out;
+  std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
 };
 
 class QuietReporter : public Reporter {
