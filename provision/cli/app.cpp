@@ -17,6 +17,10 @@ constexpr const char* k_examples = R"(Examples:
   labctl -f labs/classroom.yaml up team3
   labctl -f labs/classroom.yaml status
   labctl -f labs/classroom.yaml squash add team3 vm2 --version 6.0.0
+  labctl -f labs/classroom.yaml squash ls team3
+  labctl -f labs/classroom.yaml squash upgrade team3 vm2 v6-0-0 --version 6.1.0
+  labctl -f labs/classroom.yaml squash rm team3 vm2 v6-0-0
+  labctl -f labs/classroom.yaml handout --all --format html > handout.html
   labctl -f labs/classroom.yaml down --all --yes
 
 The lab file is -f FILE, else $LABCTL_FILE, else ./labctl.yaml.
@@ -41,7 +45,7 @@ int run(int argc, char** argv) {
   Command command;
   Registry registry{app, global, command};
   for (auto add : {add_validate, add_show, add_plan, add_up, add_status, add_down, add_reset,
-                   add_ssh, add_image}) {
+                   add_ssh, add_image, add_squash, add_handout}) {
     add(registry);
   }
   try {

@@ -71,6 +71,29 @@ Result<plan::Scope> scope_of(const model::Lab& lab, const std::vector<std::strin
   return plan::Scope{teams, all};
 }
 
+Result<std::pair<model::Lab, const model::Vm*>> find_vm(const GlobalOptions& global,
+                                                        const std::string& team,
+                                                        const std::string& key) {
+  auto lab = load(global);
+  if (!lab) {
+    return lab.error();
+  }
+  if (auto scope = scope_of(*lab, {team}, false); !scope) {
+    return scope.error();
+  }
+  std::string known;
+  for (const model::Vm& vm : lab->find_team(team)->vms) {
+    if (vm.key == key) {
+      // The pointer stays valid: the Lab is moved into the pair, and vectors keep their buffers.
+      const model::Vm* found = &vm;
+      return std::pair{std::move(*lab), found};
+    }
+    known += (known.empty() ? "" : ", ") + vm.key;
+  }
+  return Error::usage(
+      fmt::format("{}: team {} has no VM '{}' (VMs: {})", lab->file, team, key, known));
+}
+
 Result<std::unique_ptr<hv::Hypervisor>> connect(const std::string& uri) {
   return hv::open_hypervisor(uri);
 }

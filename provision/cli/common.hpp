@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -48,6 +49,12 @@ std::string host_uri(const GlobalOptions& global, const model::Lab& lab,
 // usage error that names the known ones.
 Result<plan::Scope> scope_of(const model::Lab& lab, const std::vector<std::string>& teams,
                              bool all);
+
+// Loads the lab file and finds one team's VM by its key ("vm2"); an unknown team or VM is a
+// usage error that names the known ones.
+Result<std::pair<model::Lab, const model::Vm*>> find_vm(const GlobalOptions& global,
+                                                        const std::string& team,
+                                                        const std::string& key);
 
 Result<std::unique_ptr<hv::Hypervisor>> connect(const std::string& uri);
 

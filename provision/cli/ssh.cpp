@@ -16,26 +16,6 @@ struct SshArgs {
   std::vector<std::string> command;
 };
 
-Result<std::pair<model::Lab, const model::Vm*>> find_vm(const GlobalOptions& global,
-                                                        const std::string& team,
-                                                        const std::string& key) {
-  auto lab = load(global);
-  if (!lab) {
-    return lab.error();
-  }
-  if (auto scope = scope_of(*lab, {team}, false); !scope) {
-    return scope.error();
-  }
-  for (const model::Vm& vm : lab->find_team(team)->vms) {
-    if (vm.key == key) {
-      // The pointer stays valid: the Lab is moved into the pair, and vectors keep their buffers.
-      const model::Vm* found = &vm;
-      return std::pair{std::move(*lab), found};
-    }
-  }
-  return Error::usage(fmt::format("{}: team {} has no VM '{}'", lab->file, team, key));
-}
-
 Status run_ssh(const GlobalOptions& global, const SshArgs& args) {
   auto found = find_vm(global, args.team, args.vm);
   if (!found) {

@@ -1,0 +1,131 @@
+#include <catch2/catch.hpp>
+
+#include "provision/apply/guest.hpp"
+#include "provision/cli/handout_render.hpp"
+#include "provision/model/loader.hpp"
+#include "tests/golden.hpp"
+
+using namespace labctl;
+
+namespace {
+
+model::Lab classroom() {
+  auto lab = model::load_lab((testing::source_dir() / "labs" / "classroom.yaml").string());
+  INFO((lab.ok() ? std::string() : lab.error().message));
+  REQUIRE(lab.ok());
+  return *lab;
+}
+
+cli::HandoutInputs inputs_for(std::vector<std::string> teams) {
+  cli::HandoutInputs inputs;
+  inputs.teams = std::move(teams);
+  inputs.state = nlohmann::json::object();
+  inputs.private_key = "/state/cd26/id_ed25519";
+  inputs.known_hosts = "/state/cd26/known_hosts";
+  return inputs;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("the hand-out of classroom team3", "[golden][cli]") {
+  const model::Lab lab = classroom();
+  const cli::Handout handout = cli::handout_of(lab, inputs_for({"team3"}));
+  testing::check_golden("handout/classroom-team3.md",
+                        cli::render_handout(handout, cli::HandoutFormat::markdown));
+}
+
+TEST_CASE("the hand-out follows the model and state.json", "[unit][cli]") {
+  const model::Lab lab = classroom();
+  cli::HandoutInputs inputs = inputs_for({"team3"});
+
+  SECTION("every VM with its address, both SSH forms and each instance's URL") {
+    const cli::Handout handout = cli::handout_of(lab, inputs);
+    REQUIRE(handout.teams.size() == 1);
+    const cli::HandoutTeam& team = handout.teams.front();
+    CHECK(team.name == "team3");
+    REQUIRE(team.vms.size() == 4);
+    const cli::HandoutVm& vm1 = team.vms.front();
+    CHECK(vm1.key == "vm1");
+    CHECK(vm1.address == lab.find_team("team3")->vms.front().nics.front().ip);
+    CHECK(vm1.ssh_labctl == "labctl ssh team3 vm1");
+    CHECK(vm1.ssh_plain ==
+          "ssh -i /state/cd26/id_ed25519 -o UserKnownHostsFile="
+          "/state/cd26/known_hosts student@" +
+              vm1.address);
+    REQUIRE(vm1.instances.size() == 2);
+    CHECK(vm1.instances[0].name == "main");
+    CHECK(vm1.instances[0].url == "http://" + vm1.address + ":8081/squash");
+    CHECK(vm1.instances[1].name == "legacy");
+    CHECK(vm1.instances[1].version == "5.1.0");
+    CHECK(vm1.instances[1].url == "http://" + vm1.address + ":8082/squash");
+  }
+  SECTION("instances added and removed during class") {
+    const model::Vm& vm2 = lab.find_team("team3")->vms[1];
+    model::Instance extra;
+    extra.name = "exam";
+    extra.version = "6.1.0";
+    extra.port = 8090;
+    apply::record_added(inputs.state, vm2, extra);
+    apply::record_removed(inputs.state, vm2, "main");
+    const cli::Handout handout = cli::handout_of(lab, inputs);
+    const auto& instances = handout.teams.front().vms[1].instances;
+    REQUIRE(instances.size() == 1);
+    CHECK(instances[0].name == "exam");
+    CHECK(instances[0].url == "http://" + handout.teams.front().vms[1].address + ":8090/squash");
+  }
+  SECTION("--all keeps the lab's team order") {
+    const cli::Handout handout = cli::handout_of(lab, inputs_for({"team4", "team1"}));
+    REQUIRE(handout.teams.size() == 2);
+    CHECK(handout.teams[0].name == "team1");
+    CHECK(handout.teams[1].name == "team4");
+  }
+}
+
+TEST_CASE("the hand-out shows DB passwords only when given", "[unit][cli]") {
+  const model::Lab lab = classroom();
+  cli::HandoutInputs inputs = inputs_for({"team3"});
+  const std::string md = cli::render_markdown(cli::handout_of(lab, inputs));
+  CHECK_FALSE(contains(md, "password |"));
+  CHECK_FALSE(contains(cli::render_json(cli::handout_of(lab, inputs)), "db_password"));
+  CHECK(contains(md, "**admin / admin**"));
+  CHECK(contains(md, "change it at first login"));
+
+  inputs.secrets = std::map<std::string, squashtm::Secrets>{
+      {"cd26-team3-vm1", {{"main", "S3cretMain"}, {"legacy", "S3cretLegacy"}}},
+      {"cd26-team3-vm4", {{"main", "NotShownForH2"}}}};
+  const cli::Handout handout = cli::handout_of(lab, inputs);
+  CHECK(handout.teams[0].vms[0].instances[0].db_password == "S3cretMain");
+  CHECK(handout.teams[0].vms[3].instances[0].db_password.empty());  // h2: no database server
+  const std::string with = cli::render_markdown(handout);
+  CHECK(contains(with, "| DB password |"));
+  CHECK(contains(with, "`S3cretLegacy`"));
+  CHECK_FALSE(contains(with, "NotShownForH2"));
+  const auto json = nlohmann::json::parse(cli::render_json(handout));
+  CHECK(json["teams"][0]["vms"][0]["instances"][0]["db_password"] == "S3cretMain");
+  CHECK(json["login"]["user"] == "admin");
+  CHECK(json["login"]["password"] == "admin");
+}
+
+TEST_CASE("the HTML hand-out escapes every value", "[unit][cli]") {
+  CHECK(cli::html_escape(R"(<a href="x">'&'</a>)") ==
+        "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  model::Lab lab = classroom();
+  lab.title = "CD <script>alert('x')</script> & co";
+  cli::HandoutInputs inputs = inputs_for({"team3"});
+  inputs.private_key = "/home/o'neil/<key>";
+  inputs.secrets =
+      std::map<std::string, squashtm::Secrets>{{"cd26-team3-vm1", {{"main", "a<b&c"}}}};
+  const std::string html = cli::render_html(cli::handout_of(lab, inputs));
+  CHECK_FALSE(contains(html, "<script>"));
+  CHECK_FALSE(contains(html, "o'neil"));
+  CHECK_FALSE(contains(html, "a<b&c"));
+  CHECK(contains(html,
+                 "<h1>CD &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co: team3</h1>"));
+  CHECK(contains(html, "/home/o&#39;neil/&lt;key&gt;"));
+  CHECK(contains(html, "<code>a&lt;b&amp;c</code>"));
+  CHECK(contains(html, "<strong>admin / admin</strong>"));
+}

@@ -1,0 +1,221 @@
+#include "provision/cli/squash_instance.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <regex>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "provision/apply/guest.hpp"
+#include "provision/model/names.hpp"
+#include "provision/model/size.hpp"
+
+namespace labctl::cli {
+
+namespace {
+
+const model::Instance* find_by(const std::vector<model::Instance>& instances, auto matches) {
+  auto it = std::find_if(instances.begin(), instances.end(), matches);
+  return it == instances.end() ? nullptr : &*it;
+}
+
+std::string default_name(const std::string& version, const std::vector<model::Instance>& existing) {
+  std::string base = "v";
+  for (char c : version) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    const bool upper = c >= 'A' && c <= 'Z';
+    base += keep ? c : upper ? static_cast<char>(c - 'A' + 'a') : '-';
+  }
+  base = base.substr(0, 28);  // room for "-NN" within the 31 characters of a compose project
+  while (base.back() == '-') {
+    base.pop_back();  // a name may not end with '-'
+  }
+  std::string name = base;
+  for (int n = 2; find_by(existing, [&](const auto& i) { return i.name == name; }); ++n) {
+    name = fmt::format("{}-{}", base, n);
+  }
+  return name;
+}
+
+Status check_port(const model::Vm& vm, const std::vector<model::Instance>& existing, int port) {
+  if (port < 1024 || port > 65535) {
+    return Error::usage(fmt::format("port {} is outside 1024-65535", port));
+  }
+  if (const auto* other = find_by(existing, [&](const auto& i) { return i.port == port; })) {
+    return Error::usage(
+        fmt::format("port {} already used by instance '{}' on {}", port, other->name, vm.name));
+  }
+  return {};
+}
+
+Status check_budget(const model::Vm& vm, const std::vector<model::Instance>& all) {
+  const model::Bytes need = model::stack_footprint(all);
+  if (need <= vm.memory) {
+    return {};
+  }
+  return Error::usage(fmt::format(
+      "VM {} would need {} for its Squash TM stack ({} for the guest + {} instance(s) and their "
+      "databases) but has {}: remove an instance first, or use --db h2",
+      vm.name, model::format_size(need), model::format_size(model::k_vm_os_reserve), all.size(),
+      model::format_size(vm.memory)));
+}
+
+squashtm::Lifecycle lifecycle_for(squashtm::Remote& remote, const VmRef& at) {
+  return squashtm::Lifecycle(remote, squashtm::owner_of(at.lab.classroom, at.vm), at.vm,
+                             squashtm::StackOptions{});
+}
+
+// A classroom brought up with --standin builds stand-in images of each new version in the VM.
+Status prepare_images(squashtm::Remote& remote, const VmRef& at, const model::Instance& instance) {
+  auto current = at.state.read_state();
+  if (!current) {
+    return current.error();
+  }
+  if (!current->value("standin", false)) {
+    return {};
+  }
+  return apply::install_standin(remote, at.vm, {instance}, squashtm::StackOptions{});
+}
+
+Result<std::filesystem::path> store_dump(const VmRef& at, const std::string& name,
+                                         const squashtm::UpgradeResult& result) {
+  const std::filesystem::path dir = at.state.dir() / "dumps";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  if (ec) {
+    return Error::failure(fmt::format("{}: {}", dir.string(), ec.message()));
+  }
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  const std::filesystem::path path =
+      dir / fmt::format("{}-{}-{}-{:%Y%m%dT%H%M%SZ}.{}", at.vm.name, name, result.from_version, now,
+                        result.dump_kind == "h2-tar" ? "tar" : "sql");
+  if (auto st = sys::write_file_atomic(path, result.dump, 0600); !st) {
+    return st.error();
+  }
+  return path;
+}
+
+}  // namespace
+
+Status check_version(const std::string& version) {
+  // The same pattern as the lab file's `version:` (provision/model/read_template.cpp).
+  static const std::regex pattern(R"(^[0-9]+(\.[0-9]+){1,3}([.-][A-Za-z0-9]+)?$)");
+  if (!std::regex_match(version, pattern)) {
+    return Error::usage(
+        fmt::format("invalid version '{}' (expected e.g. 6.0.0 or 1.22.2.RELEASE)", version));
+  }
+  return {};
+}
+
+int next_free_port(const std::vector<model::Instance>& existing) {
+  int port = k_first_instance_port;
+  while (find_by(existing, [&](const auto& i) { return i.port == port; }) != nullptr) {
+    ++port;
+  }
+  return port;
+}
+
+Result<model::Instance> new_instance(const model::Vm& vm,
+                                     const std::vector<model::Instance>& existing,
+                                     const NewInstanceArgs& args) {
+  if (auto st = check_version(args.version); !st) {
+    return st.error();
+  }
+  model::Instance instance;
+  instance.name = args.name.empty() ? default_name(args.version, existing) : args.name;
+  if (std::string complaint = model::check_name("instance name", instance.name);
+      !complaint.empty()) {
+    return Error::usage(complaint);
+  }
+  if (find_by(existing, [&](const auto& i) { return i.name == instance.name; }) != nullptr) {
+    return Error::usage(fmt::format("duplicate instance name '{}' on {}", instance.name, vm.name));
+  }
+  instance.version = args.version;
+  instance.db = args.db;
+  instance.image = args.image;
+  instance.port = args.port == 0 ? next_free_port(existing) : args.port;
+  if (auto st = check_port(vm, existing, instance.port); !st) {
+    return st.error();
+  }
+  std::vector<model::Instance> all = existing;
+  all.push_back(instance);
+  if (auto st = check_budget(vm, all); !st) {
+    return st.error();
+  }
+  return instance;
+}
+
+void record_instance(nlohmann::json& state, const model::Vm& vm, const model::Instance& instance) {
+  const auto named = [&](const model::Instance& i) { return i.name == instance.name; };
+  if (find_by(apply::effective_instances(vm, state), named) != nullptr) {
+    apply::record_removed(state, vm, instance.name);
+  }
+  apply::record_added(state, vm, instance);
+  if (find_by(vm.instances, named) == nullptr) {
+    return;
+  }
+  // record_added() takes the name off the VM's "removed" list, which would bring the lab
+  // file's instance of that name back beside this one: keep the lab file's removed. The entry
+  // key is guest.cpp's ("team/vm"); squash_instance_test pins the effective result.
+  auto& removed = state["instances"][vm.team + "/" + vm.key]["removed"];
+  if (!removed.is_array()) {
+    removed = nlohmann::json::array();
+  }
+  if (std::find(removed.begin(), removed.end(), instance.name) == removed.end()) {
+    removed.push_back(instance.name);
+  }
+}
+
+Status add_recorded(squashtm::Remote& remote, const VmRef& at, const model::Instance& instance) {
+  if (auto st = prepare_images(remote, at, instance); !st) {
+    return st;
+  }
+  auto secrets = apply::stack_secrets(at.state, at.vm, {instance});
+  if (!secrets) {
+    return secrets.error();
+  }
+  if (auto st = lifecycle_for(remote, at).add(instance, secrets->at(instance.name)); !st) {
+    return st;
+  }
+  auto recorded = at.state.update_state([&](auto& s) { record_instance(s, at.vm, instance); });
+  if (!recorded) {
+    return Error::failure(fmt::format("'{}' runs on {} but was not recorded: {}", instance.name,
+                                      at.vm.name, recorded.error().message));
+  }
+  return {};
+}
+
+Status rm_recorded(squashtm::Remote& remote, const VmRef& at, const std::string& name,
+                   bool keep_data) {
+  if (auto st = lifecycle_for(remote, at).rm(name, keep_data); !st) {
+    return st;
+  }
+  return at.state.update_state([&](auto& s) { apply::record_removed(s, at.vm, name); });
+}
+
+Result<Upgraded> upgrade_recorded(squashtm::Remote& remote, const VmRef& at,
+                                  model::Instance instance, const std::string& version,
+                                  bool force) {
+  if (auto st = check_version(version); !st) {
+    return st.error();
+  }
+  instance.version = version;
+  if (auto st = prepare_images(remote, at, instance); !st) {
+    return st.error();
+  }
+  auto result = lifecycle_for(remote, at).upgrade(instance.name, version, force);
+  if (!result) {
+    return result.error();
+  }
+  auto dump = store_dump(at, instance.name, *result);  // first: the dump exists nowhere else
+  auto recorded = at.state.update_state([&](auto& s) { record_instance(s, at.vm, instance); });
+  if (!dump || !recorded) {
+    return Error::failure(fmt::format("'{}' now runs {}, but: {}", instance.name, version,
+                                      !dump ? dump.error().message : recorded.error().message));
+  }
+  return Upgraded{std::move(*result), *dump};
+}
+
+}  // namespace labctl::cli

@@ -1,0 +1,292 @@
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include "provision/apply/guest.hpp"
+#include "provision/cli/squash_instance.hpp"
+#include "provision/model/loader.hpp"
+#include "tests/golden.hpp"
+
+using namespace labctl;
+using labctl::cli::NewInstanceArgs;
+
+namespace {
+
+model::Lab classroom() {
+  auto lab = model::load_lab((testing::source_dir() / "labs" / "classroom.yaml").string());
+  INFO((lab.ok() ? std::string() : lab.error().message));
+  REQUIRE(lab.ok());
+  return *lab;
+}
+
+const model::Vm& vm_of(const model::Lab& lab, const std::string& key) {
+  for (const model::Vm& vm : lab.find_team("team3")->vms) {
+    if (vm.key == key) {
+      return vm;
+    }
+  }
+  FAIL("no VM " << key);
+  throw;
+}
+
+// The error new_instance() gives; every refusal is a usage error (exit code 2).
+std::string refusal(const model::Vm& vm, const std::vector<model::Instance>& existing,
+                    const NewInstanceArgs& args) {
+  auto instance = cli::new_instance(vm, existing, args);
+  REQUIRE_FALSE(instance.ok());
+  CHECK(instance.error().kind == ErrorKind::usage);
+  CHECK(instance.error().exit_code() == 2);
+  return instance.error().message;
+}
+
+model::Instance at(const std::string& name, int port) {
+  model::Instance instance;
+  instance.name = name;
+  instance.version = "6.0.0";
+  instance.port = port;
+  return instance;
+}
+
+// Records every command and file; answers `docker inspect` of the app containers with
+// `running`, a pg_dump with a marker, and fails (exit 1) any command containing `fail_on`.
+class FakeRemote : public squashtm::Remote {
+ public:
+  std::vector<std::string> commands;
+  std::vector<std::string> files;
+  std::string running = "[]";
+  std::string fail_on;
+
+  Result<squashtm::ExecResult> exec(const std::string& command) override {
+    commands.push_back(command);
+    if (!fail_on.empty() && command.find(fail_on) != std::string::npos) {
+      return squashtm::ExecResult{1, "", "it broke"};
+    }
+    if (command.starts_with("ids=$(docker ps")) {
+      return squashtm::ExecResult{0, running, ""};
+    }
+    if (command.find("pg_dump") != std::string::npos) {
+      return squashtm::ExecResult{0, "-- dump of main\n", ""};
+    }
+    return squashtm::ExecResult{0, "", ""};
+  }
+  Status put_file(const std::string& path, const std::string&, int) override {
+    files.push_back(path);
+    return {};
+  }
+
+  bool ran(const std::string& part) const {
+    return std::any_of(commands.begin(), commands.end(),
+                       [&](const std::string& c) { return c.find(part) != std::string::npos; });
+  }
+};
+
+// `docker inspect` of one running app container, as Lifecycle::ls reads it.
+std::string inspect_of(const std::string& name, const std::string& version, int port) {
+  const nlohmann::json labels = {{"labctl.instance", name},
+                                 {"labctl.version", version},
+                                 {"labctl.port", std::to_string(port)},
+                                 {"labctl.db", "postgresql"},
+                                 {"labctl.image", "squashtest/squash-tm"}};
+  return nlohmann::json::array({{{"Id", "c0ffee"},
+                                 {"Config", {{"Labels", labels}}},
+                                 {"State", {{"Status", "running"}}}}})
+      .dump();
+}
+
+std::vector<std::string> recorded_names(const sys::StateDir& state, const model::Vm& vm) {
+  std::vector<std::string> out;
+  for (const model::Instance& i : apply::effective_instances(vm, *state.read_state())) {
+    out.push_back(i.name + " " + i.version);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("squash add: a new instance takes the next free port and a name from its version",
+          "[unit][cli]") {
+  const model::Lab lab = classroom();
+  const model::Vm& vm2 = vm_of(lab, "vm2");  // 2 GiB, main 6.0.0 on 8081
+
+  SECTION("after the lab file's instance") {
+    auto instance = cli::new_instance(vm2, vm2.instances, {"", "6.1.0"});
+    REQUIRE(instance.ok());
+    CHECK(instance->name == "v6-1-0");
+    CHECK(instance->version == "6.1.0");
+    CHECK(instance->port == 8082);
+    CHECK(instance->db == model::DbKind::postgresql);
+    CHECK(instance->image == "squashtest/squash-tm");
+    CHECK(instance->memory == model::k_instance_memory);
+  }
+  SECTION("the first gap, not after the highest port") {
+    CHECK(cli::next_free_port({at("a", 8081), at("b", 8083)}) == 8082);
+    CHECK(cli::next_free_port({at("a", 8082)}) == 8081);
+    CHECK(cli::next_free_port({}) == 8081);
+  }
+  SECTION("a given name, port and database are kept") {
+    auto instance = cli::new_instance(
+        vm2, vm2.instances, {"exam", "1.22.2.RELEASE", 9000, model::DbKind::h2, "reg/sq"});
+    REQUIRE(instance.ok());
+    CHECK(instance->name == "exam");
+    CHECK(instance->port == 9000);
+    CHECK(instance->db == model::DbKind::h2);
+    CHECK(instance->image == "reg/sq");
+  }
+  SECTION("the derived name avoids one in use") {
+    auto instance = cli::new_instance(vm2, {at("v6-1-0", 8081)}, {"", "6.1.0"});
+    REQUIRE(instance.ok());
+    CHECK(instance->name == "v6-1-0-2");
+    auto release = cli::new_instance(vm2, {}, {"", "1.22.2.RELEASE"});
+    REQUIRE(release.ok());
+    CHECK(release->name == "v1-22-2-release");
+  }
+}
+
+TEST_CASE("squash add: refusals say what is wrong and change nothing", "[unit][cli]") {
+  const model::Lab lab = classroom();
+  const model::Vm& vm2 = vm_of(lab, "vm2");
+  const std::vector<model::Instance> existing = vm2.instances;
+
+  SECTION("duplicate name") {
+    CHECK(refusal(vm2, existing, {"main", "6.1.0"}) ==
+          "duplicate instance name 'main' on cd26-team3-vm2");
+  }
+  SECTION("duplicate port") {
+    CHECK(refusal(vm2, existing, {"other", "6.1.0", 8081}) ==
+          "port 8081 already used by instance 'main' on cd26-team3-vm2");
+  }
+  SECTION("port outside 1024-65535") {
+    CHECK(refusal(vm2, existing, {"other", "6.1.0", 80}) == "port 80 is outside 1024-65535");
+    CHECK(refusal(vm2, existing, {"other", "6.1.0", 65536}) == "port 65536 is outside 1024-65535");
+  }
+  SECTION("bad version") {
+    for (const char* version : {"latest", "6", "6.0.0;reboot", "", "6.0.0 "}) {
+      INFO(version);
+      CHECK(refusal(vm2, existing, {"other", version}).starts_with("invalid version"));
+    }
+  }
+  SECTION("bad name") {
+    for (const char* name : {"Main", "1st", "a_b", "x;y"}) {
+      INFO(name);
+      CHECK(refusal(vm2, existing, {name, "6.1.0"}).starts_with("invalid instance name"));
+    }
+  }
+  SECTION("over the VM's memory budget") {
+    const model::Vm& vm1 = vm_of(lab, "vm1");  // 2 GiB already holds main and legacy
+    CHECK(refusal(vm1, vm1.instances, {"third", "6.1.0"}) ==
+          "VM cd26-team3-vm1 would need 2304MiB for its Squash TM stack (384MiB for the guest + 3 "
+          "instance(s) and their databases) but has 2GiB: remove an instance first, or use "
+          "--db h2");
+    refusal(vm1, vm1.instances, {"third", "6.1.0", 0, model::DbKind::h2});  // 2176MiB
+    // The second instance of vm2 fits (1664MiB), a third does not.
+    auto second = cli::new_instance(vm2, existing, {"second", "6.1.0"});
+    REQUIRE(second.ok());
+    std::vector<model::Instance> two = existing;
+    two.push_back(*second);
+    refusal(vm2, two, {"third", "6.1.0"});
+  }
+}
+
+TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "[unit][cli]") {
+  const model::Lab lab = classroom();
+  const model::Vm& vm2 = vm_of(lab, "vm2");
+  nlohmann::json state = nlohmann::json::object();
+  auto names = [&] {
+    std::vector<std::string> out;
+    for (const model::Instance& i : apply::effective_instances(vm2, state)) {
+      out.push_back(i.name + " " + i.version + " " + std::to_string(i.port));
+    }
+    return out;
+  };
+  model::Instance added = at("extra", 8082);
+
+  SECTION("an added instance, then its upgrade") {
+    cli::record_instance(state, vm2, added);
+    CHECK(names() == std::vector<std::string>{"main 6.0.0 8081", "extra 6.0.0 8082"});
+    added.version = "6.1.0";
+    cli::record_instance(state, vm2, added);
+    CHECK(names() == std::vector<std::string>{"main 6.0.0 8081", "extra 6.1.0 8082"});
+    apply::record_removed(state, vm2, "extra");
+    CHECK(names() == std::vector<std::string>{"main 6.0.0 8081"});
+  }
+  SECTION("the lab file's instance upgraded, then removed") {
+    model::Instance main = vm2.instances.front();
+    main.version = "6.1.0";
+    cli::record_instance(state, vm2, main);
+    CHECK(names() == std::vector<std::string>{"main 6.1.0 8081"});
+    apply::record_removed(state, vm2, "main");
+    CHECK(names().empty());
+  }
+  SECTION("the lab file's instance removed, then added again") {
+    apply::record_removed(state, vm2, "main");
+    CHECK(names().empty());
+    model::Instance main = at("main", 8085);
+    cli::record_instance(state, vm2, main);
+    CHECK(names() == std::vector<std::string>{"main 6.0.0 8085"});
+  }
+}
+
+TEST_CASE("squash add/rm/upgrade record in state.json only what the VM did", "[unit][cli]") {
+  const model::Lab lab = classroom();
+  const model::Vm& vm2 = vm_of(lab, "vm2");
+  testing::ScratchDir scratch("lct-cli-squash");
+  auto state = sys::StateDir::open_at(scratch.path(), lab.classroom);
+  REQUIRE(state.ok());
+  const cli::VmRef at{lab, *state, vm2};
+  FakeRemote remote;
+  auto extra = cli::new_instance(vm2, vm2.instances, {"extra", "6.1.0"});
+  REQUIRE(extra.ok());
+
+  SECTION("add: recorded after the VM started it") {
+    REQUIRE(cli::add_recorded(remote, at, *extra).ok());
+    CHECK(remote.ran("-p 'squash-extra'"));
+    CHECK(remote.ran("up -d"));
+    CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0", "extra 6.1.0"});
+  }
+  SECTION("add: nothing recorded when it does not start, and what it made is removed") {
+    remote.fail_on = "up -d";
+    auto added = cli::add_recorded(remote, at, *extra);
+    REQUIRE_FALSE(added.ok());
+    CHECK(added.error().message.starts_with("adding 'extra':"));
+    CHECK(remote.ran("down -v"));
+    CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
+  }
+  SECTION("rm: only that instance, then recorded") {
+    REQUIRE(cli::add_recorded(remote, at, *extra).ok());
+    remote.commands.clear();
+    REQUIRE(cli::rm_recorded(remote, at, "extra", false).ok());
+    CHECK(remote.ran("-p 'squash-extra'"));
+    CHECK_FALSE(remote.ran("squash-main"));
+    CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
+  }
+  SECTION("rm: nothing recorded when the VM refuses") {
+    remote.fail_on = "down";
+    REQUIRE_FALSE(cli::rm_recorded(remote, at, "main", true).ok());
+    CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
+  }
+  SECTION("upgrade: the dump is kept 0600 and the new version recorded") {
+    remote.running = inspect_of("main", "6.0.0", 8081);
+    auto done = cli::upgrade_recorded(remote, at, vm2.instances.front(), "6.1.0", false);
+    REQUIRE(done.ok());
+    CHECK(done->result.from_version == "6.0.0");
+    CHECK(done->result.dump_kind == "pg_dump");
+    CHECK(done->dump.parent_path() == state->dir() / "dumps");
+    CHECK(done->dump.filename().string().starts_with("cd26-team3-vm2-main-6.0.0-"));
+    CHECK(done->dump.extension() == ".sql");
+    CHECK(testing::read_file(done->dump) == "-- dump of main\n");
+    struct stat st {};
+    REQUIRE(::stat(done->dump.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    REQUIRE(::stat(done->dump.parent_path().c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.1.0"});
+  }
+  SECTION("upgrade: a refused downgrade records nothing and stores no dump") {
+    remote.running = inspect_of("main", "6.0.0", 8081);
+    auto done = cli::upgrade_recorded(remote, at, vm2.instances.front(), "5.1.0", false);
+    REQUIRE_FALSE(done.ok());
+    CHECK(done.error().kind == ErrorKind::usage);
+    CHECK_FALSE(std::filesystem::exists(state->dir() / "dumps"));
+    CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
+  }
+}
