@@ -25,6 +25,17 @@ libvirt::LibvirtOptions libvirt_options() {
   return options;
 }
 
+// A dry run converts nothing: the conversion `up` would run is assumed to succeed, and the
+// scripts name the VHDX it would produce.
+class NoConversion : public sys::ProcessRunner {
+ public:
+  using sys::ProcessRunner::run;
+  Result<sys::ProcessResult> run(const std::vector<std::string>&,
+                                 const sys::ProcessOptions&) override {
+    return sys::ProcessResult{};
+  }
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Hypervisor>> open_hypervisor(const std::string& uri) {
@@ -49,7 +60,9 @@ Result<ScriptedDryRun> open_dry_run(const std::string& uri) {
   auto runner = std::make_unique<hyperv::RecordingRunner>();
   const hyperv::RecordingRunner* recorded = runner.get();
   ScriptedDryRun dry;
-  dry.hypervisor = hyperv::make_hyperv(uri, std::move(runner));
+  hyperv::HypervOptions options;
+  options.converter = std::make_unique<NoConversion>();
+  dry.hypervisor = hyperv::make_hyperv(uri, std::move(runner), std::move(options));
   dry.scripts = [recorded] { return recorded->scripts(); };
   return dry;
 }

@@ -150,6 +150,7 @@ std::string render_overlay(std::string_view name, model::Bytes capacity,
                            std::string_view backing_path, VolumeFormat backing_format) {
   return "<volume>\n" + fmt::format("  <name>{}</name>\n", q(name)) +
          fmt::format("  <capacity unit=\"bytes\">{}</capacity>\n", capacity) +
+         "  <allocation unit=\"bytes\">0</allocation>\n" +  // thin: the overlay grows on use
          "  <target>\n    <format type=\"qcow2\"/>\n  </target>\n" + "  <backingStore>\n" +
          fmt::format("    <path>{}</path>\n", q(backing_path)) +
          fmt::format("    <format type=\"{}\"/>\n", to_string(backing_format)) +

@@ -226,7 +226,8 @@ void run_parallel(Runner& runner, const std::vector<std::vector<Action>>& chains
         if (ok) {
           ok = runner.run(action);
         } else {
-          runner.skip(action, "an earlier step of this VM failed");
+          runner.skip(action, runner.stopping() ? "stopped by request"
+                                                : "an earlier step of this VM failed");
         }
       }
     }

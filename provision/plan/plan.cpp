@@ -174,6 +174,8 @@ class Planner {
 
   Plan finish() {
     // Deletes first (domains before volumes before networks), then creates in phase order.
+    // Creates keep the lab file's order; deletes come from the host's listing, whose order
+    // libvirt does not keep stable, so they are sorted by name within their phase.
     std::stable_sort(m_actions.begin(), m_actions.end(), [](const Action& a, const Action& b) {
       const bool a_del = a.op == Op::remove;
       const bool b_del = b.op == Op::remove;
@@ -182,7 +184,10 @@ class Planner {
       }
       const int pa = a_del ? -phase_of(a.role) : phase_of(a.role) * 2 + (a.op == Op::start);
       const int pb = b_del ? -phase_of(b.role) : phase_of(b.role) * 2 + (b.op == Op::start);
-      return pa < pb;
+      if (pa != pb) {
+        return pa < pb;
+      }
+      return a_del && a.name < b.name;
     });
     return Plan{std::move(m_actions)};
   }

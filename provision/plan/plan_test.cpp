@@ -1,5 +1,7 @@
 #include "provision/plan/plan.hpp"
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "tests/fixture.hpp"
@@ -129,9 +131,15 @@ TEST_CASE("plan_down deletes only the scope's tagged objects, in reverse order",
               "delete vm lct-team2-vm1 (delete)",
               "delete seed lct-team2-vm1-seed.iso (delete)",
               "delete disk lct-team2-vm1.qcow2 (delete)",
-              "delete network lct-team2-lan (delete)",
               "delete network lct-team2-lab (delete)",
+              "delete network lct-team2-lan (delete)",
           });
+  }
+  SECTION("the order is the same whatever order the host lists its objects in") {
+    auto reversed = inv;
+    std::reverse(reversed.objects.begin(), reversed.objects.end());
+    CHECK(lines(plan::plan_down(lab, reversed, {.all = true})) ==
+          lines(plan::plan_down(lab, inv, {.all = true})));
   }
   SECTION("all: VMs, then volumes, then the pool, then networks") {
     const auto all = lines(plan::plan_down(lab, inv, {.all = true}));
@@ -139,8 +147,8 @@ TEST_CASE("plan_down deletes only the scope's tagged objects, in reverse order",
     CHECK(all[0] == "delete vm lct-team1-vm1 (delete)");
     CHECK(all[1] == "delete vm lct-team2-vm1 (delete)");
     CHECK(all[9] == "delete pool lct-pool (delete)");
-    CHECK(all[10] == "delete network lct-team1-lan (delete)");
-    CHECK(all.back() == "delete network lct-team2-lab (delete)");
+    CHECK(all[10] == "delete network lct-team1-lab (delete)");
+    CHECK(all.back() == "delete network lct-team2-lan (delete)");
   }
 }
 
