@@ -144,10 +144,23 @@ void record_added(nlohmann::json& state, const model::Vm& vm, const model::Insta
   if (!added.is_array()) {
     added = nlohmann::json::array();
   }
+  // The new record replaces an earlier one of that name (an upgrade, a re-add); a lab file
+  // instance of that name stays listed as removed, since this record now stands for it.
+  added.erase(
+      std::remove_if(added.begin(), added.end(),
+                     [&](const nlohmann::json& j) { return j.value("name", "") == instance.name; }),
+      added.end());
   added.push_back(instance_json(instance));
-  if (entry.contains("removed")) {
-    auto& removed = entry["removed"];
-    removed.erase(std::remove(removed.begin(), removed.end(), instance.name), removed.end());
+  const bool from_lab =
+      std::any_of(vm.instances.begin(), vm.instances.end(),
+                  [&](const model::Instance& i) { return i.name == instance.name; });
+  auto& removed = entry["removed"];
+  if (!removed.is_array()) {
+    removed = nlohmann::json::array();
+  }
+  removed.erase(std::remove(removed.begin(), removed.end(), instance.name), removed.end());
+  if (from_lab) {
+    removed.push_back(instance.name);
   }
 }
 

@@ -100,11 +100,8 @@ Result<std::filesystem::path> store_dump(const VmRef& at, const std::string& nam
 }  // namespace
 
 Status check_version(const std::string& version) {
-  // The same pattern as the lab file's `version:` (provision/model/read_template.cpp).
-  static const std::regex pattern(R"(^[0-9]+(\.[0-9]+){1,3}([.-][A-Za-z0-9]+)?$)");
-  if (!std::regex_match(version, pattern)) {
-    return Error::usage(
-        fmt::format("invalid version '{}' (expected e.g. 6.0.0 or 1.22.2.RELEASE)", version));
+  if (std::string complaint = model::check_version(version); !complaint.empty()) {
+    return Error::usage(complaint);
   }
   return {};
 }
@@ -147,27 +144,6 @@ Result<model::Instance> new_instance(const model::Vm& vm,
   return instance;
 }
 
-void record_instance(nlohmann::json& state, const model::Vm& vm, const model::Instance& instance) {
-  const auto named = [&](const model::Instance& i) { return i.name == instance.name; };
-  if (find_by(apply::effective_instances(vm, state), named) != nullptr) {
-    apply::record_removed(state, vm, instance.name);
-  }
-  apply::record_added(state, vm, instance);
-  if (find_by(vm.instances, named) == nullptr) {
-    return;
-  }
-  // record_added() takes the name off the VM's "removed" list, which would bring the lab
-  // file's instance of that name back beside this one: keep the lab file's removed. The entry
-  // key is guest.cpp's ("team/vm"); squash_instance_test pins the effective result.
-  auto& removed = state["instances"][vm.team + "/" + vm.key]["removed"];
-  if (!removed.is_array()) {
-    removed = nlohmann::json::array();
-  }
-  if (std::find(removed.begin(), removed.end(), instance.name) == removed.end()) {
-    removed.push_back(instance.name);
-  }
-}
-
 Status add_recorded(squashtm::Remote& remote, const VmRef& at, const model::Instance& instance) {
   if (auto st = prepare_images(remote, at, instance); !st) {
     return st;
@@ -179,7 +155,7 @@ Status add_recorded(squashtm::Remote& remote, const VmRef& at, const model::Inst
   if (auto st = lifecycle_for(remote, at).add(instance, secrets->at(instance.name)); !st) {
     return st;
   }
-  auto recorded = at.state.update_state([&](auto& s) { record_instance(s, at.vm, instance); });
+  auto recorded = at.state.update_state([&](auto& s) { apply::record_added(s, at.vm, instance); });
   if (!recorded) {
     return Error::failure(fmt::format("'{}' runs on {} but was not recorded: {}", instance.name,
                                       at.vm.name, recorded.error().message));
@@ -210,7 +186,7 @@ Result<Upgraded> upgrade_recorded(squashtm::Remote& remote, const VmRef& at,
     return result.error();
   }
   auto dump = store_dump(at, instance.name, *result);  // first: the dump exists nowhere else
-  auto recorded = at.state.update_state([&](auto& s) { record_instance(s, at.vm, instance); });
+  auto recorded = at.state.update_state([&](auto& s) { apply::record_added(s, at.vm, instance); });
   if (!dump || !recorded) {
     return Error::failure(fmt::format("'{}' now runs {}, but: {}", instance.name, version,
                                       !dump ? dump.error().message : recorded.error().message));

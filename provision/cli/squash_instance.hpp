@@ -41,10 +41,6 @@ Status check_version(const std::string& version);
 // The lowest port >= 8081 no instance in `existing` uses.
 int next_free_port(const std::vector<model::Instance>& existing);
 
-// Records `instance` in state.json as the VM's instance of that name: a new one, one that
-// replaces a removed lab-file instance, or an upgraded one (new version, same name).
-void record_instance(nlohmann::json& state, const model::Vm& vm, const model::Instance& instance);
-
 // One VM of the classroom, with the classroom's state directory.
 struct VmRef {
   const model::Lab& lab;

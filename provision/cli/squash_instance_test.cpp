@@ -201,10 +201,10 @@ TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "
   model::Instance added = at("extra", 8082);
 
   SECTION("an added instance, then its upgrade") {
-    cli::record_instance(state, vm2, added);
+    apply::record_added(state, vm2, added);
     CHECK(names() == std::vector<std::string>{"main 6.0.0 8081", "extra 6.0.0 8082"});
     added.version = "6.1.0";
-    cli::record_instance(state, vm2, added);
+    apply::record_added(state, vm2, added);
     CHECK(names() == std::vector<std::string>{"main 6.0.0 8081", "extra 6.1.0 8082"});
     apply::record_removed(state, vm2, "extra");
     CHECK(names() == std::vector<std::string>{"main 6.0.0 8081"});
@@ -212,7 +212,7 @@ TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "
   SECTION("the lab file's instance upgraded, then removed") {
     model::Instance main = vm2.instances.front();
     main.version = "6.1.0";
-    cli::record_instance(state, vm2, main);
+    apply::record_added(state, vm2, main);
     CHECK(names() == std::vector<std::string>{"main 6.1.0 8081"});
     apply::record_removed(state, vm2, "main");
     CHECK(names().empty());
@@ -221,7 +221,7 @@ TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "
     apply::record_removed(state, vm2, "main");
     CHECK(names().empty());
     model::Instance main = at("main", 8085);
-    cli::record_instance(state, vm2, main);
+    apply::record_added(state, vm2, main);
     CHECK(names() == std::vector<std::string>{"main 6.0.0 8085"});
   }
 }

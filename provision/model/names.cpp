@@ -109,4 +109,12 @@ std::uint64_t fnv1a64(std::string_view text) {
   return hash;
 }
 
+std::string check_version(const std::string& version) {
+  static const std::regex pattern(R"(^[0-9]+(\.[0-9]+){1,3}([.-][A-Za-z0-9]+)?$)");
+  if (std::regex_match(version, pattern)) {
+    return "";
+  }
+  return fmt::format("invalid version '{}' (expected e.g. 6.0.0 or 1.22.2.RELEASE)", version);
+}
+
 }  // namespace labctl::model

@@ -21,6 +21,9 @@ constexpr std::size_t k_max_hostname = 63;  // one DNS label
 // complaint: "invalid team name 'Red': use ...".
 std::string check_name(std::string_view what, std::string_view name);
 std::string check_classroom(std::string_view name);
+// "" when `version` is a Squash TM version (an image tag such as 6.0.0 or 1.22.2.RELEASE),
+// else the complaint.
+std::string check_version(const std::string& version);
 
 // URLs end up in cloud-init YAML, shell lines and PowerShell: true only for scheme://rest
 // with no space, quote, backtick, '$' or other character that could break out. An empty

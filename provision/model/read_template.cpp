@@ -40,11 +40,9 @@ InstanceEntry read_instance(Reader& reader, const Field& item, const LabSpec& sp
   instance.name = reader.required_text(item, "name");
   check_named(reader, item.child("name").loc, "instance name", instance.name);
   instance.version = reader.required_text(item, "version");
-  static const std::regex version(R"(^[0-9]+(\.[0-9]+){1,3}([.-][A-Za-z0-9]+)?$)");
-  if (item.child("version").present() && !std::regex_match(instance.version, version)) {
-    reader.error(item.child("version").loc,
-                 fmt::format("invalid version '{}' (expected e.g. 6.0.0 or 1.22.2.RELEASE)",
-                             instance.version));
+  const std::string bad_version = model::check_version(instance.version);
+  if (item.child("version").present() && !bad_version.empty()) {
+    reader.error(item.child("version").loc, bad_version);
   }
   instance.db =
       static_cast<DbKind>(reader.choice(item.child("db"), {"postgresql", "mariadb", "h2"}, 0));
