@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <random>
 
@@ -12,10 +13,12 @@
 #include "tests/golden.hpp"
 
 // End to end, through the labctl executable, on qemu:///system with real QEMU VMs under TCG:
-// a one-team classroom is brought up (networks, pool, base image, overlay, seed, domain),
-// its VM boots, cloud-init runs, Docker starts, two Squash TM stand-in instances of
-// different versions answer on 8081 and 8082; then status, ssh, squash and down are checked.
-// The stand-in images are built inside the VM (--standin): no registry is reachable here.
+// a one-team classroom of two VMs on a NAT network and an isolated switch is brought up
+// (networks, pool, base image, overlays, seeds, domains); the VMs boot, cloud-init runs,
+// Docker starts, two Squash TM stand-in instances of different versions answer on vm1's
+// 8081 and 8082. Then addresses, the memory cap, SSH, the isolated switch, squash add/rm/ls,
+// the restart policy, reset and down are checked. The stand-in images are built inside the
+// VMs (--standin): no registry is reachable here.
 
 namespace {
 
@@ -23,10 +26,11 @@ using namespace labctl;
 
 constexpr const char* k_uri = "qemu:///system";
 
-// "e2e" + 8 hex digits: unique per run, and short enough for 15-character bridge names.
+// "e2e" + 6 hex digits: unique per run; bridges are named "{classroom}{team_index}{net}"
+// to stay within Linux's 15 characters.
 std::string unique_classroom() {
   std::random_device random;
-  return fmt::format("e2e{:08x}", random());
+  return fmt::format("e2e{:06x}", random() & 0xffffffU);
 }
 
 std::string lab_text(const std::string& classroom) {
@@ -35,7 +39,6 @@ title: "labctl end-to-end test"
 image:
   build: debian-12
   with: [docker]
-  name: lct-images-debian-12-docker   # the image the [image] test builds: one build per run
 accelerator: auto
 docker: {{ source: preinstalled }}
 squashtm: {{ image: labctl-standin/squash-tm }}
@@ -43,13 +46,14 @@ defaults: {{ memory: 2GiB, vcpus: 1, disk: 4GiB }}
 teams: {{ names: [blue] }}
 template:
   networks:
-    lan: {{ kind: nat }}
-    lab: {{ kind: isolated }}
+    lan: {{ kind: nat, bridge_name: "{{classroom}}{{team_index}}{{net}}" }}
+    lab: {{ kind: isolated, bridge_name: "{{classroom}}{{team_index}}{{net}}" }}
   vms:
     vm1:
       instances:
         - {{ name: main, version: 6.0.0 }}
         - {{ name: old, version: 5.1.0, db: h2 }}
+    vm2: {{}}
 )",
                      classroom);
 }
@@ -111,7 +115,93 @@ std::string http_get(const std::string& url) {
 
 }  // namespace
 
-TEST_CASE("a real team, up to its Squash TM instances and down again", "[vm][e2e]") {
+namespace {
+
+std::string must_ssh(Labctl& labctl, const std::string& vm, std::vector<std::string> command) {
+  std::vector<std::string> args{"ssh", "blue", vm, "--"};
+  args.insert(args.end(), command.begin(), command.end());
+  const auto result = labctl.run(args);
+  INFO(result.out << result.err);
+  REQUIRE(result.exit_code == 0);
+  return result.out;
+}
+
+nlohmann::json status_of(Labctl& labctl) {
+  const auto status = labctl.run({"status", "--json"});
+  REQUIRE(status.exit_code == 0);
+  return nlohmann::json::parse(status.out);
+}
+
+bool answers(const std::string& ip, int port, const std::string& version) {
+  return http_get(fmt::format("http://{}:{}/squash/isSquashAlive", ip, port)).find(version) !=
+         std::string::npos;
+}
+
+// Polls for at most `seconds`, once per 2 s.
+bool eventually(int seconds, const std::function<bool()>& condition) {
+  for (int i = 0; i < seconds / 2; ++i) {
+    if (condition()) {
+      return true;
+    }
+    ::sleep(2);
+  }
+  return condition();
+}
+
+void check_guests(Labctl& labctl, const nlohmann::json& rows) {
+  // Static addresses on both networks, as the lab expands them.
+  const auto show = nlohmann::json::parse(labctl.run({"show", "blue", "--json"}).out);
+  for (const auto& vm : show["vms"]) {
+    const std::string addresses = must_ssh(labctl, vm["key"], {"ip", "-4", "-o", "addr"});
+    for (const auto& nic : vm["nics"]) {
+      CHECK(addresses.find(std::string(nic["ip"]) + "/24") != std::string::npos);
+    }
+  }
+  // The 2 GiB cap, seen from inside: MemTotal is at most the cap.
+  const std::string meminfo = must_ssh(labctl, "vm1", {"grep", "MemTotal", "/proc/meminfo"});
+  const long kib = std::stol(meminfo.substr(meminfo.find_first_of("0123456789")));
+  CHECK(kib > 1500L * 1024);
+  CHECK(kib <= 2048L * 1024);
+  // vm1 reaches vm2's SSH port over the isolated switch (the image has no ping).
+  const std::string vm2_lab = show["vms"][1]["nics"][1]["ip"];
+  must_ssh(labctl, "vm1",
+           {"timeout", "10", "bash", "-c", fmt::format("'exec 3<>/dev/tcp/{}/22'", vm2_lab)});
+  // Both VMs past `docker up`; vm1's instances healthy.
+  CHECK(rows[1]["stage"] == "stack healthy");
+  REQUIRE(rows[0]["instances"].size() == 2);
+  for (const auto& instance : rows[0]["instances"]) {
+    CHECK(instance["healthy"] == true);
+  }
+}
+
+void check_squash(Labctl& labctl, const std::string& ip) {
+  CHECK(answers(ip, 8081, "6.0.0"));
+  CHECK(answers(ip, 8082, "5.1.0"));
+  const auto add = labctl.run(
+      {"squash", "add", "blue", "vm1", "--version", "6.1.0", "--name", "third", "--db", "h2"});
+  REQUIRE(add.exit_code == 0);
+  CHECK(eventually(120, [&] { return answers(ip, 8083, "6.1.0"); }));
+  const auto ls = labctl.run({"squash", "ls", "blue", "--json"});
+  REQUIRE(ls.exit_code == 0);
+  CHECK(ls.out.find(fmt::format("http://{}:8083/squash", ip)) != std::string::npos);
+
+  const auto rm = labctl.run({"squash", "rm", "blue", "vm1", "old"});
+  REQUIRE(rm.exit_code == 0);
+  CHECK(http_get(fmt::format("http://{}:8082/squash/isSquashAlive", ip)).empty());
+  CHECK(answers(ip, 8081, "6.0.0"));
+  CHECK(answers(ip, 8083, "6.1.0"));
+
+  // The restart policy: the server dying inside the container brings it back.
+  must_ssh(labctl, "vm1",
+           {"sudo", "sh", "-c",
+            "'docker exec $(docker ps -q --filter label=labctl.instance=main --filter "
+            "label=labctl.role=app) sh -c \"kill \\$(pidof httpd)\"'"});
+  CHECK(eventually(60, [&] { return answers(ip, 8081, "6.0.0"); }));
+}
+
+}  // namespace
+
+TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[vm][e2e]") {
   labctl::testing::ScratchDir scratch("lct-e2e");
   const std::string classroom = unique_classroom();
   std::ofstream(scratch.path() / "lab.yaml") << lab_text(classroom);
@@ -119,49 +209,30 @@ TEST_CASE("a real team, up to its Squash TM instances and down again", "[vm][e2e
   Teardown teardown{labctl};
 
   const auto up = labctl.run({"up", "--all", "--standin"});
-  if (up.exit_code != 0) {
-    scratch.keep();
-  }
   INFO(up.out);
   REQUIRE(up.exit_code == 0);
-  CHECK(virsh({"domstate", classroom + "-blue-vm1"}).find("running") != std::string::npos);
-
-  const auto status = labctl.run({"status", "--json"});
-  REQUIRE(status.exit_code == 0);
-  const auto rows = nlohmann::json::parse(status.out);
-  REQUIRE(rows.size() == 1);
-  CHECK(rows[0]["state"] == "running");
-  CHECK(rows[0]["stage"] == "stack healthy");
-  const std::string ip = rows[0]["ip"];
-  REQUIRE(rows[0]["instances"].size() == 2);
-  for (const auto& instance : rows[0]["instances"]) {
-    CHECK(instance["healthy"] == true);
+  for (const char* vm : {"vm1", "vm2"}) {
+    CHECK(virsh({"domstate", classroom + "-blue-" + vm}).find("running") != std::string::npos);
   }
-
-  // Each instance answers on its own port with its own version.
-  CHECK(http_get(fmt::format("http://{}:8081/squash/isSquashAlive", ip)).find("6.0.0") !=
-        std::string::npos);
-  CHECK(http_get(fmt::format("http://{}:8082/squash/isSquashAlive", ip)).find("5.1.0") !=
-        std::string::npos);
-
-  // ssh runs a command with the pinned host key and the classroom's key; the guest sees
-  // the 2 GiB cap.
-  const auto ps =
-      labctl.run({"ssh", "blue", "vm1", "--", "sudo", "docker", "ps", "--format", "'{{.Names}}'"});
-  CHECK(ps.exit_code == 0);
-  CHECK(ps.out.find("squash-main") != std::string::npos);
-  CHECK(ps.out.find("squash-old") != std::string::npos);
-  const auto meminfo =
-      labctl.run({"ssh", "blue", "vm1", "--", "grep", "MemTotal", "/proc/meminfo"});
-  REQUIRE(meminfo.exit_code == 0);
-  const long kib = std::stol(meminfo.out.substr(meminfo.out.find_first_of("0123456789")));
-  CHECK(kib > 1800L * 1024);
-  CHECK(kib <= 2048L * 1024);
+  const auto rows = status_of(labctl);
+  REQUIRE(rows.size() == 2);
+  const std::string ip = rows[0]["ip"];
+  check_guests(labctl, rows);
+  check_squash(labctl, ip);
 
   // Converged: a plan has nothing left to do.
-  const auto again = labctl.run({"plan", "--all"});
-  CHECK(again.exit_code == 0);
-  CHECK(again.out.find("Nothing to do") != std::string::npos);
+  const auto plan = labctl.run({"plan", "--all"});
+  CHECK(plan.exit_code == 0);
+  CHECK(plan.out.find("Nothing to do") != std::string::npos);
+
+  // reset: vm1 back to first boot; the instances recorded by squash come back.
+  const auto reset = labctl.run({"reset", "blue", "vm1"});
+  INFO(reset.out);
+  REQUIRE(reset.exit_code == 0);
+  CHECK(must_ssh(labctl, "vm1", {"cat", "/proc/uptime"}).size() > 0);
+  CHECK(answers(ip, 8081, "6.0.0"));
+  CHECK(answers(ip, 8083, "6.1.0"));
+  CHECK(http_get(fmt::format("http://{}:8082/squash/isSquashAlive", ip)).empty());
 
   const auto down = labctl.run({"down", "--all", "--yes"});
   teardown.done = true;

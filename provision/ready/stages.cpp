@@ -65,7 +65,7 @@ Check check_ssh(const Deps& deps, const model::Vm& vm, const std::string& comman
 }
 
 Check check_stack(const Deps& deps, const model::Vm& vm) {
-  for (const model::Instance& instance : vm.instances) {
+  for (const model::Instance& instance : deps.instances ? deps.instances(vm) : vm.instances) {
     if (!deps.instance_healthy || !deps.instance_healthy(vm_address(vm), instance)) {
       return {false,
               fmt::format("instance {} does not answer on port {}", instance.name, instance.port)};
@@ -126,12 +126,30 @@ bool stopping(const Deps& deps) {
   return deps.stop != nullptr && deps.stop->load();
 }
 
+Status deploy(const model::Vm& vm, const Deps& deps, sys::Reporter& reporter) {
+  reporter.report({vm.team, vm.key, "deploy stack", sys::EventState::running});
+  const auto start = Clock::now();
+  Status deployed = deps.deploy(vm);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  reporter.report({vm.team, vm.key, "deploy stack",
+                   deployed ? sys::EventState::done : sys::EventState::failed,
+                   deployed ? "" : deployed.error().message, seconds});
+  return deployed;
+}
+
 VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& timeouts, Stage target,
                      sys::Reporter& reporter) {
   VmReadiness r{vm.team, vm.key};
   const auto start = Clock::now();
   for (int s = static_cast<int>(Stage::defined); s <= static_cast<int>(target); ++s) {
     const auto stage = static_cast<Stage>(s);
+    if (stage == Stage::stack && deps.deploy) {
+      if (auto st = deploy(vm, deps, reporter); !st) {
+        r.failed = stage;
+        r.message = st.error().message;
+        break;
+      }
+    }
     const auto deadline = Clock::now() + timeout_of(timeouts, stage);
     reporter.report({vm.team, vm.key, "stage " + to_string(stage), sys::EventState::running});
     Check c = check(deps, vm, stage);

@@ -40,6 +40,10 @@ struct Deps {
   // True when the instance answers on http://IP:PORT/squash/isSquashAlive.
   std::function<bool(const std::string& ip, const model::Instance&)> instance_healthy;
   std::function<std::string(const model::Vm&)> serial_log;  // path of the VM's serial log
+  // The VM's instances now (the lab file's as `squash add|rm` changed them); unset: the lab's.
+  std::function<std::vector<model::Instance>(const model::Vm&)> instances;
+  // Run once Docker is up, before waiting for the stack (deploys it); unset: nothing to run.
+  std::function<Status(const model::Vm&)> deploy;
   const std::atomic<bool>* stop = nullptr;
 };
 
