@@ -1,10 +1,12 @@
 #include "provision/cli/common.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "provision/model/loader.hpp"
 
@@ -38,13 +40,9 @@ Result<model::Lab> load(const GlobalOptions& global) {
   return model::load_lab(*path);
 }
 
-std::string host_uri(const GlobalOptions& global, const model::Lab& lab, const model::Team* team) {
-  if (!global.connect.empty()) {
-    return global.connect;
-  }
-  if (team != nullptr && !team->host.empty()) {
-    return team->host;
-  }
+namespace {
+
+std::string default_uri(const model::Lab& lab) {
   if (!lab.hosts.empty()) {
     return lab.hosts.front().uri;
   }
@@ -52,6 +50,104 @@ std::string host_uri(const GlobalOptions& global, const model::Lab& lab, const m
     return env;
   }
   return "qemu:///system";
+}
+
+bool listed(const model::Lab& lab, const std::string& uri) {
+  return std::any_of(lab.hosts.begin(), lab.hosts.end(),
+                     [&](const model::Host& host) { return host.uri == uri; });
+}
+
+// A listed host's facts; when it cannot be read, `up` and `plan` say so and go on.
+plan::HostFacts read_host_facts(const model::Lab& lab, const model::Host& host) {
+  auto hypervisor = connect(host.uri);
+  auto info = hypervisor ? (*hypervisor)->host_info() : Result<hv::HostInfo>(hypervisor.error());
+  auto inventory =
+      info ? (*hypervisor)->inventory(lab.classroom) : Result<hv::Inventory>(info.error());
+  plan::HostFacts facts = plan::host_facts(host, info, inventory);
+  if (!facts.reachable) {
+    fmt::print(stderr, "labctl: warning: {}: {}; no new team is placed there\n", host.uri,
+               facts.error);
+  }
+  return facts;
+}
+
+}  // namespace
+
+std::string host_uri(const GlobalOptions& global, const model::Lab& lab, const model::Team* team) {
+  if (!global.connect.empty()) {
+    return global.connect;
+  }
+  if (team != nullptr && !team->host.empty()) {
+    return team->host;
+  }
+  if (team != nullptr) {
+    if (auto it = global.placement.find(team->name); it != global.placement.end()) {
+      return it->second;
+    }
+    const plan::Placement recorded = recorded_placement(lab);
+    if (auto it = recorded.find(team->name); it != recorded.end() && listed(lab, it->second)) {
+      return it->second;
+    }
+  }
+  return default_uri(lab);
+}
+
+plan::Placement recorded_placement(const model::Lab& lab) {
+  plan::Placement out;
+  auto root = sys::default_state_root();
+  if (!root) {
+    return out;
+  }
+  const std::filesystem::path path = *root / lab.classroom / "state.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return out;
+  }
+  auto text = sys::read_text_file(path);
+  const auto state = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  if (state.is_object() && state.contains("placement") && state["placement"].is_object()) {
+    for (const auto& [team, uri] : state["placement"].items()) {
+      if (uri.is_string()) {
+        out[team] = uri.get<std::string>();
+      }
+    }
+  }
+  return out;
+}
+
+Result<plan::Placement> place_scope(const GlobalOptions& global, const model::Lab& lab,
+                                    const plan::Scope& scope) {
+  if (!global.connect.empty() || lab.hosts.empty()) {
+    return plan::Placement{};
+  }
+  plan::PlacementInput input;
+  input.previous = recorded_placement(lab);
+  input.teams = plan::team_demands(lab, scope, input.previous);
+  input.default_uri = default_uri(lab);
+  // Memory matters only for teams that are neither pinned nor placed on a listed host.
+  const bool any_new = std::any_of(input.teams.begin(), input.teams.end(), [&](const auto& t) {
+    auto before = input.previous.find(t.team);
+    return t.pin.empty() && (before == input.previous.end() || !listed(lab, before->second));
+  });
+  for (const model::Host& host : lab.hosts) {
+    input.hosts.push_back(any_new ? read_host_facts(lab, host)
+                                  : plan::HostFacts{host.uri, 0, 0, host.reserve, true, ""});
+  }
+  return plan::place_teams(input);
+}
+
+Status record_placement(const sys::StateDir& state, const plan::Placement& placement) {
+  if (placement.empty()) {
+    return {};
+  }
+  return state.update_state([&](nlohmann::json& s) {
+    if (!s.contains("placement") || !s["placement"].is_object()) {
+      s["placement"] = nlohmann::json::object();
+    }
+    for (const auto& [team, uri] : placement) {
+      s["placement"][team] = uri;
+    }
+  });
 }
 
 Result<plan::Scope> scope_of(const model::Lab& lab, const std::vector<std::string>& teams,

@@ -15,8 +15,10 @@
 
 #include "hypervisors/hypervisor.hpp"
 #include "provision/model/lab.hpp"
+#include "provision/plan/placement.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/sys/reporter.hpp"
+#include "provision/sys/state.hpp"
 
 namespace labctl::cli {
 
@@ -25,6 +27,8 @@ struct GlobalOptions {
   std::string connect;  // --connect: the host URI
   bool json = false;    // machine-readable output
   bool quiet = false;   // no progress
+  // Set by a command that placed teams in this process (`up`, `plan`): wins over the record.
+  plan::Placement placement;
 };
 
 // The command a subcommand registered; run after parsing.
@@ -40,10 +44,23 @@ struct Registry {
 Result<std::string> lab_file_path(const GlobalOptions& global);
 Result<model::Lab> load(const GlobalOptions& global);
 
-// --connect, then the team's pinned host, then the lab's first host, then
+// --connect, then the team's pinned host, then its placement (this process's, else the one
+// `up` recorded, while its host is listed), then the lab's first host, then
 // $LIBVIRT_DEFAULT_URI, then qemu:///system.
 std::string host_uri(const GlobalOptions& global, const model::Lab& lab,
                      const model::Team* team = nullptr);
+
+// The placement `up` recorded in the classroom's state.json, read without creating anything.
+plan::Placement recorded_placement(const model::Lab& lab);
+
+// Places the scope's teams on the lab's hosts (plan/placement.hpp), reading each host's
+// memory only when a team is new there; a host that cannot be read is reported on stderr and
+// gets no new team. Empty with --connect or without `hosts:` (host_uri decides then).
+Result<plan::Placement> place_scope(const GlobalOptions& global, const model::Lab& lab,
+                                    const plan::Scope& scope);
+
+// Merges the placement into state.json ("placement": team -> URI).
+Status record_placement(const sys::StateDir& state, const plan::Placement& placement);
 
 // Team names given on the command line (or --all) as a plan::Scope; unknown teams are a
 // usage error that names the known ones.

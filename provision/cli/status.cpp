@@ -73,11 +73,11 @@ void print_rows(const GlobalOptions& global, const std::vector<Row>& rows) {
   if (!global.json) {
     std::vector<std::vector<std::string>> table;
     for (const Row& row : rows) {
-      table.push_back({row.vm->team, row.vm->key, row.state, ready::vm_address(*row.vm),
+      table.push_back({row.vm->team, row.vm->key, row.host, row.state, ready::vm_address(*row.vm),
                        row.memory ? plan::format_size(row.memory) : "-",
                        ready::to_string(row.readiness.reached), urls(*row.vm, row, true)});
     }
-    print_table({"TEAM", "VM", "STATE", "IP", "MEMORY", "STAGE", "INSTANCES"}, table);
+    print_table({"TEAM", "VM", "HOST", "STATE", "IP", "MEMORY", "STAGE", "INSTANCES"}, table);
     return;
   }
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
