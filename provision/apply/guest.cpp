@@ -248,6 +248,19 @@ Status SshRemote::put_file(const std::string& path, const std::string& content, 
   return {};
 }
 
+Result<std::unique_ptr<SshRemote>> connect_remote(const model::Lab& lab, const sys::StateDir& state,
+                                                  const model::Vm& vm) {
+  auto target = ssh_target(lab, state, vm);
+  if (!target) {
+    return target.error();
+  }
+  auto session = ready::SshSession::connect(*target);
+  if (!session) {
+    return session.error();
+  }
+  return std::make_unique<SshRemote>(std::move(*session));
+}
+
 Status install_standin(squashtm::Remote& remote, const model::Vm& vm,
                        const std::vector<model::Instance>& instances,
                        const squashtm::StackOptions& options) {

@@ -70,6 +70,10 @@ class SshRemote : public squashtm::Remote {
   std::unique_ptr<ready::SshSession> m_session;
 };
 
+// An SSH session to the VM with the classroom's key and the VM's pinned host key.
+Result<std::unique_ptr<SshRemote>> connect_remote(const model::Lab& lab, const sys::StateDir& state,
+                                                  const model::Vm& vm);
+
 // Builds the stand-in images (stacks/squashtm/standin) inside the VM, for machines that
 // cannot reach a registry: the host's static busybox and the script are copied over SFTP.
 Status install_standin(squashtm::Remote& remote, const model::Vm& vm,

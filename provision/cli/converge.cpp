@@ -118,6 +118,10 @@ ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
   deps.instance_healthy = [](const std::string& ip, const model::Instance& instance) {
     return squashtm::probe_health(ip, instance.port, std::chrono::milliseconds(3000)).healthy;
   };
+  deps.instances = [state](const model::Vm& vm) {
+    auto current = state.read_state();
+    return apply::effective_instances(vm, current ? *current : nlohmann::json());
+  };
   deps.serial_log = [state](const model::Vm& vm) {
     auto path = state.serial_log_path(vm.name);
     return path ? path->string() : std::string();
@@ -138,15 +142,11 @@ Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const mod
   if (instances.empty()) {
     return {};
   }
-  auto target = apply::ssh_target(lab, state, vm);
-  if (!target) {
-    return target.error();
+  auto connected = apply::connect_remote(lab, state, vm);
+  if (!connected) {
+    return connected.error();
   }
-  auto session = ready::SshSession::connect(*target);
-  if (!session) {
-    return session.error();
-  }
-  apply::SshRemote remote(std::move(*session));
+  apply::SshRemote& remote = **connected;
   squashtm::StackOptions stack;
   if (options.standin || current->value("standin", false)) {
     if (auto st = apply::install_standin(remote, vm, instances, stack); !st) {
@@ -167,47 +167,9 @@ bool bring_up_guests(const GlobalOptions& /*global*/, const model::Lab& lab,
                      const sys::StateDir& state, hv::Hypervisor& hypervisor,
                      const std::vector<const model::Vm*>& vms, const ConvergeOptions& options,
                      sys::Reporter& reporter, std::vector<ready::VmReadiness>& results) {
-  const ready::Deps deps = readiness_deps(lab, state, hypervisor);
-  const ready::Timeouts timeouts;
-  results = ready::wait_ready(lab, vms, deps, timeouts, ready::Stage::docker, reporter);
-  std::vector<const model::Vm*> stacked;
-  for (std::size_t i = 0; i < vms.size(); ++i) {
-    if (results[i].failed != ready::Stage::none) {
-      continue;
-    }
-    reporter.report({vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::running});
-    const auto started = std::chrono::steady_clock::now();
-    const Status deployed = deploy_stack(lab, state, *vms[i], options);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (!deployed) {
-      results[i].failed = ready::Stage::stack;
-      results[i].message = deployed.error().message;
-      reporter.report({vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::failed,
-                       deployed.error().message, seconds});
-      continue;
-    }
-    reporter.report(
-        {vms[i]->team, vms[i]->key, "deploy stack", sys::EventState::done, "", seconds});
-    stacked.push_back(vms[i]);
-  }
-  auto stack_results =
-      ready::wait_ready(lab, stacked, deps, timeouts, ready::Stage::stack, reporter);
-  for (auto& r : stack_results) {
-    for (auto& into : results) {
-      if (into.team == r.team && into.vm == r.vm) {
-        const double before = into.seconds;
-        into.reached = r.reached;
-        into.failed = r.failed;
-        into.message = r.message;
-        into.serial_tail = r.serial_tail;
-        into.seconds = before + r.seconds;
-        if (r.reached == ready::Stage::stack) {
-          into.stage_seconds.emplace_back(ready::Stage::stack, into.seconds);
-        }
-      }
-    }
-  }
+  ready::Deps deps = readiness_deps(lab, state, hypervisor);
+  deps.deploy = [&](const model::Vm& vm) { return deploy_stack(lab, state, vm, options); };
+  results = ready::wait_ready(lab, vms, deps, ready::Timeouts{}, ready::Stage::stack, reporter);
   return std::all_of(results.begin(), results.end(),
                      [](const auto& r) { return r.failed == ready::Stage::none; });
 }

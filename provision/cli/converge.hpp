@@ -24,6 +24,12 @@ struct ConvergeOptions {
 std::vector<std::pair<std::string, std::vector<const model::Team*>>> teams_by_host(
     const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope);
 
+// `plan` and `up --dry-run` on one host: the plan against the host's inventory; for a scripted
+// backend (Hyper-V) also the exact scripts `up` would run, against an empty host when the
+// host cannot be reached from here (no powershell.exe on Linux).
+Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
+                 const plan::Scope& scope);
+
 // "kvm" or "qemu": the lab's choice, else what the host's probe says works.
 std::string choose_accelerator(const model::Lab& lab, const hv::Capabilities& caps);
 

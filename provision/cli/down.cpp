@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -42,8 +43,19 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
   if (!state) {
     return state.error();
   }
-  // --all also reaches hosts that hold no team of the current file (only tagged objects).
+  // --all also reaches every listed host that holds no team now (a team removed from the
+  // file, a placement that moved): only tagged objects are deleted there.
   auto groups = teams_by_host(global, *lab, *scope);
+  const auto visited = [&](const std::string& uri) {
+    return std::any_of(groups.begin(), groups.end(), [&](const auto& g) { return g.first == uri; });
+  };
+  if (args.all && global.connect.empty()) {
+    for (const model::Host& host : lab->hosts) {
+      if (!visited(host.uri)) {
+        groups.push_back({host.uri, {}});
+      }
+    }
+  }
   if (args.all && groups.empty()) {
     groups.push_back({host_uri(global, *lab), {}});
   }

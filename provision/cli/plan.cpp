@@ -1,18 +1,63 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "provision/cli/common.hpp"
+#include "provision/apply/apply.hpp"
+#include "provision/cli/converge.hpp"
 
 namespace labctl::cli {
 
-Result<plan::Plan> current_plan(const GlobalOptions& global, const model::Lab& lab,
-                                const plan::Scope& scope, hv::Hypervisor& hypervisor) {
-  auto inventory = hypervisor.inventory(lab.classroom);
+namespace {
+
+// Local files are not produced in a dry run: the scripts name the paths they would use.
+struct NoFiles : apply::Materializer {
+  Result<std::string> base_file(plan::Role role) override {
+    return "<" + plan::to_string(role) + " file>";
+  }
+  Result<std::string> seed_file(const model::Vm& vm) override { return vm.seed_volume; }
+  std::string serial_log(const model::Vm&) override { return ""; }
+  std::string accelerator() override { return "hyperv"; }
+};
+
+}  // namespace
+
+Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
+                 const plan::Scope& scope) {
+  auto dry = hv::open_dry_run(uri);
+  auto hypervisor = connect(uri);
+  auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
+                              : Result<hv::Inventory>(hypervisor.error());
+  if (!inventory && dry) {
+    // A scripted backend (Hyper-V) can still show what it would run on an empty host.
+    fmt::print(stderr, "labctl: note: {}: {}; planned against an empty host\n", uri,
+               inventory.error().message);
+    inventory = dry->hypervisor->inventory(lab.classroom);
+  }
   if (!inventory) {
     return inventory.error();
   }
-  (void)global;
-  return plan::plan_up(lab, *inventory, scope);
+  const plan::Plan plan = plan::plan_up(lab, *inventory, scope);
+  if (!global.json) {
+    fmt::print("host {}: {} actions\n", uri, plan.actions.size());
+  }
+  print_plan(global, plan);
+  if (!dry || plan.empty()) {
+    return {};  // libvirt: the plan is the dry run
+  }
+  NoFiles files;
+  sys::RecordingReporter quiet;
+  const apply::Outcome outcome = apply::apply(lab, plan, *dry->hypervisor, files, quiet, {});
+  fmt::print("\n# PowerShell that `up` would run on {}:\n", uri);
+  for (const std::string& script : dry->scripts()) {
+    fmt::print("\n{}\n", script);
+  }
+  if (!outcome.ok()) {
+    std::string message = fmt::format("{}: {} actions cannot be scripted:", uri, outcome.failed);
+    for (const std::string& error : outcome.errors) {
+      message += "\n  " + error;
+    }
+    return Error::failure(message);
+  }
+  return {};
 }
 
 void print_plan(const GlobalOptions& global, const plan::Plan& plan) {
@@ -57,16 +102,25 @@ void add_plan(Registry r) {
       if (!scope) {
         return scope.error();
       }
-      auto hypervisor = connect(host_uri(r.global, *lab));
-      if (!hypervisor) {
-        return hypervisor.error();
+      // Where `up` would place new teams; nothing is recorded.
+      auto placement = place_scope(r.global, *lab, *scope);
+      if (!placement) {
+        return placement.error();
       }
-      auto p = current_plan(r.global, *lab, *scope, **hypervisor);
-      if (!p) {
-        return p.error();
+      GlobalOptions placed = r.global;
+      placed.placement = std::move(*placement);
+      std::string failures;
+      for (const auto& [uri, host_teams] : teams_by_host(placed, *lab, *scope)) {
+        plan::Scope host_scope;
+        host_scope.all = *all && host_teams.size() == lab->teams.size();
+        for (const model::Team* team : host_teams) {
+          host_scope.teams.push_back(team->name);
+        }
+        if (auto st = plan_host(r.global, *lab, uri, host_scope); !st) {
+          failures += "\n  " + st.error().message;
+        }
       }
-      print_plan(r.global, *p);
-      return {};
+      return failures.empty() ? Status() : Error::failure("plan failed:" + failures);
     };
   });
 }

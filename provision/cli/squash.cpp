@@ -65,20 +65,6 @@ Result<Target> target_of(const GlobalOptions& global, const std::string& team,
   return Target{std::move(found->first), found->second, *state, *current};
 }
 
-Result<std::unique_ptr<apply::SshRemote>> connect_vm(const model::Lab& lab,
-                                                     const sys::StateDir& state,
-                                                     const model::Vm& vm) {
-  auto target = apply::ssh_target(lab, state, vm);
-  if (!target) {
-    return target.error();
-  }
-  auto session = ready::SshSession::connect(*target);
-  if (!session) {
-    return session.error();
-  }
-  return std::make_unique<apply::SshRemote>(std::move(*session));
-}
-
 Result<model::Instance> recorded(const Target& t, const std::string& name) {
   std::string known;
   for (const model::Instance& instance : t.instances()) {
@@ -119,7 +105,7 @@ Status run_add(const GlobalOptions& global, const AddArgs& args) {
   if (!instance) {
     return instance.error();
   }
-  auto remote = connect_vm(t->lab, t->state, *t->vm);
+  auto remote = apply::connect_remote(t->lab, t->state, *t->vm);
   if (!remote) {
     return remote.error();
   }
@@ -139,7 +125,7 @@ Status run_rm(const GlobalOptions& global, const RmArgs& args) {
   if (auto instance = recorded(*t, args.name); !instance) {
     return instance.error();
   }
-  auto remote = connect_vm(t->lab, t->state, *t->vm);
+  auto remote = apply::connect_remote(t->lab, t->state, *t->vm);
   if (!remote) {
     return remote.error();
   }
@@ -156,7 +142,7 @@ Status run_upgrade(const GlobalOptions& global, const UpgradeArgs& args) {
   if (!instance || !version) {
     return !instance ? instance.error() : version.error();
   }
-  auto remote = connect_vm(t->lab, t->state, *t->vm);
+  auto remote = apply::connect_remote(t->lab, t->state, *t->vm);
   if (!remote) {
     return remote.error();
   }
@@ -210,7 +196,7 @@ std::vector<LsRow> list_vm(const model::Lab& lab, const sys::StateDir& state,
   for (const model::Instance& instance : apply::effective_instances(vm, current)) {
     row_for(rows, vm, instance).is_recorded = true;
   }
-  auto remote = connect_vm(lab, state, vm);
+  auto remote = apply::connect_remote(lab, state, vm);
   auto running = remote ? squashtm::Lifecycle(**remote, squashtm::owner_of(lab.classroom, vm), vm,
                                               squashtm::StackOptions{})
                               .ls()

@@ -13,57 +13,27 @@ struct UpArgs {
   ConvergeOptions options;
 };
 
-Status print_dry_run(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
-                     const plan::Plan& plan) {
-  print_plan(global, plan);
-  auto dry = hv::open_dry_run(uri);
-  if (!dry) {
-    return {};  // libvirt: the plan is the dry run
-  }
-  apply::GuestOptions guest;
-  sys::RecordingReporter quiet;
-  auto state = sys::StateDir::open(lab.classroom);
-  if (!state) {
-    return state.error();
-  }
-  // Local files are not produced in a dry run: the scripts name the paths they would use.
-  struct NoFiles : apply::Materializer {
-    Result<std::string> base_file(plan::Role role) override {
-      return "<" + plan::to_string(role) + " file>";
-    }
-    Result<std::string> seed_file(const model::Vm& vm) override { return vm.seed_volume; }
-    std::string serial_log(const model::Vm&) override { return ""; }
-    std::string accelerator() override { return "hyperv"; }
-  } files;
-  apply::apply(lab, plan, *dry->hypervisor, files, quiet, {});
-  fmt::print("\n# PowerShell that `up` would run on {}:\n", uri);
-  for (const std::string& script : dry->scripts()) {
-    fmt::print("\n{}\n", script);
-  }
-  return {};
-}
-
 Status converge_host(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
                      const std::string& uri, const std::vector<const model::Team*>& teams,
                      const UpArgs& args, sys::Reporter& reporter,
                      std::vector<ready::VmReadiness>& results) {
-  auto hypervisor = connect(uri);
-  if (!hypervisor) {
-    return hypervisor.error();
-  }
   plan::Scope scope;
   for (const model::Team* team : teams) {
     scope.teams.push_back(team->name);
   }
   scope.all = args.all && teams.size() == lab.teams.size();
+  if (args.options.dry_run) {
+    return plan_host(global, lab, uri, scope);
+  }
+  auto hypervisor = connect(uri);
+  if (!hypervisor) {
+    return hypervisor.error();
+  }
   auto inventory = (*hypervisor)->inventory(lab.classroom);
   if (!inventory) {
     return inventory.error();
   }
   const plan::Plan plan = plan::plan_up(lab, *inventory, scope);
-  if (args.options.dry_run) {
-    return print_dry_run(global, lab, uri, plan);
-  }
   if (auto st = check_capacity(lab, plan, **hypervisor, uri, args.options.force); !st) {
     return st;
   }
@@ -117,11 +87,21 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
       return st;
     }
   }
+  // Placed before anything is created; a dry run places without recording.
+  auto placement = place_scope(global, *lab, *scope);
+  if (!placement) {
+    return placement.error();
+  }
+  if (auto st = args.options.dry_run ? Status() : record_placement(*state, *placement); !st) {
+    return st;
+  }
+  GlobalOptions placed = global;
+  placed.placement = std::move(*placement);
   install_stop_handlers();
   auto reporter = reporter_for(global);
   std::vector<ready::VmReadiness> results;
   std::string failures;
-  for (const auto& [uri, teams] : teams_by_host(global, *lab, *scope)) {
+  for (const auto& [uri, teams] : teams_by_host(placed, *lab, *scope)) {
     if (auto st = converge_host(global, *lab, *state, uri, teams, args, *reporter, results); !st) {
       failures += fmt::format("\n  {}: {}", uri, st.error().message);
     }
