@@ -1,11 +1,14 @@
 // open_hypervisor (declared in hypervisor.hpp): the one place that picks a backend by URI.
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 #include "hypervisors/hyperv/backend.hpp"
 #include "hypervisors/hyperv/runner.hpp"
 #include "hypervisors/hypervisor.hpp"
 #include "hypervisors/libvirt/backend.hpp"
+#include "hypervisors/libvirt/bridge_helper.hpp"
 #include "provision/sys/process.hpp"
 
 namespace labctl::hv {
@@ -49,6 +52,25 @@ Result<std::unique_ptr<Hypervisor>> open_hypervisor(const std::string& uri) {
     return opened.error();
   }
   return std::unique_ptr<Hypervisor>(std::move(*opened));
+}
+
+Status check_host_setup(const std::string& uri, const std::vector<const model::Team*>& teams) {
+  if (is_hyperv(uri) || !libvirt::is_session_uri(uri) || uri.find(":///") == std::string::npos) {
+    return {};  // a remote host's /etc/qemu cannot be read from here
+  }
+  std::vector<std::string> bridges;
+  for (const model::Team* team : teams) {
+    for (const model::Network& net : team->networks) {
+      if (net.kind == model::NetworkKind::bridge &&
+          std::find(bridges.begin(), bridges.end(), net.bridge) == bridges.end()) {
+        bridges.push_back(net.bridge);
+      }
+    }
+  }
+  const char* conf = std::getenv("LABCTL_BRIDGE_CONF");  // tests and unusual installs
+  return libvirt::check_bridge_helper(bridges, conf != nullptr && *conf != '\0'
+                                                   ? std::filesystem::path(conf)
+                                                   : std::filesystem::path(libvirt::k_bridge_conf));
 }
 
 Result<ScriptedDryRun> open_dry_run(const std::string& uri) {

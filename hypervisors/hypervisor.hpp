@@ -116,6 +116,12 @@ class Hypervisor {
 // Chooses the backend by the URI's scheme: hyperv:// -> Hyper-V, anything else -> libvirt.
 Result<std::unique_ptr<Hypervisor>> open_hypervisor(const std::string& uri);
 
+// What the host must provide before these teams can run there, checked on this machine
+// without connecting, so that `validate` and `up` can say what to fix before anything is
+// created: under qemu:///session, qemu-bridge-helper's /etc/qemu/bridge.conf must allow
+// every host bridge the teams join.
+Status check_host_setup(const std::string& uri, const std::vector<const model::Team*>& teams);
+
 // A backend that changes nothing and records the scripts it would run, for backends whose
 // actions are scripts (Hyper-V: `plan` and `up --dry-run` print the exact PowerShell).
 // Backends driven through an API (libvirt) have no such form: an Error says so.

@@ -40,6 +40,9 @@ Status converge_host(const GlobalOptions& global, const model::Lab& lab, const s
   if (auto st = check_subnets(lab, teams, **hypervisor, uri); !st) {
     return st;
   }
+  if (auto st = hv::check_host_setup(uri, teams); !st) {
+    return st;
+  }
   reporter.report({"", "", "host " + uri, sys::EventState::info,
                    fmt::format("{} actions; accelerator {}", plan.actions.size(),
                                choose_accelerator(lab, (*hypervisor)->capabilities()))});

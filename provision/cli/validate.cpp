@@ -1,6 +1,6 @@
 #include <fmt/format.h>
 
-#include "provision/cli/common.hpp"
+#include "provision/cli/converge.hpp"
 #include "provision/model/loader.hpp"
 
 namespace labctl::cli {
@@ -22,6 +22,18 @@ void add_validate(Registry r) {
       std::size_t vms = 0;
       for (const model::Team& team : lab->teams) {
         vms += team.vms.size();
+      }
+      // The lab is valid; what its hosts must provide is checked here too (nothing connects).
+      plan::Scope all;
+      all.all = true;
+      std::string problems;
+      for (const auto& [uri, teams] : teams_by_host(global, *lab, all)) {
+        if (auto st = hv::check_host_setup(uri, teams); !st) {
+          problems += fmt::format("\n  {}: {}", uri, st.error().message);
+        }
+      }
+      if (!problems.empty()) {
+        return Error::failure(lab->file + ": valid, but a host is not ready:" + problems);
       }
       fmt::print("{}: ok: classroom {}, {} teams, {} VMs\n", lab->file, lab->classroom,
                  lab->teams.size(), vms);

@@ -21,6 +21,7 @@ std::int64_t signed_bytes(model::Bytes bytes) {
 
 std::vector<Room> rooms_of(const std::vector<HostFacts>& hosts) {
   std::vector<Room> rooms;
+  rooms.reserve(hosts.size());
   for (const HostFacts& host : hosts) {
     rooms.push_back({&host, signed_bytes(host.total) - signed_bytes(host.reserve) -
                                 signed_bytes(host.used_by_others)});
