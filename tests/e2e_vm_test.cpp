@@ -191,11 +191,18 @@ void check_squash(Labctl& labctl, const std::string& ip) {
   CHECK(answers(ip, 8081, "6.0.0"));
   CHECK(answers(ip, 8083, "6.1.0"));
 
-  // The restart policy: the server dying inside the container brings it back.
+  // The restart policy: the server dying inside the container brings it back. The kill runs
+  // detached (-d): the container stops under a foreground `docker exec`, which then ends 137.
+  const std::string app =
+      "$(docker ps -aq --filter label=labctl.instance=main --filter "
+      "label=labctl.role=app)";
   must_ssh(labctl, "vm1",
-           {"sudo", "sh", "-c",
-            "'docker exec $(docker ps -q --filter label=labctl.instance=main --filter "
-            "label=labctl.role=app) sh -c \"kill \\$(pidof httpd)\"'"});
+           {"sudo", "sh", "-c", "'docker exec -d " + app + " sh -c \"kill \\$(pidof httpd)\"'"});
+  CHECK(eventually(60, [&] {
+    return must_ssh(labctl, "vm1",
+                    {"sudo", "sh", "-c", "'docker inspect -f {{.RestartCount}} " + app + "'"}) !=
+           "0\n";
+  }));
   CHECK(eventually(60, [&] { return answers(ip, 8081, "6.0.0"); }));
 }
 
