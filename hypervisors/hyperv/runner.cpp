@@ -84,8 +84,14 @@ Result<PsResult> ProcessPowerShellRunner::run(const std::string& script) {
 }
 
 Result<PsResult> RecordingRunner::run(const std::string& script) {
+  const std::lock_guard lock(m_mutex);
   m_scripts.push_back(script);
   return PsResult{"[]", ""};
+}
+
+std::vector<std::string> RecordingRunner::scripts() const {
+  const std::lock_guard lock(m_mutex);
+  return m_scripts;
 }
 
 std::unique_ptr<PowerShellRunner> make_powershell_runner() {

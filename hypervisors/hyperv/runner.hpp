@@ -4,6 +4,7 @@
 // powershell.exe per script; a dry run records the scripts instead.
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,12 +39,14 @@ class ProcessPowerShellRunner : public PowerShellRunner {
 };
 
 // Records every script and runs none; every script "prints" "[]" (an empty inventory).
+// Thread-safe: the apply engine runs VM chains on several workers, even in a dry run.
 class RecordingRunner : public PowerShellRunner {
  public:
   Result<PsResult> run(const std::string& script) override;
-  const std::vector<std::string>& scripts() const { return m_scripts; }
+  std::vector<std::string> scripts() const;
 
  private:
+  mutable std::mutex m_mutex;
   std::vector<std::string> m_scripts;
 };
 
