@@ -116,7 +116,7 @@ plan::Placement recorded_placement(const model::Lab& lab) {
 }
 
 Result<plan::Placement> place_scope(const GlobalOptions& global, const model::Lab& lab,
-                                    const plan::Scope& scope) {
+                                    const plan::Scope& scope, bool force) {
   if (!global.connect.empty() || lab.hosts.empty()) {
     return plan::Placement{};
   }
@@ -133,7 +133,13 @@ Result<plan::Placement> place_scope(const GlobalOptions& global, const model::La
     input.hosts.push_back(any_new ? read_host_facts(lab, host)
                                   : plan::HostFacts{host.uri, 0, 0, host.reserve, true, ""});
   }
-  return plan::place_teams(input);
+  input.overcommit = force;
+  std::vector<std::string> overcommitted;
+  auto placed = plan::place_teams(input, &overcommitted);
+  for (const std::string& note : overcommitted) {
+    fmt::print(stderr, "labctl: warning: --force: {}\n", note);
+  }
+  return placed;
 }
 
 Status record_placement(const sys::StateDir& state, const plan::Placement& placement) {

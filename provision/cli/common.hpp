@@ -55,9 +55,11 @@ plan::Placement recorded_placement(const model::Lab& lab);
 
 // Places the scope's teams on the lab's hosts (plan/placement.hpp), reading each host's
 // memory only when a team is new there; a host that cannot be read is reported on stderr and
-// gets no new team. Empty with --connect or without `hosts:` (host_uri decides then).
+// gets no new team. Empty with --connect or without `hosts:` (host_uri decides then). With
+// `force` (`up --force`) a team that fits nowhere is placed on the reachable host with the
+// most free memory, with a warning that gives the numbers.
 Result<plan::Placement> place_scope(const GlobalOptions& global, const model::Lab& lab,
-                                    const plan::Scope& scope);
+                                    const plan::Scope& scope, bool force = false);
 
 // Merges the placement into state.json ("placement": team -> URI).
 Status record_placement(const sys::StateDir& state, const plan::Placement& placement);

@@ -91,7 +91,7 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
     }
   }
   // Placed before anything is created; a dry run places without recording.
-  auto placement = place_scope(global, *lab, *scope);
+  auto placement = place_scope(global, *lab, *scope, args.options.force);
   if (!placement) {
     return placement.error();
   }
@@ -131,7 +131,8 @@ void add_up(Registry r) {
   sub->add_flag("--all", args->all, "Every team of the classroom");
   sub->add_flag("--dry-run", args->options.dry_run,
                 "Print the plan (and, for Hyper-V, the PowerShell) without changing anything");
-  sub->add_flag("--force", args->options.force, "Start VMs even if the capacity check fails");
+  sub->add_flag("--force", args->options.force,
+                "Overcommit: place and start teams even where their memory does not fit");
   sub->add_flag("--no-wait", args->options.no_wait, "Do not wait for the guests to be ready");
   sub->add_flag("--standin", args->options.standin,
                 "Build stand-in Squash TM images inside the VMs (no registry reachable)");

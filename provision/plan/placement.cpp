@@ -1,6 +1,7 @@
 #include "provision/plan/placement.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -51,23 +52,42 @@ std::string describe(const Room& room) {
       format_size(f.used_by_others), format_size(room.placed));
 }
 
-Error fits_nowhere(const TeamDemand& team, const std::vector<Room>& rooms) {
+std::string hosts_free(const std::vector<Room>& rooms) {
   std::string hosts;
   for (const Room& room : rooms) {
     hosts += (hosts.empty() ? "" : "; ") + describe(room);
   }
-  return Error::failure(fmt::format(
-      "cannot place {}: it needs {} ({} VMs) and no host has that much free after its reserve: "
-      "{}. Add a host, give the teams less memory, or bring fewer teams up",
-      team.team, format_size(team.memory), team.vms, hosts));
+  return hosts;
 }
 
+// With `overcommit` a team is refused only when no host is reachable.
+Error fits_nowhere(const TeamDemand& team, const std::vector<Room>& rooms, bool overcommit) {
+  const char* advice =
+      overcommit ? "No host is reachable"
+                 : "Add a host, give the teams less memory, bring fewer teams up, or give "
+                   "--force to overcommit";
+  return Error::failure(fmt::format(
+      "cannot place {}: it needs {} ({} VMs) and no host has that much free after its reserve: "
+      "{}. {}",
+      team.team, format_size(team.memory), team.vms, hosts_free(rooms), advice));
+}
+
+std::string overcommit_note(const TeamDemand& team, const Room& room,
+                            const std::vector<Room>& rooms) {
+  return fmt::format(
+      "{} overcommits {}: it needs {} ({} VMs) and no host has that much free after its "
+      "reserve: {}",
+      team.team, room.facts->uri, format_size(team.memory), team.vms, hosts_free(rooms));
+}
+
+// A need every reachable host meets, however full (overcommit).
+constexpr std::int64_t k_any_need = std::numeric_limits<std::int64_t>::min();
+
 // The reachable host with the most free memory that holds `need`; ties go to host order.
-Room* roomiest(std::vector<Room>& rooms, model::Bytes need) {
+Room* roomiest(std::vector<Room>& rooms, std::int64_t need) {
   Room* best = nullptr;
   for (Room& room : rooms) {
-    if (room.facts->reachable && room.free >= signed_bytes(need) &&
-        (best == nullptr || room.free > best->free)) {
+    if (room.facts->reachable && room.free >= need && (best == nullptr || room.free > best->free)) {
       best = &room;
     }
   }
@@ -106,7 +126,8 @@ Result<Placement> place_fixed(const PlacementInput& input, std::vector<Room>& ro
 
 }  // namespace
 
-Result<Placement> place_teams(const PlacementInput& input) {
+Result<Placement> place_teams(const PlacementInput& input,
+                              std::vector<std::string>* overcommitted) {
   Placement out;
   if (input.hosts.empty()) {
     for (const TeamDemand& team : input.teams) {
@@ -124,9 +145,15 @@ Result<Placement> place_teams(const PlacementInput& input) {
     if (out.count(team.team) != 0) {
       continue;
     }
-    Room* room = roomiest(rooms, team.memory);
+    Room* room = roomiest(rooms, signed_bytes(team.memory));
+    if (room == nullptr && input.overcommit) {
+      room = roomiest(rooms, k_any_need);
+      if (room != nullptr && overcommitted != nullptr) {
+        overcommitted->push_back(overcommit_note(team, *room, rooms));
+      }
+    }
     if (room == nullptr) {
-      return fits_nowhere(team, rooms);
+      return fits_nowhere(team, rooms, input.overcommit);
     }
     take(out, *room, team);
   }

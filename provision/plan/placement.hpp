@@ -5,7 +5,9 @@
 // to team -> host URI. Rules: a team's VMs stay together; pins win; a team placed before
 // stays where it is while its host is listed (adding a team moves nobody); a new team goes
 // to the reachable host with the most free memory after its reserve (ties: host order) and
-// uses that memory up; with no hosts listed every team goes to the default URI.
+// uses that memory up; with no hosts listed every team goes to the default URI. With
+// `overcommit` (`up --force`), a team that fits nowhere goes to the reachable host with the
+// most free memory anyway, and is named in the placement's notes.
 
 #include <cstdint>
 #include <map>
@@ -44,11 +46,15 @@ struct PlacementInput {
   std::vector<HostFacts> hosts;   // in the lab's order; empty: every team on default_uri
   Placement previous;             // from the classroom's state
   std::string default_uri;
+  bool overcommit = false;  // place a team that fits nowhere rather than refuse it
 };
 
 // Every team of the input placed, or an Error naming the team that fits nowhere with what it
-// needs and what each host has free.
-Result<Placement> place_teams(const PlacementInput& input);
+// needs and what each host has free. With `overcommit`, such a team is placed all the same and
+// `overcommitted` (when given) receives one line per such team, with the same numbers; only
+// when no host is reachable is it still refused.
+Result<Placement> place_teams(const PlacementInput& input,
+                              std::vector<std::string>* overcommitted = nullptr);
 
 // The teams to place: the scope's, and those placed before (their memory stays taken).
 std::vector<TeamDemand> team_demands(const model::Lab& lab, const Scope& scope,

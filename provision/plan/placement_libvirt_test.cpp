@@ -145,3 +145,43 @@ TEST_CASE("a classroom placed over three libvirt hosts by their memory", "[libvi
     }
   }
 }
+
+TEST_CASE("a classroom too big for its libvirt hosts is refused, or overcommitted when forced",
+          "[libvirt]") {
+  testing::ScratchDir dir("lct-force");
+  std::vector<TestHost> hosts;
+  for (auto [name, gib] : {std::tuple{"small", 8}, {"big", 12}}) {
+    auto host = plan::testing::open_test_host(dir.path(), name, gib * k_gib, 0);
+    INFO((host ? "" : host.error().message));
+    REQUIRE(host.ok());
+    hosts.push_back(std::move(*host));
+  }
+  const model::Lab lab = classroom(3, hosts, {0, 0});
+  // 8GiB a team: team1 to big (12 -> 4), team2 to small (8 -> 0), team3 fits nowhere.
+  plan::PlacementInput input{plan::team_demands(lab, {{}, true}, {}), {}, {}, ""};
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    input.hosts.push_back(plan::host_facts(lab.hosts[i], hosts[i].hv->host_info(),
+                                           hosts[i].hv->inventory(lab.classroom)));
+  }
+  auto refused = plan::place_teams(input);
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.error().message,
+             Catch::StartsWith("cannot place team3: it needs 8GiB (4 VMs)") &&
+                 Catch::Contains(hosts[1].uri + " has 4GiB free (12GiB total") &&
+                 Catch::EndsWith("or give --force to overcommit"));
+
+  input.overcommit = true;
+  std::vector<std::string> notes;
+  auto forced = plan::place_teams(input, &notes);
+  REQUIRE(forced.ok());
+  CHECK(*forced ==
+        plan::Placement{{"team1", hosts[1].uri}, {"team2", hosts[0].uri}, {"team3", hosts[1].uri}});
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::StartsWith("team3 overcommits " + hosts[1].uri));
+
+  // The overcommitted host takes both teams: the plan and apply do not look at memory.
+  plan::testing::FileMaterializer files(dir.path());
+  apply_ok(lab, plan::plan_up(lab, inventory_of(*hosts[1].hv, lab), {{"team1", "team3"}, false}),
+           hosts[1], files);
+  CHECK(domains_of(inventory_of(*hosts[1].hv, lab)) == domains_of_teams({"team1", "team3"}));
+}

@@ -70,7 +70,48 @@ TEST_CASE("a team that fits nowhere is refused with the numbers", "[unit]") {
         "by teams placed there); test:///b has 4GiB free (32GiB total, reserve 4GiB, 0B used by "
         "others, 24GiB by teams placed there); test:///c has 0B free (8GiB total, reserve 0B, 0B "
         "used by others, 8GiB by teams placed there). Add a host, give the teams less memory, "
-        "or bring fewer teams up");
+        "bring fewer teams up, or give --force to overcommit");
+}
+
+TEST_CASE("with overcommit a team that fits nowhere goes to the roomiest reachable host",
+          "[unit]") {
+  PlacementInput input{teams(7), three_hosts(), {}, ""};
+  input.overcommit = true;
+  std::vector<std::string> notes;
+  auto out = plan::place_teams(input, &notes);
+  REQUIRE(out.ok());
+  // After five teams a and b have 4GiB free, c 0B: team6 goes to a (ties: host order), which
+  // then has -4GiB; team7 to b.
+  CHECK(out->at("team6") == "test:///a");
+  CHECK(out->at("team7") == "test:///b");
+  REQUIRE(notes.size() == 2);
+  CHECK(notes[0] ==
+        "team6 overcommits test:///a: it needs 8GiB (4 VMs) and no host has that much free "
+        "after its reserve: test:///a has 4GiB free (16GiB total, reserve 2GiB, 2GiB used by "
+        "others, 8GiB by teams placed there); test:///b has 4GiB free (32GiB total, reserve "
+        "4GiB, 0B used by others, 24GiB by teams placed there); test:///c has 0B free (8GiB "
+        "total, reserve 0B, 0B used by others, 8GiB by teams placed there)");
+  CHECK_THAT(notes[1], Catch::StartsWith("team7 overcommits test:///b: it needs 8GiB") &&
+                           Catch::Contains("test:///a has -4GiB free"));
+
+  SECTION("teams that fit are placed as without it, with no note") {
+    input.teams = teams(5);
+    notes.clear();
+    CHECK(plan::place_teams(input, &notes).value() == placed({teams(5), three_hosts(), {}, ""}));
+    CHECK(notes.empty());
+  }
+  SECTION("with no reachable host it still refuses") {
+    for (HostFacts& h : input.hosts) {
+      h.reachable = false;
+      h.error = "cannot connect";
+    }
+    auto refused = plan::place_teams(input, &notes);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message,
+               Catch::StartsWith("cannot place team1: it needs 8GiB") &&
+                   Catch::EndsWith("test:///c is unreachable (cannot connect). No host is "
+                                   "reachable"));
+  }
 }
 
 TEST_CASE("placed teams stay where they are", "[unit]") {
