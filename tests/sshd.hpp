@@ -1,12 +1,18 @@
 #pragma once
 
-// A real OpenSSH server on a loopback port, with keys generated for the test: for SSH and
-// remote-libvirt tests. Runs as long as the object lives.
+// A real OpenSSH server on a free loopback port, with keys generated for the test: for SSH and
+// remote-libvirt tests. Only root may log in, with the generated user key only. Runs as long
+// as the object lives.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -28,6 +34,16 @@ class TestSshd {
   TestSshd(const TestSshd&) = delete;
   TestSshd& operator=(const TestSshd&) = delete;
 
+  // Why a test cannot run an sshd here ("" when it can): for a Catch2 SKIP.
+  static std::string missing() {
+    for (const char* tool : {k_sshd, "/usr/bin/ssh-keygen"}) {
+      if (::access(tool, X_OK) != 0) {
+        return std::string(tool) + " is not installed (openssh-server, openssh-client)";
+      }
+    }
+    return "";
+  }
+
   // Generates host and user keys, writes the config, starts sshd; returns an empty string or why
   // not.
   std::string start() {
@@ -40,35 +56,90 @@ class TestSshd {
       }
     }
     std::filesystem::copy_file(m_dir / "user_key.pub", m_dir / "authorized_keys");
-    m_port = 20000 + static_cast<int>(::getpid() % 20000);
-    std::ofstream(m_dir / "sshd_config")
-        << "ListenAddress 127.0.0.1\nPort " << m_port << "\nHostKey "
-        << (m_dir / "host_key").string() << "\nAuthorizedKeysFile "
-        << (m_dir / "authorized_keys").string()
-        << "\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
-        << "StrictModes no\nPidFile none\nSubsystem sftp internal-sftp\nPermitRootLogin yes\n";
+    m_port = free_loopback_port();
+    if (m_port == 0) {
+      return "no free loopback port";
+    }
+    write_config();
     std::filesystem::create_directories("/run/sshd");
     m_pid = ::fork();
     if (m_pid == 0) {
-      ::execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-E", (m_dir / "sshd.log").c_str(), "-f",
+      ::execl(k_sshd, k_sshd, "-D", "-E", (m_dir / "sshd.log").c_str(), "-f",
               (m_dir / "sshd_config").c_str(), nullptr);
       ::_exit(127);
     }
-    for (int i = 0; i < 50; ++i) {
-      auto r = run.run({"sh", "-c", "ss -ltn | grep -q ':" + std::to_string(m_port) + " '"});
-      if (r && r->exit_code == 0) {
-        return "";
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return "sshd did not listen";
+    return wait_listening();
   }
 
   int port() const { return m_port; }
   std::string user_key() const { return (m_dir / "user_key").string(); }
   std::string host_public_key() const { return read_file(m_dir / "host_key.pub"); }
+  // The server's line for a known_hosts file: "[127.0.0.1]:PORT ssh-ed25519 AAAA...".
+  std::string known_hosts_line() const {
+    const std::string key = host_public_key();
+    const auto end = key.find(' ', key.find(' ') + 1);
+    return "[127.0.0.1]:" + std::to_string(m_port) + " " + key.substr(0, end) + "\n";
+  }
+  std::string log() const { return read_file(m_dir / "sshd.log"); }
 
  private:
+  static constexpr const char* k_sshd = "/usr/sbin/sshd";
+
+  void write_config() const {
+    std::ofstream(m_dir / "sshd_config")
+        << "ListenAddress 127.0.0.1\nPort " << m_port << "\nHostKey "
+        << (m_dir / "host_key").string() << "\nAuthorizedKeysFile "
+        << (m_dir / "authorized_keys").string()
+        << "\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+        << "StrictModes no\nPidFile none\nSubsystem sftp internal-sftp\n"
+        << "PermitRootLogin prohibit-password\nAllowUsers root\n";
+  }
+
+  // A port the kernel hands out for 127.0.0.1, released for sshd to take.
+  static int free_loopback_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    int port = 0;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port = ntohs(addr.sin_port);
+    }
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return port;
+  }
+
+  static bool answers(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return ok;
+  }
+
+  std::string wait_listening() {
+    for (int i = 0; i < 50; ++i) {
+      if (::waitpid(m_pid, nullptr, WNOHANG) == m_pid) {
+        m_pid = -1;
+        return "sshd exited: " + log();
+      }
+      if (answers(m_port)) {
+        return "";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "sshd did not listen on 127.0.0.1:" + std::to_string(m_port);
+  }
+
   std::filesystem::path m_dir;
   pid_t m_pid = -1;
   int m_port = 0;
