@@ -17,10 +17,12 @@
 #include "hypervisors/libvirt/backend.hpp"
 #include "hypervisors/libvirt/handles.hpp"
 #include "hypervisors/libvirt/xml_read.hpp"
+#include "tests/golden.hpp"
 
 namespace labctl::hv::testing {
 
 namespace lv = labctl::hv::libvirt;
+using labctl::testing::lines_of;
 
 std::ostream& operator<<(std::ostream& out, const SeenNic& nic) {
   return out << nic.mac << "@" << nic.network;
@@ -64,15 +66,6 @@ namespace {
 std::string trim_left(std::string_view line) {
   const auto first = line.find_first_not_of(' ');
   return first == std::string_view::npos ? std::string() : std::string(line.substr(first));
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
 }
 
 // A YAML scalar as cloud-init reads it: double-quoted ones have JSON's escapes.
