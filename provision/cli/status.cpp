@@ -1,3 +1,5 @@
+#include "provision/cli/status.hpp"
+
 #include <thread>
 
 #include <fmt/format.h>
@@ -11,14 +13,7 @@ namespace labctl::cli {
 
 namespace {
 
-struct Row {
-  const model::Vm* vm = nullptr;
-  std::string host;
-  std::string state = "absent";
-  model::Bytes memory = 0;
-  ready::VmReadiness readiness;
-  std::vector<std::pair<model::Instance, bool>> instances;  // healthy?
-};
+using Row = StatusRow;
 
 // One host's VMs: their domain state from the inventory, then a quick probe per VM.
 void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::string& uri,
@@ -70,16 +65,79 @@ std::string urls(const model::Vm& vm, const Row& row, bool with_health) {
 }
 
 void print_rows(const GlobalOptions& global, const std::vector<Row>& rows) {
-  if (!global.json) {
-    std::vector<std::vector<std::string>> table;
-    for (const Row& row : rows) {
-      table.push_back({row.vm->team, row.vm->key, row.host, row.state, ready::vm_address(*row.vm),
-                       row.memory ? plan::format_size(row.memory) : "-",
-                       ready::to_string(row.readiness.reached), urls(*row.vm, row, true)});
-    }
-    print_table({"TEAM", "VM", "HOST", "STATE", "IP", "MEMORY", "STAGE", "INSTANCES"}, table);
+  if (global.json) {
+    fmt::print("{}\n", status_json(rows).dump(2));
     return;
   }
+  std::vector<std::vector<std::string>> table;
+  for (const Row& row : rows) {
+    table.push_back({row.vm->team, row.vm->key, row.host, row.state, ready::vm_address(*row.vm),
+                     row.memory ? plan::format_size(row.memory) : "-",
+                     ready::to_string(row.readiness.reached), urls(*row.vm, row, true)});
+  }
+  print_table({"TEAM", "VM", "HOST", "STATE", "IP", "MEMORY", "STAGE", "INSTANCES"}, table);
+}
+
+Status run_status(const GlobalOptions& global, const std::string& team) {
+  auto context = open_status(global, team);
+  if (!context) {
+    return context.error();
+  }
+  print_rows(global, probe_status(global, *context));
+  return {};
+}
+
+void add_watch_options(CLI::App* sub, WatchOptions& options) {
+  sub->add_option("--interval", options.interval, "Seconds between probes (default 2)")
+      ->check(CLI::Range(1, 3600));
+  sub->add_option("--count", options.count, "Stop after N probes (default: until q or Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+}  // namespace
+
+Result<StatusContext> open_status(const GlobalOptions& global, const std::string& team) {
+  auto lab = load(global);
+  if (!lab) {
+    return lab.error();
+  }
+  auto scope =
+      scope_of(*lab, team.empty() ? std::vector<std::string>{} : std::vector{team}, team.empty());
+  auto state = sys::StateDir::open(lab->classroom);
+  if (!scope || !state) {
+    return !scope ? scope.error() : state.error();
+  }
+  return StatusContext{std::move(*lab), std::move(*scope), std::move(*state)};
+}
+
+std::vector<StatusRow> status_rows(const GlobalOptions& global, const StatusContext& context) {
+  std::vector<Row> rows;
+  for (const model::Team& t : context.lab.teams) {
+    for (const model::Vm& vm : t.vms) {
+      if (context.scope.covers(t.name)) {
+        rows.push_back({&vm, host_uri(global, context.lab, &t)});
+      }
+    }
+  }
+  return rows;
+}
+
+std::vector<StatusRow> probe_status(const GlobalOptions& global, const StatusContext& context) {
+  const model::Lab& lab = context.lab;
+  std::vector<Row> rows = status_rows(global, context);
+  for (const auto& [uri, teams] : teams_by_host(global, lab, context.scope)) {
+    std::vector<Row*> host_rows;
+    for (Row& row : rows) {
+      if (row.host == uri) {
+        host_rows.push_back(&row);
+      }
+    }
+    probe_host(lab, context.state, uri, host_rows);
+  }
+  return rows;
+}
+
+nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const Row& row : rows) {
     nlohmann::ordered_json instances = nlohmann::ordered_json::array();
@@ -100,48 +158,32 @@ void print_rows(const GlobalOptions& global, const std::vector<Row>& rows) {
                    {"detail", row.readiness.message},
                    {"instances", instances}});
   }
-  fmt::print("{}\n", out.dump(2));
+  return out;
 }
-
-Status run_status(const GlobalOptions& global, const std::string& team) {
-  auto lab = load(global);
-  if (!lab) {
-    return lab.error();
-  }
-  auto scope =
-      scope_of(*lab, team.empty() ? std::vector<std::string>{} : std::vector{team}, team.empty());
-  auto state = sys::StateDir::open(lab->classroom);
-  if (!scope || !state) {
-    return !scope ? scope.error() : state.error();
-  }
-  std::vector<Row> rows;
-  for (const model::Team& t : lab->teams) {
-    for (const model::Vm& vm : t.vms) {
-      if (scope->covers(t.name)) {
-        rows.push_back({&vm, host_uri(global, *lab, &t)});
-      }
-    }
-  }
-  for (const auto& [uri, teams] : teams_by_host(global, *lab, *scope)) {
-    std::vector<Row*> host_rows;
-    for (Row& row : rows) {
-      if (row.host == uri) {
-        host_rows.push_back(&row);
-      }
-    }
-    probe_host(*lab, *state, uri, host_rows);
-  }
-  print_rows(global, rows);
-  return {};
-}
-
-}  // namespace
 
 void add_status(Registry r) {
   auto* sub = r.app.add_subcommand("status", "Every team's VMs: state, address, stage, instances");
-  auto team = std::make_shared<std::string>();
-  sub->add_option("TEAM", *team, "Only this team");
-  sub->callback([r, team] { r.command = [r, team] { return run_status(r.global, *team); }; });
+  auto watch = std::make_shared<WatchOptions>();
+  auto watching = std::make_shared<bool>(false);
+  sub->add_option("TEAM", watch->team, "Only this team");
+  sub->add_flag("-w,--watch", *watching, "Probe again every interval and redraw in place");
+  add_watch_options(sub, *watch);
+  sub->callback([r, sub, watch, watching] {
+    if (!*watching && (sub->count("--interval") > 0 || sub->count("--count") > 0)) {
+      r.command = [] { return Status(Error::usage("--interval and --count go with --watch")); };
+      return;
+    }
+    r.command = [r, watch, watching] {
+      return *watching ? run_watch(r.global, *watch) : run_status(r.global, watch->team);
+    };
+  });
+  auto* top = r.app.add_subcommand("top", "The classroom live view: `status --watch`");
+  auto top_options = std::make_shared<WatchOptions>();
+  top->add_option("TEAM", top_options->team, "Only this team");
+  add_watch_options(top, *top_options);
+  top->callback([r, top_options] {
+    r.command = [r, top_options] { return run_watch(r.global, *top_options); };
+  });
 }
 
 }  // namespace labctl::cli
