@@ -93,7 +93,15 @@ std::string to_string(DockerSource source) {
 }
 
 std::string to_string(BootMode mode) {
-  return mode == BootMode::kernel ? "kernel" : "disk";
+  switch (mode) {
+    case BootMode::kernel:
+      return "kernel";
+    case BootMode::disk:
+      return "disk";
+    case BootMode::efi:
+      return "efi";
+  }
+  return "?";
 }
 
 std::string to_string(DbKind db) {

@@ -26,7 +26,9 @@ constexpr Bytes k_db_memory = 128 * k_mib;
 enum class NetworkKind { nat, isolated, bridge, ovs };
 enum class Accelerator { automatic, kvm, qemu };
 enum class DockerSource { repository, distribution, preinstalled };
-enum class BootMode { kernel, disk };  // direct kernel boot, or boot from the disk itself
+// Direct kernel boot; the disk's own boot loader (BIOS on libvirt); the disk's own EFI boot
+// loader under UEFI firmware, Secure Boot off (built images: GPT, ESP with systemd-boot).
+enum class BootMode { kernel, disk, efi };
 enum class DbKind { postgresql, mariadb, h2 };
 enum class EnvScheme { automatic, current, legacy };  // SQTM_DB_* vs 1.x linked-container vars
 

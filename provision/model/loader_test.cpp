@@ -157,6 +157,26 @@ TEST_CASE("lab file value rules", "[unit][model]") {
                             "        - {name: main, version: 6.0.0, port: 70000}\n")) ==
           "lab.yaml:9:46: template.vms.vm1.instances[0].port: port 70000 is outside 1024-65535");
   }
+  SECTION("image boot modes: a built image boots by kernel or efi, cmdline is for kernel") {
+    for (const char* boot : {"kernel", "efi"}) {
+      const auto lab = parse_lab(
+          "image: {build: debian-12, boot: " + std::string(boot) + "}\n" + k_base, "lab.yaml");
+      REQUIRE(lab.ok());
+      CHECK(labctl::model::to_string(lab->image.boot) == boot);
+    }
+    const auto pulled =
+        parse_lab("image: {url: \"https://x.example/d.qcow2\", boot: efi}\n" + k_base, "lab.yaml");
+    REQUIRE(pulled.ok());
+    CHECK(pulled->image.boot == labctl::model::BootMode::efi);
+    CHECK(error_of("image: {build: debian-12, boot: disk}\n" + k_base) ==
+          "lab.yaml:1:33: image.boot: a built image boots with kernel or efi (disk is for "
+          "downloaded images)");
+    CHECK(error_of("image: {build: debian-12, boot: efi, cmdline: root=/dev/sda}\n" + k_base) ==
+          "lab.yaml:1:47: image.cmdline: cmdline needs boot: kernel (a disk or efi boot uses the "
+          "image's own)");
+    CHECK(error_of("image: {build: debian-12, boot: bios}\n" + k_base).find("image.boot") !=
+          std::string::npos);
+  }
   SECTION("versions") {
     CHECK(error_of(with_vm1("      instances:\n        - {name: main, version: 6.x}\n")) ==
           "lab.yaml:9:33: template.vms.vm1.instances[0].version: invalid version '6.x' "

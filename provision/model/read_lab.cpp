@@ -119,7 +119,13 @@ void read_pulled_image(Reader& reader, const Field& field, Image& image) {
 }
 
 void read_boot(Reader& reader, const Field& field, Image& image) {
-  image.boot = static_cast<BootMode>(reader.choice(field.child("boot"), {"kernel", "disk"}, 0));
+  const Field boot = field.child("boot");
+  image.boot = static_cast<BootMode>(reader.choice(boot, {"kernel", "disk", "efi"}, 0));
+  // A built image has a boot loader only in its efi layout.
+  if (!image.build.empty() && image.boot == BootMode::disk) {
+    reader.error(boot.loc,
+                 "a built image boots with kernel or efi (disk is for downloaded images)");
+  }
   const Field cmdline = field.child("cmdline");
   image.cmdline = reader.text(cmdline, image.cmdline);
   static const std::regex safe(R"(^[A-Za-z0-9 _./:=,+@-]+$)");
@@ -128,8 +134,9 @@ void read_boot(Reader& reader, const Field& field, Image& image) {
                  "invalid kernel command line (use letters, digits, spaces and "
                  "_ . / : = , + @ -)");
   }
-  if (cmdline.present() && image.boot == BootMode::disk) {
-    reader.error(cmdline.loc, "cmdline needs boot: kernel (a disk boot uses the image's own)");
+  if (cmdline.present() && image.boot != BootMode::kernel) {
+    reader.error(cmdline.loc,
+                 "cmdline needs boot: kernel (a disk or efi boot uses the image's own)");
   }
 }
 
