@@ -22,7 +22,7 @@ void print_paths(const images::ImagePaths& paths) {
     fmt::print("kernel: {}\ninitrd: {}\nboot: kernel (direct kernel boot)\n", paths.kernel,
                paths.initrd);
   } else {
-    fmt::print("boot: disk\n");
+    fmt::print("boot: {}\n", model::to_string(paths.boot));
   }
 }
 

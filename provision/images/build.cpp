@@ -24,8 +24,12 @@ std::string mirror_of(const model::Image& image) {
   return image.mirror.empty() ? k_default_mirror : image.mirror;
 }
 
-// The paths of a finished build directory; the uncompressed kernel when there is one.
+// The paths of a finished build directory; the uncompressed kernel when there is one. An
+// efi image boots itself: its kernel and initrd are on its own ESP.
 ImagePaths built_paths(const std::string& dir, model::BootMode boot) {
+  if (boot == model::BootMode::efi) {
+    return ImagePaths{dir, dir + "/disk.qcow2", "", "", boot};
+  }
   ImagePaths paths{dir, dir + "/disk.qcow2", dir + "/vmlinux", dir + "/initrd.img", boot};
   if (!fs::exists(paths.kernel)) {
     paths.kernel = dir + "/vmlinuz";
@@ -60,6 +64,9 @@ std::vector<std::string> script_argv(const std::string& script, const model::Ima
   for (const auto& extra : image.with) {
     argv.push_back("--with");
     argv.push_back(extra);
+  }
+  if (image.boot == model::BootMode::efi) {
+    argv.insert(argv.end(), {"--boot", "efi"});
   }
   return argv;
 }

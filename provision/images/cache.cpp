@@ -91,6 +91,10 @@ std::string build_key(const model::Image& image, const std::string& script_text)
   std::vector<std::string> fields = {"build", digest_hex(DigestKind::sha256, script_text),
                                      release_for_recipe(image.build), image.mirror};
   fields.insert(fields.end(), with.begin(), with.end());
+  // The disk layout: only efi differs from the kernel layout, whose keys stay as they were.
+  if (image.boot == model::BootMode::efi) {
+    fields.emplace_back("layout=efi");
+  }
   return digest_hex(DigestKind::sha256, join_fields(fields)).substr(0, 12);
 }
 

@@ -47,6 +47,14 @@ TEST_CASE("build cache key", "[unit][images]") {
     other.build = "debian-13";
     CHECK(build_key(other, "#!/bin/bash\necho v1\n") != key);
   }
+  SECTION("the efi layout is cached apart; the kernel layout keeps its key") {
+    model::Image efi = image;
+    efi.boot = model::BootMode::efi;
+    CHECK(build_key(efi, "#!/bin/bash\necho v1\n") != key);
+    model::Image kernel = image;
+    kernel.boot = model::BootMode::kernel;
+    CHECK(build_key(kernel, "#!/bin/bash\necho v1\n") == key);
+  }
   SECTION("does not depend on the name (the directory carries it)") {
     model::Image renamed = image;
     renamed.name = "other";

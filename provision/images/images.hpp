@@ -5,8 +5,10 @@
 //   $LABCTL_CACHE_DIR or ~/.cache/labctl / images/<name>-<key 12 hex>/
 //     disk.qcow2, vmlinux or vmlinuz, initrd.img (built images), recipe.json (written last).
 // Built images boot with BootMode::kernel (direct kernel boot, root=/dev/vda: an ext4
-// filesystem on the whole disk, no partition table). Pulled images are whole-disk cloud
-// images with their own boot loader: they boot with BootMode::disk.
+// filesystem on the whole disk, no partition table) or, built with image.boot efi, with
+// BootMode::efi (a GPT disk: ESP with systemd-boot, kernel and initrd; ext4 root labelled
+// root; disk.qcow2 only). Pulled images are whole-disk cloud images with their own boot
+// loader: they boot with BootMode::disk (or efi when the lab says so).
 
 #include <cstdint>
 #include <functional>
@@ -22,8 +24,8 @@ namespace labctl::images {
 struct ImagePaths {
   std::string dir;
   std::string disk;
-  std::string kernel;  // "" when boot == disk
-  std::string initrd;  // "" when boot == disk
+  std::string kernel;  // "" unless boot == kernel
+  std::string initrd;  // "" unless boot == kernel
   model::BootMode boot = model::BootMode::kernel;
 };
 

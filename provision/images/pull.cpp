@@ -47,10 +47,12 @@ bool is_qcow2(const std::string& path) {
   return in.gcount() == 4 && std::string(magic, 4) == std::string("QFI\xfb", 4);
 }
 
-ImagePaths pulled_paths(const std::string& dir) {
+// A pulled image boots itself: from its disk, under UEFI when the lab says efi.
+ImagePaths pulled_paths(const std::string& dir, model::BootMode boot) {
   const std::string disk =
       fs::exists(dir + "/disk.qcow2") ? dir + "/disk.qcow2" : dir + "/disk.raw";
-  return ImagePaths{dir, disk, "", "", model::BootMode::disk};
+  return ImagePaths{dir, disk, "", "",
+                    boot == model::BootMode::efi ? model::BootMode::efi : model::BootMode::disk};
 }
 
 Status verify(const std::string& part, const ExpectedDigest& expected, const std::string& url) {
@@ -95,7 +97,7 @@ Result<ImagePaths> pull_image(const model::Image& image, const PullOptions& opti
     return lock.error();
   }
   if (fs::exists(dir + "/recipe.json")) {
-    return pulled_paths(dir);  // another classroom (or process) already pulled it
+    return pulled_paths(dir, image.boot);  // another classroom (or process) already pulled it
   }
   auto expected = expected_digest(image, http);
   if (!expected) {
@@ -117,7 +119,7 @@ Result<ImagePaths> pull_image(const model::Image& image, const PullOptions& opti
   if (auto finished = finish_pull(image, dir, part, *expected); !finished) {
     return finished.error();
   }
-  return pulled_paths(dir);
+  return pulled_paths(dir, image.boot);
 }
 
 Result<ImagePaths> ensure_image(const model::Image& image, const EnsureOptions& options,
