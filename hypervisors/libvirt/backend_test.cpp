@@ -268,6 +268,17 @@ TEST_CASE("libvirt backend: what the test driver offers and lacks", "[libvirt]")
     REQUIRE_FALSE(made.ok());
     CHECK(made.error().message.find("lct-missing.qcow2") != std::string::npos);
   }
+  SECTION("an EFI domain is deleted although the driver knows no NVRAM flag") {
+    const model::Lab efi =
+        make_test_lab({.classroom = "lctlvw", .teams = 1, .boot = model::BootMode::efi});
+    const model::Vm& vm = efi.teams[0].vms[0];
+    require_ok(hv->create_volume(efi.pool, efi.base_volume, VolumeFormat::qcow2, model::k_gib));
+    require_ok(hv->create_overlay(efi.pool, vm.disk_volume, efi.base_volume, vm.disk));
+    require_ok(hv->create_volume(efi.pool, vm.seed_volume, VolumeFormat::raw, 4096));
+    require_ok(hv->create_domain({&efi, &vm, "qemu", "/tmp/lct-libvirt-" + vm.name + ".log"}));
+    require_ok(hv->delete_domain(efi.classroom, vm.name));
+    CHECK_FALSE(hv->domain_state(vm.name).ok());
+  }
 }
 
 TEST_CASE("open_hypervisor picks the backend by scheme", "[libvirt]") {

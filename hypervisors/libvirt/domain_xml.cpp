@@ -23,32 +23,53 @@ const model::Network* find_network(const model::Lab& lab, const std::string& nam
   return nullptr;
 }
 
-// Machine 'pc': the Debian cloud kernel has no AHCI, so the seed cdrom sits on IDE.
-// No <cpu mode='host-passthrough'/>: QEMU aborts with it under the nested KVM we meet.
+// Machine 'pc': the Debian cloud kernel has no AHCI, so the seed cdrom sits on IDE. OVMF
+// runs on i440fx too. efi: libvirt picks the firmware (and makes the domain's NVRAM file)
+// from the descriptors the ovmf package installs; Secure Boot off, labctl's images are not
+// signed; the boot order is per device (see disks()). No <cpu mode='host-passthrough'/>:
+// QEMU aborts with it under the nested KVM we meet.
 std::string os_section(const DomainRequest& request, const DomainPaths& paths) {
-  std::string out = "  <os>\n    <type arch=\"x86_64\" machine=\"pc\">hvm</type>\n";
-  if (request.lab->image.boot == model::BootMode::kernel) {
+  const model::BootMode boot = request.lab->image.boot;
+  std::string out = boot == model::BootMode::efi ? "  <os firmware=\"efi\">\n" : "  <os>\n";
+  out += "    <type arch=\"x86_64\" machine=\"pc\">hvm</type>\n";
+  if (boot == model::BootMode::kernel) {
     out += fmt::format("    <kernel>{}</kernel>\n", q(paths.kernel));
     out += fmt::format("    <initrd>{}</initrd>\n", q(paths.initrd));
     out += fmt::format("    <cmdline>{}</cmdline>\n", q(request.lab->image.cmdline));
-  } else {
-    out += "    <boot dev=\"hd\"/>\n";
+    return out + "  </os>\n";
   }
-  return out + "  </os>\n";
+  if (boot == model::BootMode::efi) {
+    return out +
+           "    <firmware>\n"
+           "      <feature enabled=\"no\" name=\"secure-boot\"/>\n"
+           "    </firmware>\n"
+           "  </os>\n";
+  }
+  return out + "    <boot dev=\"hd\"/>\n  </os>\n";
 }
 
-std::string disks(const DomainPaths& paths) {
+// OVMF sets up only the controllers of the devices in its boot order: with the disk alone
+// there, the IDE channel stays off and Linux never finds the seed cdrom (no NoCloud data).
+// So under efi both are listed, the disk first.
+std::string boot_order(const DomainRequest& request, int order) {
+  if (request.lab->image.boot != model::BootMode::efi) {
+    return "";
+  }
+  return fmt::format("      <boot order=\"{}\"/>\n", order);
+}
+
+std::string disks(const DomainRequest& request, const DomainPaths& paths) {
   return "    <disk type=\"file\" device=\"disk\">\n"
          "      <driver name=\"qemu\" type=\"qcow2\"/>\n" +
          fmt::format("      <source file=\"{}\"/>\n", q(paths.disk)) +
-         "      <target dev=\"vda\" bus=\"virtio\"/>\n"
+         "      <target dev=\"vda\" bus=\"virtio\"/>\n" + boot_order(request, 1) +
          "    </disk>\n"
          "    <disk type=\"file\" device=\"cdrom\">\n"
          "      <driver name=\"qemu\" type=\"raw\"/>\n" +
          fmt::format("      <source file=\"{}\"/>\n", q(paths.seed)) +
          "      <target dev=\"hdc\" bus=\"ide\"/>\n"
-         "      <readonly/>\n"
-         "    </disk>\n";
+         "      <readonly/>\n" +
+         boot_order(request, 2) + "    </disk>\n";
 }
 
 // Bridge-kind NICs attach straight to the existing host bridge; the others go through the
@@ -83,7 +104,7 @@ std::string console(const DomainRequest& request) {
 
 // The guest generates SSH host keys and TLS secrets at first boot: give it entropy.
 std::string devices(const DomainRequest& request, const DomainPaths& paths) {
-  std::string out = "  <devices>\n" + disks(paths);
+  std::string out = "  <devices>\n" + disks(request, paths);
   for (const model::Nic& nic : request.vm->nics) {
     out += interface(*request.lab, nic);
   }

@@ -53,6 +53,7 @@ std::vector<std::tuple<std::string, std::string, std::string>> all_documents() {
                      "/var/lib/libvirt/labctl/cd26/cd26-base.qcow2", hv::VolumeFormat::qcow2));
   docs.emplace_back("domain-kernel", "domain", domain_xml(model::BootMode::kernel, "kvm"));
   docs.emplace_back("domain-disk", "domain", domain_xml(model::BootMode::disk, "qemu"));
+  docs.emplace_back("domain-efi", "domain", domain_xml(model::BootMode::efi, "qemu"));
   return docs;
 }
 
@@ -74,11 +75,13 @@ TEST_CASE("libvirt XML renderers match their golden files", "[golden]") {
       }
     }
   }
-  SECTION("domains, kernel boot and disk boot") {
+  SECTION("domains, kernel boot, disk boot and EFI boot") {
     labctl::testing::check_golden("libvirt/domain-kernel.xml",
                                   domain_xml(model::BootMode::kernel, "kvm"));
     labctl::testing::check_golden("libvirt/domain-disk.xml",
                                   domain_xml(model::BootMode::disk, "qemu"));
+    labctl::testing::check_golden("libvirt/domain-efi.xml",
+                                  domain_xml(model::BootMode::efi, "qemu"));
   }
 }
 
@@ -116,6 +119,21 @@ TEST_CASE("libvirt XML renderers: details that matter", "[unit]") {
     CHECK(text(xml, "currentMemory") == "2097152");
     CHECK(attribute(xml, "domain", "type") == "qemu");
     CHECK(start_tags(xml, "cpu").empty());
+  }
+  SECTION("EFI boot: UEFI firmware chosen by libvirt, Secure Boot off, no kernel, the disk") {
+    const std::string xml = domain_xml(model::BootMode::efi, "qemu");
+    CHECK(attribute(xml, "os", "firmware") == "efi");
+    REQUIRE(start_tags(xml, "feature").size() == 1);
+    CHECK(tag_attribute(start_tags(xml, "feature")[0], "name") == "secure-boot");
+    CHECK(tag_attribute(start_tags(xml, "feature")[0], "enabled") == "no");
+    CHECK(start_tags(xml, "kernel").empty());
+    CHECK(attribute(xml, "type", "machine") == "pc");
+    // Per device, the seed cdrom listed too, or OVMF leaves its IDE channel off.
+    const auto boots = start_tags(xml, "boot");
+    REQUIRE(boots.size() == 2);
+    CHECK(tag_attribute(boots[0], "order") == "1");
+    CHECK(tag_attribute(boots[1], "order") == "2");
+    CHECK(xml.find("<boot order=\"1\"/>") < xml.find("device=\"cdrom\""));
   }
 }
 
