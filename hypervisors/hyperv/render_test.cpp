@@ -68,3 +68,18 @@ TEST_CASE("Hyper-V query scripts", "[golden]") {
   all += must(hy::render_vm_state("cd26-team1-vm1"));
   labctl::testing::check_golden("hyperv/queries.ps1", all);
 }
+
+// The built image's EFI variant: a Generation 2 VM, Secure Boot off, the disk first: the
+// same script as for any disk with its own EFI loader (pinned in hyperv/team-up.ps1).
+TEST_CASE("Hyper-V boots the built image's EFI variant like an EFI disk", "[unit]") {
+  model::Lab lab = test_lab();
+  const model::Vm& vm = lab.teams.front().vms.front();
+  const std::string disk = must(hy::render_create_vm(lab, vm, k_root));
+  lab.image.build = "debian-12";
+  lab.image.boot = model::BootMode::efi;
+  const std::string efi = must(hy::render_create_vm(lab, vm, k_root));
+  CHECK(efi == disk);
+  CHECK(efi.find("-Generation 2") != std::string::npos);
+  CHECK(efi.find("Set-VMFirmware -VM $vm -EnableSecureBoot Off") != std::string::npos);
+  CHECK(efi.find("-FirstBootDevice (Get-VMHardDiskDrive") != std::string::npos);
+}

@@ -21,14 +21,15 @@ const model::Network* find_network(const model::Lab& lab, const model::Vm& vm,
   return nullptr;
 }
 
-// Hyper-V cannot boot a kernel from outside the disk, and sizes memory in 2 MiB units.
+// Hyper-V cannot boot a kernel from outside the disk (disk and efi are the same there: a
+// Generation 2 VM boots the disk's EFI loader), and sizes memory in 2 MiB units.
 // A cap that is not a whole number of units is refused rather than rounded: rounding would
 // silently give the VM another cap than the lab file says.
 Status check_vm(const model::Lab& lab, const model::Vm& vm) {
-  if (lab.image.boot != model::BootMode::disk) {
+  if (lab.image.boot == model::BootMode::kernel) {
     return Error::failure(
         "Hyper-V cannot boot a kernel directly: set the image's boot to "
-        "\"disk\" (a bootable EFI/GPT disk image)");
+        "\"efi\" (a built image's EFI variant) or \"disk\" (a bootable EFI/GPT disk image)");
   }
   if (vm.memory == 0 || vm.memory % k_memory_unit != 0) {
     return Error::failure(
