@@ -55,6 +55,10 @@ nlohmann::json instance_json(const model::Instance& instance);
 // DB passwords, generated once per instance and kept 0600 in the state directory.
 Result<squashtm::Secrets> stack_secrets(const sys::StateDir& state, const model::Vm& vm,
                                         const std::vector<model::Instance>& instances);
+// Once the instance's database is gone, so is its password: a new instance of that name gets
+// a new one.
+Status forget_stack_secret(const sys::StateDir& state, const model::Vm& vm,
+                           const std::string& instance);
 
 Result<ready::SshTarget> ssh_target(const model::Lab& lab, const sys::StateDir& state,
                                     const model::Vm& vm);

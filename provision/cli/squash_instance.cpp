@@ -168,7 +168,12 @@ Status rm_recorded(squashtm::Remote& remote, const VmRef& at, const std::string&
   if (auto st = lifecycle_for(remote, at).rm(name, keep_data); !st) {
     return st;
   }
-  return at.state.update_state([&](auto& s) { apply::record_removed(s, at.vm, name); });
+  if (auto st = at.state.update_state([&](auto& s) { apply::record_removed(s, at.vm, name); });
+      !st) {
+    return st;
+  }
+  // With --keep-data the database volume stays, and it only opens with the same password.
+  return keep_data ? Status{} : apply::forget_stack_secret(at.state, at.vm, name);
 }
 
 Result<Upgraded> upgrade_recorded(squashtm::Remote& remote, const VmRef& at,
@@ -181,17 +186,30 @@ Result<Upgraded> upgrade_recorded(squashtm::Remote& remote, const VmRef& at,
   if (auto st = prepare_images(remote, at, instance); !st) {
     return st.error();
   }
-  auto result = lifecycle_for(remote, at).upgrade(instance.name, version, force);
+  // The dump is stored before the app is recreated: if that fails, the dump is still here.
+  std::filesystem::path kept;
+  auto keep = [&](const squashtm::UpgradeResult& taken) -> Status {
+    auto path = store_dump(at, instance.name, taken);
+    if (!path) {
+      return path.error();
+    }
+    kept = *path;
+    return {};
+  };
+  auto result = lifecycle_for(remote, at).upgrade(instance.name, version, force, keep);
   if (!result) {
-    return result.error();
+    if (kept.empty()) {
+      return result.error();
+    }
+    return Error::failure(
+        fmt::format("{} (its dump is kept in {})", result.error().message, kept.string()));
   }
-  auto dump = store_dump(at, instance.name, *result);  // first: the dump exists nowhere else
   auto recorded = at.state.update_state([&](auto& s) { apply::record_added(s, at.vm, instance); });
-  if (!dump || !recorded) {
-    return Error::failure(fmt::format("'{}' now runs {}, but: {}", instance.name, version,
-                                      !dump ? dump.error().message : recorded.error().message));
+  if (!recorded) {
+    return Error::failure(
+        fmt::format("'{}' now runs {}, but: {}", instance.name, version, recorded.error().message));
   }
-  return Upgraded{std::move(*result), *dump};
+  return Upgraded{std::move(*result), kept};
 }
 
 }  // namespace labctl::cli

@@ -251,17 +251,36 @@ TEST_CASE("squash add/rm/upgrade record in state.json only what the VM did", "[u
     CHECK(remote.ran("down -v"));
     CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
   }
-  SECTION("rm: only that instance, then recorded") {
+  SECTION("rm: only that instance, then recorded; its password goes with its data") {
     REQUIRE(cli::add_recorded(remote, at, *extra).ok());
+    const std::string secret = vm2.name + "-extra-db";
+    REQUIRE(state->read_secret(secret).ok());
     remote.commands.clear();
     REQUIRE(cli::rm_recorded(remote, at, "extra", false).ok());
     CHECK(remote.ran("-p 'squash-extra'"));
     CHECK_FALSE(remote.ran("squash-main"));
     CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
+    CHECK_FALSE(state->read_secret(secret).ok());
+  }
+  SECTION("rm --keep-data keeps the password the kept database opens with") {
+    REQUIRE(cli::add_recorded(remote, at, *extra).ok());
+    REQUIRE(cli::rm_recorded(remote, at, "extra", true).ok());
+    CHECK(state->read_secret(vm2.name + "-extra-db").ok());
   }
   SECTION("rm: nothing recorded when the VM refuses") {
     remote.fail_on = "down";
     REQUIRE_FALSE(cli::rm_recorded(remote, at, "main", true).ok());
+    CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
+  }
+  SECTION("upgrade: when the app cannot be recreated, the dump is already kept") {
+    remote.running = inspect_of("main", "6.0.0", 8081);
+    remote.fail_on = "up -d --no-deps app";
+    auto done = cli::upgrade_recorded(remote, at, vm2.instances.front(), "6.1.0", false);
+    REQUIRE_FALSE(done.ok());
+    CHECK(done.error().message.find("its dump is kept in " + (state->dir() / "dumps").string()) !=
+          std::string::npos);
+    CHECK(std::distance(std::filesystem::directory_iterator(state->dir() / "dumps"),
+                        std::filesystem::directory_iterator{}) == 1);
     CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
   }
   SECTION("upgrade: the dump is kept 0600 and the new version recorded") {

@@ -262,6 +262,18 @@ Result<std::string> StateDir::read_secret(const std::string& name) const {
   return read_text_file(path);
 }
 
+Status StateDir::remove_secret(const std::string& name) const {
+  if (auto st = check_name("secret", name); !st) {
+    return st;
+  }
+  std::error_code ec;
+  fs::remove(m_dir / "secrets" / name, ec);
+  if (ec) {
+    return Error::failure("cannot remove secret \"" + name + "\": " + ec.message());
+  }
+  return {};
+}
+
 Result<nlohmann::json> StateDir::read_state() const {
   if (!fs::exists(state_path())) {
     return nlohmann::json::object();

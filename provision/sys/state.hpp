@@ -57,6 +57,8 @@ class StateDir {
 
   Status write_secret(const std::string& name, const std::string& value) const;
   Result<std::string> read_secret(const std::string& name) const;
+  // Gone already counts as removed.
+  Status remove_secret(const std::string& name) const;
 
   // An absent state.json reads as an empty object.
   Result<nlohmann::json> read_state() const;

@@ -133,6 +133,10 @@ TEST_CASE("the classroom state directory keeps keys and secrets private", "[unit
     CHECK(mode_of(state->dir() / "secrets" / "team1-db-password") == 0600);
     CHECK_FALSE(state->write_secret("../escape", "x").ok());
     CHECK_FALSE(state->read_secret("missing").ok());
+    REQUIRE(state->remove_secret("team1-db-password").ok());
+    CHECK_FALSE(fs::exists(state->dir() / "secrets" / "team1-db-password"));
+    CHECK(state->remove_secret("team1-db-password").ok());
+    CHECK_FALSE(state->remove_secret("../escape").ok());
   }
   SECTION("state.json is read, updated and written whole") {
     CHECK(state->read_state().value() == nlohmann::json::object());

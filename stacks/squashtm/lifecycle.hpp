@@ -4,6 +4,7 @@
 // Each instance is its own compose project; an operation never touches another instance.
 // Every command is built with sh_quote() from validated names.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct UpgradeResult {
   std::string dump_kind;  // "pg_dump" (SQL), "mariadb-dump" (SQL) or "h2-tar" (tar of the data)
   std::string dump;       // the caller stores it in the classroom's state directory
 };
+// Called with the dump before anything changes; when it fails, the upgrade stops there.
+using KeepDump = std::function<Status(const UpgradeResult&)>;
 
 class Lifecycle {
  public:
@@ -35,9 +38,10 @@ class Lifecycle {
   // Removes the instance's containers and network, its volume unless keep_data, its files.
   Status rm(const std::string& name, bool keep_data);
   Result<std::vector<InstanceStatus>> ls();
-  // Dumps the database, then recreates only the app container on `version`. Refuses a
-  // downgrade unless `force` (Squash TM migrates its schema one way).
-  Result<UpgradeResult> upgrade(const std::string& name, const std::string& version, bool force);
+  // Dumps the database, hands the dump to `keep`, then recreates only the app container on
+  // `version`. Refuses a downgrade unless `force` (Squash TM migrates its schema one way).
+  Result<UpgradeResult> upgrade(const std::string& name, const std::string& version, bool force,
+                                const KeepDump& keep = {});
 
   // Removes every container, volume and network of this VM's stack carrying our labels
   // (or only `instance`'s): the fallback when compose files are gone, and test cleanup.

@@ -62,7 +62,7 @@ Result<std::string> Lifecycle::dump_of(const InstanceStatus& current, std::strin
 }
 
 Result<UpgradeResult> Lifecycle::upgrade(const std::string& name, const std::string& version,
-                                         bool force) {
+                                         bool force, const KeepDump& keep) {
   auto statuses = ls();
   if (!statuses) {
     return statuses.error();
@@ -81,9 +81,16 @@ Result<UpgradeResult> Lifecycle::upgrade(const std::string& name, const std::str
     return dump.error();
   }
   result.dump = std::move(*dump);
+  const std::string file = compose_path(m_options, name);
+  if (auto kept = keep ? keep(result) : Status{}; !kept) {
+    // An h2 app was stopped for its dump: back on its old version, nothing changed.
+    (void)exec_checked(m_remote, compose_command(project_name(name), file, "start app"),
+                       "restarting " + name);
+    return Error::failure(fmt::format("not upgrading '{}': its dump could not be kept: {}", name,
+                                      kept.error().message));
+  }
   model::Instance next = it->instance;
   next.version = version;
-  const std::string file = compose_path(m_options, name);
   if (auto s = m_remote.put_file(file, render_compose(m_owner, next, m_options), 0644); !s) {
     return s.error();
   }
