@@ -1,5 +1,6 @@
 #include "provision/model/addressing.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -49,6 +50,42 @@ std::optional<Subnet> parse_cidr(std::string_view text) {
     return std::nullopt;
   }
   return Subnet{address, static_cast<int>(*prefix)};
+}
+
+std::optional<Subnet> covering_prefix(const std::vector<Subnet>& subnets) {
+  if (subnets.empty()) {
+    return std::nullopt;
+  }
+  int prefix = 32;
+  for (const Subnet& subnet : subnets) {
+    prefix = std::min(prefix, subnet.prefix);
+  }
+  const std::uint32_t first = subnets.front().network;
+  for (const Subnet& subnet : subnets) {
+    while (prefix > 0 && !Subnet{first, prefix}.overlaps(subnet)) {
+      --prefix;
+    }
+  }
+  const std::uint32_t mask = prefix == 0 ? 0U : ~0U << (32 - prefix);
+  return Subnet{first & mask, prefix};
+}
+
+std::optional<Subnet> nat_prefix(const Lab& lab) {
+  std::vector<Subnet> nats;
+  bool in_pool = true;
+  for (const Team& team : lab.teams) {
+    for (const Network& net : team.networks) {
+      if (net.kind == NetworkKind::nat && net.subnet) {
+        nats.push_back(*net.subnet);
+        in_pool = in_pool && lab.subnet_pool.prefix <= net.subnet->prefix &&
+                  lab.subnet_pool.overlaps(*net.subnet);
+      }
+    }
+  }
+  if (nats.empty()) {
+    return std::nullopt;
+  }
+  return in_pool ? lab.subnet_pool : covering_prefix(nats);
 }
 
 std::string mac_address(std::string_view classroom, int team, int vm, int nic) {

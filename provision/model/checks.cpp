@@ -1,5 +1,5 @@
 // Whole-classroom checks that need every team expanded: subnet overlaps, bridge device
-// collisions, and Hyper-V's single NAT per host.
+// collisions, and the prefix of Hyper-V's one NetNat per classroom.
 
 #include <algorithm>
 #include <map>
@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "provision/model/addressing.hpp"
 #include "provision/model/spec.hpp"
 
 namespace labctl::model {
@@ -101,45 +102,45 @@ bool is_hyperv(const std::string& uri) {
   return uri.rfind("hyperv://", 0) == 0;
 }
 
+bool on_hyperv(const Lab& lab) {
+  return std::any_of(lab.hosts.begin(), lab.hosts.end(),
+                     [](const Host& h) { return is_hyperv(h.uri); }) ||
+         std::any_of(lab.teams.begin(), lab.teams.end(),
+                     [](const Team& t) { return is_hyperv(t.host); });
+}
+
+// Hyper-V: every nat network of the classroom on a host shares one NetNat over nat_prefix()
+// (addressing.hpp). That prefix always exists; a lab is refused when it would be wider than
+// /8 (the widest pool or subnet a lab file may give), e.g. 0.0.0.0/0 for nat networks in
+// 10.x and 192.168.x: Windows would then take most of the address space as the NAT's inside.
 void check_hyperv(Reader& reader, const LabSpec& spec) {
-  const NetworkSpec* nat = nullptr;
-  std::size_t nat_per_team = 0;
-  for (const NetworkSpec& net : spec.networks) {
-    nat = nat == nullptr && net.kind == NetworkKind::nat ? &net : nat;
-    nat_per_team += net.kind == NetworkKind::nat ? 1 : 0;
-  }
-  if (nat == nullptr) {
+  const std::optional<Subnet> prefix = nat_prefix(spec.lab);
+  if (!prefix || prefix->prefix >= 8 || !on_hyperv(spec.lab)) {
     return;
   }
-  const std::string fix = fmt::format(
-      "use kind: isolated for {} or place teams on several "
-      "Hyper-V hosts",
-      nat->key);
-  std::map<std::string, std::vector<std::string>> pinned;
+  const Network* first = nullptr;
+  const Network* apart = nullptr;
   for (const Team& team : spec.lab.teams) {
-    if (is_hyperv(team.host)) {
-      pinned[team.host].push_back(team.name);
+    for (const Network& net : team.networks) {
+      if (net.kind != NetworkKind::nat || !net.subnet) {
+        continue;
+      }
+      first = first == nullptr ? &net : first;
+      const bool same8 = (first->subnet->network >> 24) == (net.subnet->network >> 24);
+      apart = apart == nullptr && !same8 ? &net : apart;
     }
   }
-  for (const auto& [host, teams] : pinned) {
-    if (teams.size() * nat_per_team > 1) {
-      reader.error(nat->loc,
-                   fmt::format("Hyper-V host {} can have only one NAT network, but "
-                               "team(s) {} need {}: {}",
-                               host, fmt::join(teams, ", "), teams.size() * nat_per_team, fix));
-      return;
-    }
-  }
-  const auto& hosts = spec.lab.hosts;
-  const bool all_hyperv =
-      !hosts.empty() &&
-      std::all_of(hosts.begin(), hosts.end(), [](const Host& h) { return is_hyperv(h.uri); });
-  const std::size_t need = spec.lab.teams.size() * nat_per_team;
-  if (all_hyperv && need > hosts.size()) {
-    reader.error(nat->loc, fmt::format("Hyper-V allows one NAT network per host: {} host(s) "
-                                       "cannot hold the {} NAT networks of {} team(s): {}",
-                                       hosts.size(), need, spec.lab.teams.size(), fix));
-  }
+  const NetworkSpec* where = spec_of(spec, apart->key);
+  const NetworkSpec* other = spec_of(spec, first->key);
+  const Loc loc = !where->subnet_pattern.empty()   ? where->subnet_loc
+                  : !other->subnet_pattern.empty() ? other->subnet_loc
+                                                   : where->loc;
+  reader.error(loc, fmt::format("on Hyper-V the classroom's nat networks share one NetNat, whose "
+                                "prefix must hold them all: {} ({}) and {} ({}) are only held "
+                                "together by {}, wider than /8: give every nat network a subnet "
+                                "inside one /8, or leave subnet: out to take them from the pool",
+                                first->subnet->cidr(), first->name, apart->subnet->cidr(),
+                                apart->name, prefix->cidr()));
 }
 
 }  // namespace

@@ -164,6 +164,7 @@ Network expand_network(Reader& reader, const TeamContext& ctx, const NetworkSpec
 }  // namespace
 
 void expand_lab(Reader& reader, LabSpec& spec) {
+  spec.lab.subnet_pool = spec.pool.value_or(default_pool(spec.lab.classroom));
   int team_index = 0;
   for (const std::string& name : spec.team_names) {
     Team team;

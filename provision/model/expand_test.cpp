@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include "provision/model/addressing.hpp"
 #include "provision/model/loader.hpp"
 #include "tests/golden.hpp"
 
@@ -322,24 +323,38 @@ TEST_CASE("VM and team rules at expansion", "[unit][model]") {
   }
 }
 
-TEST_CASE("Hyper-V hosts hold one NAT network each", "[unit][model]") {
-  const std::string tail = "template:\n  networks:\n    lan: {kind: nat}\n  vms: {vm1: }\n";
-  CHECK(error_of("classroom: cd26\nhosts: [{uri: \"hyperv://hv1\"}]\nteams: {count: 2}\n" + tail) ==
-        "lab.yaml:6:5: template.networks.lan: Hyper-V allows one NAT network per host: 1 "
-        "host(s) cannot hold the 2 NAT networks of 2 team(s): use kind: isolated for lan or "
-        "place teams on several Hyper-V hosts");
-  CHECK(error_of("classroom: cd26\nhosts: [{uri: qemu:///system}, {uri: \"hyperv://hv1\"}]\n"
-                 "teams:\n  count: 3\n  overrides:\n    team1: {host: \"hyperv://hv1\"}\n"
-                 "    team2: {host: \"hyperv://hv1\"}\n" +
-                 tail) ==
-        "lab.yaml:10:5: template.networks.lan: Hyper-V host hyperv://hv1 can have only one NAT "
-        "network, but team(s) team1, team2 need 2: use kind: isolated for lan or place teams "
-        "on several Hyper-V hosts");
-  CHECK(parse_lab("classroom: cd26\nhosts: [{uri: \"hyperv://hv1\"}, {uri: \"hyperv://hv2\"}]\n"
-                  "teams: {count: 2}\n" +
-                      tail,
-                  "lab.yaml")
-            .ok());
+TEST_CASE("Hyper-V: one NetNat per classroom holds every nat network", "[unit][model]") {
+  const std::string vms = "  vms: {vm1: }\n";
+  SECTION("the course's four teams with a nat network each fit one Hyper-V host") {
+    CHECK(parse_lab("classroom: cd26\nhosts: [{uri: \"hyperv://hv1\"}]\nteams: {count: 4}\n"
+                    "template:\n  networks:\n    lan: {kind: nat}\n    lab: {kind: isolated}\n" +
+                        vms,
+                    "lab.yaml")
+              .ok());
+  }
+  SECTION("nat subnets that only 0.0.0.0/0 covers are refused where Hyper-V is used") {
+    const std::string tail =
+        "teams: {count: 2}\ntemplate:\n  networks:\n    lan: {kind: nat}\n"
+        "    wan: {kind: nat, subnet: \"192.168.{team_index}.0/24\"}\n" +
+        vms;
+    const std::string lan1 = default_pool("cd26").address(0) + "/24";
+    CHECK(error_of("classroom: cd26\nhosts: [{uri: \"hyperv://hv1\"}]\n" + tail) ==
+          "lab.yaml:7:30: template.networks.wan.subnet: on Hyper-V the classroom's nat networks "
+          "share one NetNat, whose prefix must hold them all: " +
+              lan1 +
+              " (cd26-team1-lan) and "
+              "192.168.1.0/24 (cd26-team1-wan) are only held together by 0.0.0.0/0, wider than /8: "
+              "give every nat network a subnet inside one /8, or leave subnet: out to take them "
+              "from the pool");
+    CHECK(error_of("classroom: cd26\nhosts: [{uri: qemu:///system}, {uri: \"hyperv://hv1\"}]\n"
+                   "teams:\n  count: 2\n  overrides:\n    team2: {host: \"hyperv://hv1\"}\n"
+                   "template:\n  networks:\n    lan: {kind: nat}\n"
+                   "    wan: {kind: nat, subnet: \"192.168.{team_index}.0/24\"}\n" +
+                   vms)
+              .starts_with("lab.yaml:10:30: template.networks.wan.subnet: on Hyper-V"));
+    // libvirt has a NAT per network: the same lab is fine there.
+    CHECK(parse_lab("classroom: cd26\n" + tail, "lab.yaml").ok());
+  }
 }
 
 TEST_CASE("the spec hash follows what forces a VM's recreation", "[unit][model]") {

@@ -133,6 +133,7 @@ struct Lab {
   Accelerator accelerator = Accelerator::automatic;
   Bytes memory_cap = 2 * k_gib;  // no VM may exceed it
   std::string admin_user = "student";
+  Subnet subnet_pool;       // where pool-addressed subnets are cut from: `subnets:` or default
   std::string pool;         // storage pool name: "<classroom>-pool"
   std::string base_volume;  // "<classroom>-base.qcow2"
   std::string base_kernel;  // "<classroom>-base-vmlinuz" (kernel boot only)
