@@ -54,8 +54,10 @@ struct Capabilities {
   std::string scheme;              // "qemu", "test", "hyperv", ...
   bool dhcp_reservations = false;  // NAT network hands out the static addresses by DHCP too
   bool kvm = false;                // hardware acceleration works (probed, not assumed)
-  int max_nat_networks = 0;        // per host; 0 = unlimited (Hyper-V: 1)
-  bool remote = false;             // the host is not this machine
+  // Host-wide NATs a host can hold; 0 = one per nat network, unlimited (libvirt). Hyper-V:
+  // 1, a NetNat that the classroom's nat networks on that host share (model::nat_prefix).
+  int max_nat_networks = 0;
+  bool remote = false;  // the host is not this machine
 };
 
 struct HostInfo {
@@ -71,6 +73,7 @@ struct HostNetwork {
   std::string name;
   std::string cidr;       // "" when it has no IPv4 address
   std::string classroom;  // "" when not labctl's
+  bool nat = false;       // a host-wide NAT (Hyper-V: a NetNat; cidr = its inside prefix)
 };
 
 struct DomainRequest {

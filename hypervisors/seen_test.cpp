@@ -17,6 +17,7 @@
 #include "hypervisors/libvirt/backend.hpp"
 #include "hypervisors/libvirt/handles.hpp"
 #include "hypervisors/libvirt/xml_read.hpp"
+#include "provision/model/addressing.hpp"
 #include "tests/golden.hpp"
 
 namespace labctl::hv::testing {
@@ -341,28 +342,45 @@ ScriptVm parse_create_vm(const std::string& script) {
 
 struct ScriptNetwork {
   std::string team;
+  std::string nat;  // "<NetNat name> <prefix>" for a nat network
   SeenNetwork net;
 };
 
+// Whether the host address "10.146.0.1/24" lies inside the NAT prefix "10.146.0.0/16".
+bool nat_covers(const std::string& nat_prefix, const std::string& ip, const std::string& prefix) {
+  const auto nat = model::parse_cidr(nat_prefix);
+  const auto host = model::parse_cidr(ip + "/32");
+  return nat && host && nat->prefix <= std::atoi(prefix.c_str()) && nat->overlaps(*host);
+}
+
+// A nat network on Hyper-V is an Internal switch with the gateway on its vEthernet, and the
+// classroom's one NetNat (New-NetNat -InternalIPInterfaceAddressPrefix $natPrefix, created by
+// the first such script) over a prefix that holds that gateway's subnet.
 ScriptNetwork parse_create_network(const std::string& script) {
   ScriptNetwork out;
-  std::string switch_type, ip, prefix;
+  std::string switch_type, ip, prefix, nat_prefix;
   bool nat = false;
   for (const std::string& line : lines_of(script)) {
     const std::string code = trim_left(line);
     if (code.starts_with("$name = ")) {
       out.net.name = ps_token(std::string_view(code).substr(8));
+    } else if (code.starts_with("$natPrefix = ")) {
+      nat_prefix = ps_token(std::string_view(code).substr(13));
+      out.nat += " " + nat_prefix;
+    } else if (code.starts_with("$natName = ")) {
+      out.nat = ps_token(std::string_view(code).substr(11)) + out.nat;
     } else if (code.starts_with("New-VMSwitch ")) {
       switch_type = ps_argument(code, "SwitchType");
     } else if (code.starts_with("New-NetIPAddress ")) {
       ip = ps_argument(code, "IPAddress");
       prefix = ps_argument(code, "PrefixLength");
     } else if (code.starts_with("New-NetNat ")) {
-      nat = true;
+      nat = ps_argument(code, "InternalIPInterfaceAddressPrefix") == "$natPrefix";
     } else if (code.starts_with("Set-VMSwitch -Name $name -Notes ")) {
       out.team = tag_word(ps_argument(code, "Notes"), "team");
     }
   }
+  nat = nat && nat_covers(nat_prefix, ip, prefix);
   out.net.kind = switch_type == "Internal" && nat ? "nat"
                  : switch_type == "Private"       ? "isolated"
                                                   : "switch type '" + switch_type + "'";
@@ -401,11 +419,15 @@ Seen read_scripts(const std::vector<std::string>& scripts) {
     }
   }
   Seen seen;
+  std::set<std::string> nats;  // every nat network of the classroom shares one NetNat
   for (const std::string& script : scripts) {
     const Header header = header_of(script);
     if (header.verb == "create-network") {
       ScriptNetwork parsed = parse_create_network(script);
       seen[parsed.team].networks.push_back(parsed.net);
+      if (!parsed.nat.empty()) {
+        nats.insert(parsed.nat);
+      }
     } else if (header.verb == "create-vm") {
       ScriptVm parsed = parse_create_vm(script);
       parsed.vm.started = started.count(parsed.vm.name) != 0;
@@ -413,6 +435,8 @@ Seen read_scripts(const std::vector<std::string>& scripts) {
       seen[parsed.team].vms.push_back(parsed.vm);
     }
   }
+  INFO("NetNats asked for: " << nats.size());
+  CHECK(nats.size() <= 1);
   sort_by_name(seen);
   return seen;
 }

@@ -5,7 +5,9 @@
 // - libvirt: the domain and network XML libvirt holds (virDomainGetXMLDesc after define),
 //   and the seed file that was uploaded into the volume a domain's cdrom names;
 // - Hyper-V: recorded PowerShell scripts, parsed line by line (New-VM, Set-VMMemory,
-//   Set-VMProcessor, Add-VMNetworkAdapter, New-VMSwitch, New-NetIPAddress, Copy-Item).
+//   Set-VMProcessor, Add-VMNetworkAdapter, New-VMSwitch, New-NetIPAddress, New-NetNat,
+//   Copy-Item); a nat network is an Internal switch whose gateway lies inside the prefix of
+//   the classroom's one NetNat, and the scripts must ask for no more than one NetNat.
 // Seeds are read as NoCloud media (meta-data's hostname, network-config's ethernets).
 
 #include <libvirt/libvirt.h>

@@ -2,12 +2,14 @@
 
 #include <fstream>
 #include <functional>
+#include <map>
 
 #include <catch2/catch.hpp>
 
 #include "hypervisors/hyperv/fake_powershell_test.hpp"
 #include "hypervisors/hyperv/render.hpp"
 #include "hypervisors/hyperv/test_lab.hpp"
+#include "provision/plan/plan.hpp"
 #include "tests/golden.hpp"
 
 namespace hy = labctl::hv::hyperv;
@@ -19,6 +21,7 @@ using labctl::hv::ObjectKind;
 using labctl::hv::PowerState;
 using labctl::hv::VolumeFormat;
 using Calls = std::vector<std::string>;
+using Nats = std::map<std::string, std::string>;
 
 namespace {
 
@@ -26,9 +29,9 @@ using Steps = std::vector<std::function<Status()>>;
 
 // VMs whose tag carries another spec (or "pending") are deleted with their disk and
 // recreated; missing ones are created and started.
-void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const labctl::hv::Inventory& have,
-                  Steps& steps) {
-  for (const model::Vm& vm : lab.teams[0].vms) {
+void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const model::Team& team,
+                  const labctl::hv::Inventory& have, Steps& steps) {
+  for (const model::Vm& vm : team.vms) {
     const labctl::hv::Object* domain = have.find(ObjectKind::domain, vm.name);
     const bool stale = domain != nullptr && domain->tag.spec_hash != vm.spec_hash;
     if (stale) {
@@ -46,7 +49,7 @@ void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const labctl::hv::Inven
       });
     }
   }
-  for (const model::Vm& vm : lab.teams[0].vms) {
+  for (const model::Vm& vm : team.vms) {
     const labctl::hv::Object* domain = have.find(ObjectKind::domain, vm.name);
     if (domain == nullptr || domain->tag.spec_hash != vm.spec_hash) {
       steps.emplace_back([&] { return hv.create_domain({&lab, &vm, "", ""}); });
@@ -57,7 +60,8 @@ void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const labctl::hv::Inven
 
 // A stand-in for the planner (written in parallel): creates what the inventory lacks,
 // in the design's order (pool, base, networks, disks, VMs), and stops at the first error.
-Status up_team(Hypervisor& hv, const model::Lab& lab, const std::string& base_image) {
+Status up_team(Hypervisor& hv, const model::Lab& lab, const std::string& base_image,
+               std::size_t team = 0) {
   auto have = hv.inventory(lab.classroom);
   if (!have) {
     return have.error();
@@ -71,12 +75,12 @@ Status up_team(Hypervisor& hv, const model::Lab& lab, const std::string& base_im
       return hv.upload_volume(lab.pool, lab.base_volume, base_image, VolumeFormat::qcow2);
     });
   }
-  for (const model::Network& net : lab.teams[0].networks) {
+  for (const model::Network& net : lab.teams[team].networks) {
     if (have->find(ObjectKind::network, net.name) == nullptr) {
       steps.emplace_back([&] { return hv.create_network(lab, net); });
     }
   }
-  add_vm_steps(hv, lab, *have, steps);
+  add_vm_steps(hv, lab, lab.teams[team], *have, steps);
   for (const auto& step : steps) {
     if (Status status = step(); !status) {
       return status;
@@ -154,7 +158,7 @@ TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[un
     CHECK(f.host->files == std::set<std::string>{"cd26-base.vhdx", "cd26-team1-vm1.vhdx",
                                                  "cd26-team1-vm1-seed.iso", "cd26-team1-vm2.vhdx",
                                                  "cd26-team1-vm2-seed.iso"});
-    CHECK(f.host->nats == std::set<std::string>{"cd26-team1-lan"});
+    CHECK(f.host->nats == Nats{{"cd26-nat", "10.61.0.0/16"}});
     CHECK(f.host->vms.at("cd26-team1-vm2").notes ==
           "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02");
     CHECK(f.host->vms.at("cd26-team1-vm2").state == "Running");
@@ -259,14 +263,16 @@ TEST_CASE("Hyper-V backend: host facts and what it refuses", "[unit]") {
     CHECK(info->memory_free == 8 * model::k_gib);
     CHECK(info->cpus == 8);
   }
-  SECTION("a second NAT network on the host is refused with the script's message") {
-    f.host->nats.insert("WinNAT");
+  SECTION("another NetNat on the host is refused with the script's message") {
+    f.host->nats["WinNAT"] = "172.30.0.0/24";
     const model::Lab lab = hy::testing::test_lab();
     Status status = f.hv->create_network(lab, lab.teams[0].networks[0]);
     REQUIRE_FALSE(status.ok());
     CHECK(status.error().message ==
-          "hyperv create-network cd26-team1-lan: labctl: Windows allows "
-          "one NetNat per host and 'WinNAT' exists");
+          "hyperv create-network cd26-team1-lan: labctl: Windows allows one NetNat per host and "
+          "'WinNAT' exists (172.30.0.0/24): remove it if nothing uses it, or run this classroom "
+          "on another host");
+    CHECK(f.host->switches.empty());
   }
   SECTION("volume paths and pools follow the classroom directory") {
     CHECK(*f.hv->volume_path("cd26-pool", "cd26-team1-vm1.qcow2") ==
@@ -275,5 +281,109 @@ TEST_CASE("Hyper-V backend: host facts and what it refuses", "[unit]") {
     CHECK_FALSE(f.hv->volume_path("cd26-pool", "..\\x").ok());
     CHECK_FALSE(f.hv->delete_pool("cd26", "cd27-pool").ok());
     CHECK(f.host->calls.empty());  // refused before any script ran
+  }
+}
+
+namespace {
+
+labctl::plan::Plan plan_all(Hypervisor& hv, const model::Lab& lab) {
+  auto inventory = hv.inventory(lab.classroom);
+  REQUIRE(inventory.ok());
+  labctl::plan::Scope scope;
+  scope.all = true;
+  return labctl::plan::plan_up(lab, *inventory, scope);
+}
+
+}  // namespace
+
+TEST_CASE("Hyper-V backend: one NetNat per classroom for every team's nat network", "[unit]") {
+  Fixture f;
+  const model::Lab lab = hy::testing::test_lab(2);
+  REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+  REQUIRE(up_team(*f.hv, lab, f.base, 1).ok());
+
+  SECTION("two teams: two Internal switches, each with its gateway, and one NetNat") {
+    CHECK(f.host->nats == Nats{{"cd26-nat", "10.61.0.0/16"}});
+    CHECK(f.host->internal == std::set<std::string>{"cd26-team1-lan", "cd26-team2-lan"});
+    CHECK(f.host->addresses ==
+          Nats{{"cd26-team1-lan", "10.61.1.1/24"}, {"cd26-team2-lan", "10.61.3.1/24"}});
+    CHECK(f.host->switches.size() == 4);
+  }
+  SECTION("a second up asks nothing: every switch is covered by the NetNat") {
+    f.host->calls.clear();
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    REQUIRE(up_team(*f.hv, lab, f.base, 1).ok());
+    CHECK(f.host->calls == Calls{"inventory cd26", "inventory cd26"});
+    CHECK(plan_all(*f.hv, lab).empty());
+  }
+  SECTION("down of one team keeps the NetNat; down of the last one removes it") {
+    REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
+    CHECK(f.host->nats == Nats{{"cd26-nat", "10.61.0.0/16"}});
+    CHECK(f.host->internal == std::set<std::string>{"cd26-team2-lan"});
+    REQUIRE(down_team(*f.hv, "cd26", "team2").ok());
+    CHECK(f.host->nats.empty());
+    CHECK(f.host->switches.empty());
+  }
+  SECTION("another classroom's NAT switch does not keep this classroom's NetNat") {
+    f.host->switches["cd27-team1-lan"] = "labctl:v1 classroom=cd27 team=team1 role=network spec=x";
+    f.host->internal.insert("cd27-team1-lan");
+    REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
+    REQUIRE(down_team(*f.hv, "cd26", "team2").ok());
+    CHECK(f.host->nats.empty());
+    CHECK(f.host->switches.size() == 1);
+  }
+  SECTION("a NetNat removed by hand: plan shows each nat network, up makes the NetNat again") {
+    f.host->nats.clear();
+    const labctl::plan::Plan plan = plan_all(*f.hv, lab);
+    std::vector<std::string> got;
+    for (const labctl::plan::Action& action : plan.actions) {
+      got.push_back(labctl::plan::to_string(action.op) + " " + action.name + ": " + action.reason);
+    }
+    CHECK(got == std::vector<std::string>{"start cd26-team1-lan: start: network is inactive",
+                                          "start cd26-team2-lan: start: network is inactive"});
+    // What apply does for it: the switch deleted, then created again.
+    for (const char* name : {"cd26-team1-lan", "cd26-team2-lan"}) {
+      REQUIRE(f.hv->delete_network("cd26", name).ok());
+      const auto& net = lab.teams[name == std::string("cd26-team1-lan") ? 0 : 1].networks[0];
+      REQUIRE(f.hv->create_network(lab, net).ok());
+    }
+    CHECK(f.host->nats == Nats{{"cd26-nat", "10.61.0.0/16"}});
+    CHECK(plan_all(*f.hv, lab).empty());
+  }
+}
+
+TEST_CASE("Hyper-V backend: what the classroom's NetNat refuses", "[unit]") {
+  Fixture f;
+  const model::Lab lab = hy::testing::test_lab(2);
+  SECTION("a foreign NetNat: nothing of the nat network is created") {
+    f.host->nats["DockerNAT"] = "10.0.75.0/24";
+    Status status = up_team(*f.hv, lab, f.base, 0);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().message ==
+          "hyperv create-network cd26-team1-lan: labctl: Windows allows one NetNat per host and "
+          "'DockerNAT' exists (10.0.75.0/24): remove it if nothing uses it, or run this "
+          "classroom on another host");
+    CHECK(f.host->switches.empty());
+    CHECK(f.host->nats == Nats{{"DockerNAT", "10.0.75.0/24"}});
+  }
+  SECTION("the classroom's own NetNat over another prefix names both") {
+    f.host->nats["cd26-nat"] = "10.61.0.0/24";
+    Status status = f.hv->create_network(lab, lab.teams[1].networks[0]);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().message ==
+          "hyperv create-network cd26-team2-lan: labctl: NetNat cd26-nat covers 10.61.0.0/24 "
+          "but the lab's nat networks need 10.61.0.0/16: labctl down --all, then up");
+    CHECK(f.host->switches.empty());
+  }
+  SECTION("a nat network that is not the lab's is refused before any script runs") {
+    model::Network stray = lab.teams[0].networks[0];
+    stray.subnet = model::Subnet{(10U << 24) | (99U << 16), 24};
+    stray.gateway = stray.subnet->address(1);
+    Status status = f.hv->create_network(lab, stray);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().message ==
+          "create-network cd26-team1-lan: nat network cd26-team1-lan (10.99.0.0/24) is not one "
+          "of the lab's");
+    CHECK(f.host->calls.empty());
   }
 }

@@ -127,6 +127,9 @@ sys::ProcessResult FakePowerShell::apply(const std::string& verb, const std::str
   if (verb == "delete-vm" || verb == "delete-network") {
     return delete_tagged(verb, subject, script);
   }
+  if (verb == "host-networks") {
+    return ok(host_networks_json());
+  }
   if (verb == "host-info") {
     return ok(R"({"Name":"HV01","MemoryCapacity":34359738368,"FreePhysicalMemory":8388608,)"
               R"("LogicalProcessorCount":8})");
@@ -153,42 +156,85 @@ sys::ProcessResult FakePowerShell::create_vm(const std::string& name, const std:
 
 sys::ProcessResult FakePowerShell::create_network(const std::string& name,
                                                   const std::string& script) {
+  const bool nat = script.find("New-NetNat") != std::string::npos;
+  const std::string nat_name = quoted_after(script, "$natName = '", false);
+  const std::string prefix = quoted_after(script, "$natPrefix = '", false);
+  for (const auto& [other, other_prefix] : nat ? nats : std::map<std::string, std::string>{}) {
+    if (other != nat_name) {
+      return failed("labctl: Windows allows one NetNat per host and '" + other + "' exists (" +
+                    other_prefix +
+                    "): remove it if nothing uses it, or run this classroom on another host");
+    }
+    if (other_prefix != prefix) {
+      return failed("labctl: NetNat " + other + " covers " + other_prefix +
+                    " but the lab's nat networks need " + prefix + ": labctl down --all, then up");
+    }
+  }
   if (switches.count(name) != 0) {
     return failed("New-VMSwitch: Failed while adding virtual Ethernet switch connections.");
   }
-  const bool nat = script.find("New-NetNat") != std::string::npos;
-  if (nat && !nats.empty()) {
-    return failed("labctl: Windows allows one NetNat per host and '" + *nats.begin() + "' exists");
-  }
   switches[name] = quoted_after(script, "-Notes '", true);
   if (nat) {
-    nats.insert(name);
+    internal.insert(name);
+    addresses[name] = quoted_after(script, "-IPAddress '", false) + "/" +
+                      std::to_string(std::stoi(script.substr(script.find("-PrefixLength ") + 14)));
+    nats.emplace(nat_name, prefix);
   }
+  return ok();
+}
+
+// Remove-VMSwitch, then the classroom's NetNat once no Internal switch of it is left.
+sys::ProcessResult FakePowerShell::delete_switch(const std::string& name,
+                                                 const std::string& script) {
+  const std::string classroom = quoted_after(script, "$classroom = '", false);
+  if (switches.count(name) != 0) {
+    if (!tagged_for(switches[name], classroom)) {
+      return failed("labctl: switch " + name +
+                    " does not carry this classroom's tag; not deleting it");
+    }
+    switches.erase(name);
+    internal.erase(name);
+    addresses.erase(name);
+  }
+  for (const std::string& left : internal) {
+    if (tagged_for(switches[left], classroom)) {
+      return ok();
+    }
+  }
+  nats.erase(quoted_after(script, "Get-NetNat -Name '", false));
   return ok();
 }
 
 // The scripts check the tag themselves before deleting: so does the fake.
 sys::ProcessResult FakePowerShell::delete_tagged(const std::string& verb, const std::string& name,
                                                  const std::string& script) {
-  const bool vm = verb == "delete-vm";
-  const std::string classroom = quoted_after(
-      script, vm ? "Test-LabctlTag $vm.Notes '" : "Test-LabctlTag $switch.Notes '", false);
-  const bool exists = vm ? vms.count(name) != 0 : switches.count(name) != 0;
-  if (!exists) {
+  if (verb == "delete-network") {
+    return delete_switch(name, script);
+  }
+  const std::string classroom = quoted_after(script, "Test-LabctlTag $vm.Notes '", false);
+  if (vms.count(name) == 0) {
     return ok();
   }
-  if (!tagged_for(vm ? vms[name].notes : switches[name], classroom)) {
-    return failed("labctl: " + std::string(vm ? "VM " : "switch ") + name +
-                  " does not carry this classroom's tag; not deleting it");
+  if (!tagged_for(vms[name].notes, classroom)) {
+    return failed("labctl: VM " + name + " does not carry this classroom's tag; not deleting it");
   }
-  if (vm) {
-    vms.erase(name);
-    files.erase(name + ".vhdx");  // Remove-VM leaves the disk: the script removes it
-  } else {
-    switches.erase(name);
-    nats.erase(name);
-  }
+  vms.erase(name);
+  files.erase(name + ".vhdx");  // Remove-VM leaves the disk: the script removes it
   return ok();
+}
+
+std::string FakePowerShell::host_networks_json() const {
+  json out = {{"Switches", json::array()}, {"Nats", json::array()}};
+  for (const auto& [name, notes] : switches) {
+    const auto address = addresses.find(name);
+    out["Switches"].push_back({{"Name", name},
+                               {"Notes", notes},
+                               {"Address", address == addresses.end() ? "" : address->second}});
+  }
+  for (const auto& [name, prefix] : nats) {
+    out["Nats"].push_back({{"Name", name}, {"Prefix", prefix}});
+  }
+  return out.dump();
 }
 
 std::string FakePowerShell::inventory_json(const std::string& classroom) const {
@@ -209,11 +255,15 @@ std::string FakePowerShell::inventory_json(const std::string& classroom) const {
   }
   for (const auto& [name, notes] : switches) {
     if (tagged_for(notes, classroom)) {
+      const auto address = addresses.find(name);
       out["Switches"].push_back({{"Name", name},
-                                 {"SwitchType", "Internal"},
+                                 {"SwitchType", internal.count(name) != 0 ? "Internal" : "Private"},
                                  {"Notes", notes},
-                                 {"NatPrefix", nats.count(name) != 0 ? "10.61.1.0/24" : ""}});
+                                 {"Address", address == addresses.end() ? "" : address->second}});
     }
+  }
+  if (const auto nat = nats.find(classroom + "-nat"); nat != nats.end()) {
+    out["Nat"] = {{"Name", nat->first}, {"Prefix", nat->second}};
   }
   for (const std::string& file : pool ? files : std::set<std::string>{}) {
     out["Files"].push_back({{"Name", file}, {"Length", 4096}});

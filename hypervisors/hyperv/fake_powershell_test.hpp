@@ -23,9 +23,11 @@ class FakePowerShell : public sys::ProcessRunner {
   };
 
   std::map<std::string, Vm> vms;
-  std::map<std::string, std::string> switches;  // name -> Notes
-  std::set<std::string> nats;
-  std::set<std::string> files;  // in the classroom's directory
+  std::map<std::string, std::string> switches;   // name -> Notes
+  std::set<std::string> internal;                // switches of type Internal (nat networks)
+  std::map<std::string, std::string> addresses;  // switch -> host address "10.61.1.1/24"
+  std::map<std::string, std::string> nats;       // NetNat name -> its inside prefix
+  std::set<std::string> files;                   // in the classroom's directory
   bool pool = false;
   bool numeric_state = false;  // write State as PowerShell 5.1 does for enums: 2, 3, ...
   std::string fail_on;         // "verb subject": fails once, after a partial effect
@@ -43,7 +45,9 @@ class FakePowerShell : public sys::ProcessRunner {
   sys::ProcessResult create_network(const std::string& name, const std::string& script);
   sys::ProcessResult delete_tagged(const std::string& verb, const std::string& name,
                                    const std::string& script);
+  sys::ProcessResult delete_switch(const std::string& name, const std::string& script);
   std::string inventory_json(const std::string& classroom) const;
+  std::string host_networks_json() const;
 };
 
 // Base64 and UTF-16LE decoded back: the inverse of encode_command(), for tests.

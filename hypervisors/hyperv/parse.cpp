@@ -9,6 +9,7 @@
 
 #include "hypervisors/hyperv/render.hpp"
 #include "hypervisors/hyperv/script.hpp"
+#include "provision/model/addressing.hpp"
 
 namespace labctl::hv::hyperv {
 
@@ -125,17 +126,37 @@ void add_domains(const json& doc, const std::string& classroom, Inventory& inven
   }
 }
 
+bool is_internal(const json& sw) {
+  const json type = sw.value("SwitchType", json());
+  return type == json("Internal") || type == json(1);  // VMSwitchType: Private 0, Internal 1
+}
+
+// The classroom's NetNat (parse.hpp): the prefix it covers, nullopt when there is none.
+std::optional<model::Subnet> classroom_nat(const json& doc) {
+  const json nat = doc.value("Nat", json());
+  if (!nat.is_object()) {
+    return std::nullopt;
+  }
+  return model::parse_cidr(network_cidr(text_of(nat, "Prefix")));
+}
+
+// A nat network is an Internal switch and the classroom's NetNat over its subnet: without
+// that NetNat (or with one that misses the subnet) it is inactive, so that `plan` shows it
+// and `up` makes it again.
 void add_networks(const json& doc, const std::string& classroom, Inventory& inventory) {
+  const std::optional<model::Subnet> nat = classroom_nat(doc);
   for (const json& sw : as_list(doc.value("Switches", json()))) {
     std::optional<Tag> tag = classroom_tag(sw, classroom);
     if (!tag || text_of(sw, "Name").empty()) {
       continue;
     }
     Object object{ObjectKind::network, text_of(sw, "Name"), *tag};
-    object.state = PowerState::running;  // a switch exists or does not
     const auto colon = tag->spec_hash.find(':');
-    object.cidr = colon == std::string::npos ? network_cidr(text_of(sw, "NatPrefix"))
+    object.cidr = colon == std::string::npos ? network_cidr(text_of(sw, "Address"))
                                              : network_cidr(tag->spec_hash.substr(colon + 1));
+    const std::optional<model::Subnet> subnet = model::parse_cidr(object.cidr);
+    const bool covered = nat && subnet && nat->prefix <= subnet->prefix && nat->overlaps(*subnet);
+    object.state = !is_internal(sw) || covered ? PowerState::running : PowerState::off;
     inventory.objects.push_back(object);
   }
 }
@@ -223,8 +244,13 @@ Result<std::vector<HostNetwork>> parse_host_networks(std::string_view text) {
     networks.push_back(
         {text_of(sw, "Name"), network_cidr(text_of(sw, "Address")), tag ? tag->classroom : ""});
   }
+  // A NetNat named <classroom>-nat is that classroom's (render.hpp, nat_name).
+  const std::string suffix = nat_name("");
   for (const json& nat : as_list(doc->value("Nats", json()))) {
-    networks.push_back({text_of(nat, "Name"), network_cidr(text_of(nat, "Prefix")), ""});
+    const std::string name = text_of(nat, "Name");
+    const bool labctl = name.size() > suffix.size() && name.ends_with(suffix);
+    networks.push_back({name, network_cidr(text_of(nat, "Prefix")),
+                        labctl ? name.substr(0, name.size() - suffix.size()) : "", true});
   }
   return networks;
 }

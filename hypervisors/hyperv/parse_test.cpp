@@ -18,9 +18,10 @@ const char* const k_vm1_notes = "labctl:v1 classroom=cd26 team=team1 role=domain
 const char* const k_ps51_inventory = R"({"Pool":true,
   "Vms":{"Name":"cd26-team1-vm1","State":2,"Notes":"labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c01",
          "MemoryStartup":2147483648,"ProcessorCount":2},
-  "Switches":{"Name":"cd26-team1-lan","SwitchType":1,"NatPrefix":"10.61.1.0/24",
-              "Notes":"labctl:v1 classroom=cd26 team=team1 role=network spec=nat:10.61.1.0/24"},
-  "Files":{"Name":"cd26-base.vhdx","Length":1073741824}})";
+  "Switches":{"Name":"cd26-team1-lan","SwitchType":1,"Address":"10.61.1.1/24",
+              "Notes":"labctl:v1 classroom=cd26 team=team1 role=network spec=04b3f5084915"},
+  "Files":{"Name":"cd26-base.vhdx","Length":1073741824},
+  "Nat":{"Name":"cd26-nat","Prefix":"10.61.0.0/16"}})";
 
 std::vector<std::string> names(const Inventory& inventory) {
   std::vector<std::string> out;
@@ -63,7 +64,7 @@ TEST_CASE("inventory JSON parses into tagged objects only", "[unit]") {
         {"Switches",
          {{{"Name", "cd26-team1-lab"},
            {"SwitchType", "Private"},
-           {"NatPrefix", ""},
+           {"Address", ""},
            {"Notes",
             "labctl:v1 classroom=cd26 team=team1 role=network spec=isolated:10.61.2.0/24"}}}},
         {"Files",
@@ -106,6 +107,21 @@ TEST_CASE("inventory JSON parses into tagged objects only", "[unit]") {
                                                         "domain cd26-team1-vm1"});
     CHECK(inventory->find(ObjectKind::domain, "cd26-team1-vm1")->state == PowerState::running);
     CHECK(inventory->find(ObjectKind::network, "cd26-team1-lan")->cidr == "10.61.1.0/24");
+    CHECK(inventory->find(ObjectKind::network, "cd26-team1-lan")->state == PowerState::running);
+  }
+  SECTION("a nat switch without the classroom's NetNat over its subnet is inactive") {
+    for (const char* nat : {R"(null)", R"({"Name":"cd26-nat","Prefix":"10.62.0.0/16"})",
+                            R"({"Name":"cd26-nat","Prefix":"10.61.1.0/25"})"}) {
+      INFO(nat);
+      json doc = json::parse(k_ps51_inventory);
+      doc["Nat"] = json::parse(nat);
+      auto inventory = hy::parse_inventory(doc.dump(), "cd26");
+      REQUIRE(inventory.ok());
+      const Object* lan = inventory->find(ObjectKind::network, "cd26-team1-lan");
+      REQUIRE(lan != nullptr);
+      CHECK(lan->cidr == "10.61.1.0/24");
+      CHECK(lan->state == PowerState::off);
+    }
   }
   SECTION("untagged, foreign and half-tagged objects are dropped even if the script let them by") {
     const json doc = {{"Pool", true},
@@ -160,16 +176,24 @@ TEST_CASE("host info, host networks and VM state parse", "[unit]") {
         R"({"Switches":[{"Name":"Default Switch","Notes":"","Address":"172.22.96.1/20"},)"
         R"({"Name":"cd26-team1-lan","Notes":"labctl:v1 classroom=cd26 team=team1 role=network spec=nat",)"
         R"("Address":"10.61.1.1/24"},{"Name":"cd26-team1-lab","Notes":null,"Address":""}],)"
-        R"("Nats":{"Name":"cd26-team1-lan","Prefix":"10.61.1.0/24"}})");
+        R"("Nats":[{"Name":"cd26-nat","Prefix":"10.61.0.0/16"},)"
+        R"({"Name":"WinNAT","Prefix":"172.30.0.0/24"},{"Name":"-nat","Prefix":"10.9.0.0/16"}]})");
     REQUIRE(networks.ok());
-    REQUIRE(networks->size() == 4);
+    REQUIRE(networks->size() == 6);
     CHECK((*networks)[0].cidr == "172.22.96.0/20");
     CHECK((*networks)[0].classroom.empty());
     CHECK((*networks)[1].cidr == "10.61.1.0/24");
     CHECK((*networks)[1].classroom == "cd26");
     CHECK((*networks)[2].cidr.empty());
-    CHECK((*networks)[3].name == "cd26-team1-lan");
-    CHECK((*networks)[3].cidr == "10.61.1.0/24");
+    CHECK_FALSE((*networks)[2].nat);
+    // A NetNat is the classroom's by its name, <classroom>-nat; any other is foreign.
+    CHECK((*networks)[3].name == "cd26-nat");
+    CHECK((*networks)[3].cidr == "10.61.0.0/16");
+    CHECK((*networks)[3].classroom == "cd26");
+    CHECK((*networks)[3].nat);
+    CHECK((*networks)[4].classroom.empty());
+    CHECK((*networks)[4].nat);
+    CHECK((*networks)[5].classroom.empty());
   }
   SECTION("network_cidr") {
     CHECK(hy::network_cidr("10.61.1.77/24") == "10.61.1.0/24");

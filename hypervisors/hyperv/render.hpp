@@ -27,6 +27,9 @@ Result<std::string> classroom_of_pool(std::string_view pool);
 std::string host_file_name(std::string_view volume);  // "x.qcow2" -> "x.vhdx"
 std::string volume_name(std::string_view file);       // "x.vhdx" -> "x.qcow2"
 
+// The classroom's one NetNat: a NetNat has no Notes, it is the classroom's by this name.
+std::string nat_name(std::string_view classroom);  // "cd26" -> "cd26-nat"
+
 Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net);
 Result<std::string> render_delete_network(std::string_view classroom, std::string_view name);
 

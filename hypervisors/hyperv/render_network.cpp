@@ -3,6 +3,7 @@
 #include "hypervisors/hyperv/powershell.hpp"
 #include "hypervisors/hyperv/render.hpp"
 #include "hypervisors/hyperv/script.hpp"
+#include "provision/model/addressing.hpp"
 
 namespace labctl::hv::hyperv {
 
@@ -17,29 +18,57 @@ std::string tag_or_check(Script& s, const Tag& tag) {
   return s.q(*text);
 }
 
+// The classroom's NetNat over nat_prefix(lab), checked before the switch is created: another
+// NetNat on the host is refused (the last guard: `up` checks it first), and so is the
+// classroom's own with another prefix.
+Result<model::Subnet> check_nat(Script& s, const model::Lab& lab, const model::Network& net) {
+  const std::optional<model::Subnet> prefix = model::nat_prefix(lab);
+  if (!prefix || prefix->prefix > net.subnet->prefix || !prefix->overlaps(*net.subnet)) {
+    return Error::failure(
+        fmt::format("nat network {} ({}) is not one of the lab's", net.name, net.subnet->cidr()));
+  }
+  s.line("$natName = " + s.q(nat_name(lab.classroom)));
+  s.line("$natPrefix = " + s.q(prefix->cidr()));
+  s.line("$nat = Get-NetNat -Name $natName -ErrorAction SilentlyContinue");
+  s.line(
+      "$other = @(Get-NetNat -ErrorAction SilentlyContinue | Where-Object { $_.Name -ne "
+      "$natName })");
+  s.open("if ($other.Count -gt 0) {");
+  s.line(
+      "throw ('labctl: Windows allows one NetNat per host and ''' + $other[0].Name + "
+      "''' exists (' + $other[0].InternalIPInterfaceAddressPrefix + '): remove it if nothing "
+      "uses it, or run this classroom on another host')");
+  s.close();
+  s.open("if ($null -ne $nat -and $nat.InternalIPInterfaceAddressPrefix -ne $natPrefix) {");
+  s.line(
+      "throw ('labctl: NetNat ' + $natName + ' covers ' + $nat.InternalIPInterfaceAddressPrefix "
+      "+ ' but the lab''s nat networks need ' + $natPrefix + ': labctl down --all, then up')");
+  s.close();
+  return *prefix;
+}
+
 // Hyper-V has no DHCP server: the guests' addresses come from cloud-init's static
-// network-config. Windows runs one NetNat per host, so the script refuses a second one
-// instead of letting New-NetNat fail with a less clear message.
-void render_nat(Script& s, const model::Network& net) {
+// network-config. Windows runs one NetNat per host, so the classroom's nat networks share
+// one, <classroom>-nat: each is an Internal switch with its gateway on its vEthernet, and
+// the first one creates the NetNat.
+void render_nat(Script& s, const model::Lab& lab, const model::Network& net) {
   if (!net.subnet || net.gateway.empty()) {
     s.check(Error::failure(fmt::format("nat network {} needs a subnet and a gateway", net.name)));
     return;
   }
-  s.line(
-      "$other = @(Get-NetNat -ErrorAction SilentlyContinue | Where-Object { $_.Name -ne $name })");
-  s.open("if ($other.Count -gt 0) {");
-  s.line(
-      "throw ('labctl: Windows allows one NetNat per host and ''' + $other[0].Name + "
-      "''' exists (' + $other[0].InternalIPInterfaceAddressPrefix + ')')");
-  s.close();
+  if (auto prefix = check_nat(s, lab, net); !prefix) {
+    s.check(prefix.error());
+    return;
+  }
   s.line("New-VMSwitch -Name $name -SwitchType Internal -Notes $pending | Out-Null");
   s.line("$adapter = Get-NetAdapter -Name ('vEthernet (' + $name + ')')");
   s.line(
       fmt::format("New-NetIPAddress -InterfaceIndex $adapter.ifIndex -IPAddress {} "
                   "-PrefixLength {} | Out-Null",
                   s.q(net.gateway), net.subnet->prefix));
-  s.line("New-NetNat -Name $name -InternalIPInterfaceAddressPrefix " + s.q(net.subnet->cidr()) +
-         " | Out-Null");
+  s.open("if ($null -eq $nat) {");
+  s.line("New-NetNat -Name $natName -InternalIPInterfaceAddressPrefix $natPrefix | Out-Null");
+  s.close();
 }
 
 // A bridge network joins an External switch the host already has; labctl never creates
@@ -55,6 +84,10 @@ void render_bridge(Script& s, const model::Network& net) {
 }
 
 }  // namespace
+
+std::string nat_name(std::string_view classroom) {
+  return std::string(classroom) + "-nat";
+}
 
 Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net) {
   Script s("create-network", net.name);
@@ -76,7 +109,7 @@ Result<std::string> render_create_network(const model::Lab& lab, const model::Ne
   // is seen by the next inventory, and recreated.
   s.line("$pending = " + tag_or_check(s, {lab.classroom, net.team, "network", "pending"}));
   if (net.kind == model::NetworkKind::nat) {
-    render_nat(s, net);
+    render_nat(s, lab, net);
   } else {
     s.line("New-VMSwitch -Name $name -SwitchType Private -Notes $pending | Out-Null");
   }
@@ -89,17 +122,27 @@ Result<std::string> render_delete_network(std::string_view classroom, std::strin
   s.check(check_name("network", name));
   s.check(check_name("classroom", classroom));
   s.with_tag_function();
+  s.line("$classroom = " + s.q(classroom));
   s.line("$name = " + s.q(name));
   s.line("$switch = Get-VMSwitch -Name $name -ErrorAction SilentlyContinue");
   s.open("if ($null -ne $switch) {");
-  s.open("if (-not (Test-LabctlTag $switch.Notes " + s.q(classroom) + ")) {");
+  s.open("if (-not (Test-LabctlTag $switch.Notes $classroom)) {");
   s.line(
       "throw ('labctl: switch ' + $name + ' does not carry this classroom''s tag; "
       "not deleting it')");
   s.close();
-  // A NetNat has no Notes: it is labctl's when it has the name of a tagged switch.
-  s.line("Get-NetNat -Name $name -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false");
   s.line("Remove-VMSwitch -Name $name -Force");
+  s.close();
+  // A NetNat has no Notes: the classroom's is the one named <classroom>-nat. It goes with
+  // the classroom's last nat (Internal) switch on this host, so that taking one team down
+  // keeps the other teams' NAT; checked even when the switch was already gone, so that a
+  // re-run after a failure finishes the job.
+  s.line(
+      "$left = @(Get-VMSwitch -SwitchType Internal | Where-Object { Test-LabctlTag $_.Notes "
+      "$classroom })");
+  s.open("if ($left.Count -eq 0) {");
+  s.line("Get-NetNat -Name " + s.q(nat_name(classroom)) +
+         " -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false");
   s.close();
   return s.finish();
 }

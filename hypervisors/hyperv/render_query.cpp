@@ -21,15 +21,22 @@ Result<std::string> render_inventory(std::string_view root, std::string_view cla
   s.line("[pscustomobject]@{ Name = $_.Name; State = [string]$_.State; Notes = $_.Notes;");
   s.line("  MemoryStartup = $_.MemoryStartup; ProcessorCount = $_.ProcessorCount }");
   s.close("})");
-  s.line("$nats = @(Get-NetNat -ErrorAction SilentlyContinue)");
+  // The classroom's NetNat has no Notes: it is found by its name (render.hpp, nat_name).
+  s.line("$nat = Get-NetNat -Name " + s.q(nat_name(classroom)) +
+         " -ErrorAction SilentlyContinue | Select-Object -First 1");
   s.open(
       "$switches = @(Get-VMSwitch | Where-Object { Test-LabctlTag $_.Notes $classroom } | "
       "ForEach-Object {");
-  s.line("$nat = $nats | Where-Object Name -eq $_.Name | Select-Object -First 1");
+  s.line(
+      "$ip = Get-NetIPAddress -InterfaceAlias ('vEthernet (' + $_.Name + ')') -AddressFamily "
+      "IPv4 -ErrorAction SilentlyContinue | Select-Object -First 1");
   s.line(
       "[pscustomobject]@{ Name = $_.Name; SwitchType = [string]$_.SwitchType; Notes = $_.Notes;");
-  s.line("  NatPrefix = $(if ($nat) { $nat.InternalIPInterfaceAddressPrefix } else { '' }) }");
+  s.line("  Address = $(if ($ip) { $ip.IPAddress + '/' + $ip.PrefixLength } else { '' }) }");
   s.close("})");
+  s.line(
+      "$natInfo = $(if ($nat) { [pscustomobject]@{ Name = $nat.Name; Prefix = "
+      "$nat.InternalIPInterfaceAddressPrefix } } else { $null })");
   s.line(
       "$pool = (Test-Path -LiteralPath $marker) -and "
       "(Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) $classroom)");
@@ -42,7 +49,7 @@ Result<std::string> render_inventory(std::string_view root, std::string_view cla
   s.close();
   s.line(
       "ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; "
-      "Vms = $vms; Switches = $switches; Files = $files })");
+      "Vms = $vms; Switches = $switches; Files = $files; Nat = $natInfo })");
   return s.finish();
 }
 

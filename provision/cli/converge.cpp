@@ -1,11 +1,13 @@
 #include "provision/cli/converge.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "provision/apply/guest.hpp"
+#include "provision/model/addressing.hpp"
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/lifecycle.hpp"
 
@@ -77,11 +79,86 @@ Status check_capacity(const model::Lab& lab, const plan::Plan& plan, hv::Hypervi
       plan::format_size(need - free)));
 }
 
+namespace {
+
+bool has_nat(const std::vector<const model::Team*>& teams) {
+  return std::any_of(teams.begin(), teams.end(), [](const model::Team* team) {
+    return std::any_of(team->networks.begin(), team->networks.end(), [](const model::Network& net) {
+      return net.kind == model::NetworkKind::nat;
+    });
+  });
+}
+
+// A host whose NATs are host-wide (capabilities().max_nat_networks > 0; Hyper-V: one NetNat
+// per host) gives the classroom one NAT over model::nat_prefix(lab) for all its nat networks
+// there: refused before anything is created when the host already holds its limit of NATs
+// that are not the classroom's, or when that prefix is too wide or overlaps another network.
+Status check_shared_nat(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                        int max_nats, const std::vector<hv::HostNetwork>& networks,
+                        const std::string& uri) {
+  const std::optional<model::Subnet> prefix = model::nat_prefix(lab);
+  if (max_nats <= 0 || !prefix || !has_nat(teams)) {
+    return {};
+  }
+  if (prefix->prefix < 8) {
+    return Error::failure(fmt::format(
+        "{}: on {} the classroom's nat networks share one NAT, and only {} holds them all: give "
+        "every nat network a subnet inside one /8",
+        lab.file, uri, prefix->cidr()));
+  }
+  std::vector<const hv::HostNetwork*> foreign;
+  for (const hv::HostNetwork& other : networks) {
+    if (other.classroom == lab.classroom) {
+      continue;
+    }
+    if (other.nat) {
+      foreign.push_back(&other);
+    }
+    const std::optional<model::Subnet> theirs = model::parse_cidr(other.cidr);
+    if (theirs && theirs->overlaps(*prefix)) {
+      return Error::failure(fmt::format(
+          "{}: the classroom's NAT on {} covers {} (every nat network's subnet), which overlaps "
+          "{} ({}): set `subnets:` in the lab file to a free range",
+          lab.file, uri, prefix->cidr(), other.name, other.cidr));
+    }
+  }
+  if (static_cast<int>(foreign.size()) < max_nats) {
+    return {};
+  }
+  const hv::HostNetwork& other = *foreign.front();
+  return Error::failure(fmt::format(
+      "{}: {} allows {} NAT per host and already has {} ({}), which is not classroom {}'s; the "
+      "classroom needs one over {} for its nat networks. Remove {} from that host if nothing "
+      "uses it, run this classroom on another host (--connect, or teams.overrides.<team>.host), "
+      "or use kind: bridge instead of nat",
+      lab.file, uri, max_nats, other.name, other.cidr, lab.classroom, prefix->cidr(), other.name));
+}
+
+}  // namespace
+
+Status check_nat(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                 hv::Hypervisor& hypervisor, const std::string& uri) {
+  const int max_nats = hypervisor.capabilities().max_nat_networks;
+  if (max_nats <= 0 || !has_nat(teams)) {
+    return {};
+  }
+  auto networks = hypervisor.host_networks();
+  if (!networks) {
+    return networks.error();
+  }
+  return check_shared_nat(lab, teams, max_nats, *networks, uri);
+}
+
 Status check_subnets(const model::Lab& lab, const std::vector<const model::Team*>& teams,
                      hv::Hypervisor& hypervisor, const std::string& uri) {
   auto networks = hypervisor.host_networks();
   if (!networks) {
     return networks.error();
+  }
+  if (auto st =
+          check_shared_nat(lab, teams, hypervisor.capabilities().max_nat_networks, *networks, uri);
+      !st) {
+    return st;
   }
   for (const model::Team* team : teams) {
     for (const model::Network& net : team->networks) {

@@ -35,8 +35,13 @@ std::string choose_accelerator(const model::Lab& lab, const hv::Capabilities& ca
 
 Status check_capacity(const model::Lab& lab, const plan::Plan& plan, hv::Hypervisor& hypervisor,
                       const std::string& uri, bool force);
+// The teams' subnets against the host's networks; on a host with a host-wide NAT (Hyper-V's
+// one NetNat) also that the classroom can have it: no other NAT there, a prefix that fits.
 Status check_subnets(const model::Lab& lab, const std::vector<const model::Team*>& teams,
                      hv::Hypervisor& hypervisor, const std::string& uri);
+// Only the host-wide NAT part of check_subnets (for `plan`); nothing to ask on other hosts.
+Status check_nat(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                 hv::Hypervisor& hypervisor, const std::string& uri);
 
 // Waits for the VMs, deploys their stacks, waits for the stacks; true when all are ready.
 bool bring_up_guests(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,

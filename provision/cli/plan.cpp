@@ -26,6 +26,7 @@ Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::
   auto hypervisor = connect(uri);
   auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
                               : Result<hv::Inventory>(hypervisor.error());
+  const bool reached = inventory.ok();
   if (!inventory && dry) {
     // A scripted backend (Hyper-V) can still show what it would run on an empty host.
     fmt::print(stderr, "labctl: note: {}: {}; planned against an empty host\n", uri,
@@ -40,6 +41,18 @@ Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::
     fmt::print("host {}: {} actions\n", uri, plan.actions.size());
   }
   print_plan(global, plan);
+  if (reached && !plan.empty()) {
+    // What `up` would refuse before creating anything: another NAT on a host-wide-NAT host.
+    std::vector<const model::Team*> teams;
+    for (const model::Team& team : lab.teams) {
+      if (scope.covers(team.name)) {
+        teams.push_back(&team);
+      }
+    }
+    if (auto st = check_nat(lab, teams, **hypervisor, uri); !st) {
+      return st;
+    }
+  }
   if (!dry || plan.empty()) {
     return {};  // libvirt: the plan is the dry run
   }

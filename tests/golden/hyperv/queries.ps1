@@ -19,19 +19,20 @@ try {
     [pscustomobject]@{ Name = $_.Name; State = [string]$_.State; Notes = $_.Notes;
       MemoryStartup = $_.MemoryStartup; ProcessorCount = $_.ProcessorCount }
   })
-  $nats = @(Get-NetNat -ErrorAction SilentlyContinue)
+  $nat = Get-NetNat -Name 'cd26-nat' -ErrorAction SilentlyContinue | Select-Object -First 1
   $switches = @(Get-VMSwitch | Where-Object { Test-LabctlTag $_.Notes $classroom } | ForEach-Object {
-    $nat = $nats | Where-Object Name -eq $_.Name | Select-Object -First 1
+    $ip = Get-NetIPAddress -InterfaceAlias ('vEthernet (' + $_.Name + ')') -AddressFamily IPv4 -ErrorAction SilentlyContinue | Select-Object -First 1
     [pscustomobject]@{ Name = $_.Name; SwitchType = [string]$_.SwitchType; Notes = $_.Notes;
-      NatPrefix = $(if ($nat) { $nat.InternalIPInterfaceAddressPrefix } else { '' }) }
+      Address = $(if ($ip) { $ip.IPAddress + '/' + $ip.PrefixLength } else { '' }) }
   })
+  $natInfo = $(if ($nat) { [pscustomobject]@{ Name = $nat.Name; Prefix = $nat.InternalIPInterfaceAddressPrefix } } else { $null })
   $pool = (Test-Path -LiteralPath $marker) -and (Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) $classroom)
   $files = @()
   if ($pool) {
     $files = @(Get-ChildItem -LiteralPath $dir -File | Where-Object { -not $_.Name.StartsWith('.') } |
       ForEach-Object { [pscustomobject]@{ Name = $_.Name; Length = $_.Length } })
   }
-  ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; Vms = $vms; Switches = $switches; Files = $files })
+  ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; Vms = $vms; Switches = $switches; Files = $files; Nat = $natInfo })
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))

@@ -244,14 +244,18 @@ function Test-LabctlTag([string]$Notes, [string]$Classroom) {
   return $false
 }
 try {
+  $classroom = 'cd26'
   $name = 'cd26-team1-lan'
   $switch = Get-VMSwitch -Name $name -ErrorAction SilentlyContinue
   if ($null -ne $switch) {
-    if (-not (Test-LabctlTag $switch.Notes 'cd26')) {
+    if (-not (Test-LabctlTag $switch.Notes $classroom)) {
       throw ('labctl: switch ' + $name + ' does not carry this classroom''s tag; not deleting it')
     }
-    Get-NetNat -Name $name -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false
     Remove-VMSwitch -Name $name -Force
+  }
+  $left = @(Get-VMSwitch -SwitchType Internal | Where-Object { Test-LabctlTag $_.Notes $classroom })
+  if ($left.Count -eq 0) {
+    Get-NetNat -Name 'cd26-nat' -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false
   }
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
@@ -272,14 +276,18 @@ function Test-LabctlTag([string]$Notes, [string]$Classroom) {
   return $false
 }
 try {
+  $classroom = 'cd26'
   $name = 'cd26-team1-lab'
   $switch = Get-VMSwitch -Name $name -ErrorAction SilentlyContinue
   if ($null -ne $switch) {
-    if (-not (Test-LabctlTag $switch.Notes 'cd26')) {
+    if (-not (Test-LabctlTag $switch.Notes $classroom)) {
       throw ('labctl: switch ' + $name + ' does not carry this classroom''s tag; not deleting it')
     }
-    Get-NetNat -Name $name -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false
     Remove-VMSwitch -Name $name -Force
+  }
+  $left = @(Get-VMSwitch -SwitchType Internal | Where-Object { Test-LabctlTag $_.Notes $classroom })
+  if ($left.Count -eq 0) {
+    Get-NetNat -Name 'cd26-nat' -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false
   }
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }

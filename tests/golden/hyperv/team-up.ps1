@@ -48,14 +48,22 @@ $ProgressPreference = 'SilentlyContinue'
 try {
   $name = 'cd26-team1-lan'
   $pending = 'labctl:v1 classroom=cd26 team=team1 role=network spec=pending'
-  $other = @(Get-NetNat -ErrorAction SilentlyContinue | Where-Object { $_.Name -ne $name })
+  $natName = 'cd26-nat'
+  $natPrefix = '10.61.0.0/16'
+  $nat = Get-NetNat -Name $natName -ErrorAction SilentlyContinue
+  $other = @(Get-NetNat -ErrorAction SilentlyContinue | Where-Object { $_.Name -ne $natName })
   if ($other.Count -gt 0) {
-    throw ('labctl: Windows allows one NetNat per host and ''' + $other[0].Name + ''' exists (' + $other[0].InternalIPInterfaceAddressPrefix + ')')
+    throw ('labctl: Windows allows one NetNat per host and ''' + $other[0].Name + ''' exists (' + $other[0].InternalIPInterfaceAddressPrefix + '): remove it if nothing uses it, or run this classroom on another host')
+  }
+  if ($null -ne $nat -and $nat.InternalIPInterfaceAddressPrefix -ne $natPrefix) {
+    throw ('labctl: NetNat ' + $natName + ' covers ' + $nat.InternalIPInterfaceAddressPrefix + ' but the lab''s nat networks need ' + $natPrefix + ': labctl down --all, then up')
   }
   New-VMSwitch -Name $name -SwitchType Internal -Notes $pending | Out-Null
   $adapter = Get-NetAdapter -Name ('vEthernet (' + $name + ')')
   New-NetIPAddress -InterfaceIndex $adapter.ifIndex -IPAddress '10.61.1.1' -PrefixLength 24 | Out-Null
-  New-NetNat -Name $name -InternalIPInterfaceAddressPrefix '10.61.1.0/24' | Out-Null
+  if ($null -eq $nat) {
+    New-NetNat -Name $natName -InternalIPInterfaceAddressPrefix $natPrefix | Out-Null
+  }
   Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=04b3f5084915'
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
