@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace labctl::ready {
 
@@ -37,8 +38,8 @@ Check check_domain(const Deps& deps, const model::Vm& vm, Stage stage) {
   return {*state == hv::PowerState::running, "VM is " + hv::to_string(*state)};
 }
 
-Check check_ssh(const Deps& deps, const model::Vm& vm, const std::string& command,
-                const std::string& what) {
+// The ssh stage: labctl logs in with the classroom key, the host key pinned.
+Check check_ssh(const Deps& deps, const model::Vm& vm) {
   auto target = deps.ssh_target(vm);
   if (!target) {
     return {false, target.error().message, true};
@@ -46,20 +47,6 @@ Check check_ssh(const Deps& deps, const model::Vm& vm, const std::string& comman
   auto session = SshSession::connect(*target);
   if (!session) {
     return {false, session.error().message};
-  }
-  if (command.empty()) {
-    return {true, ""};
-  }
-  auto result = (*session)->exec(command);
-  if (!result) {
-    return {false, result.error().message};
-  }
-  if (result->exit_code != 0) {
-    std::string out = result->out + result->err;
-    while (!out.empty() && out.back() == '\n') {
-      out.pop_back();
-    }
-    return {false, fmt::format("{} exited {}: {}", what, result->exit_code, out)};
   }
   return {true, ""};
 }
@@ -74,7 +61,34 @@ Check check_stack(const Deps& deps, const model::Vm& vm) {
   return {true, ""};
 }
 
-Check check(const Deps& deps, const model::Vm& vm, Stage stage) {
+// One SSH exec of a guest-side wait command, read by `outcome`.
+Check check_guest(const Deps& deps, const model::Vm& vm, const std::string& command,
+                  StageOutcome (*outcome)(int, const std::string&)) {
+  auto target = deps.ssh_target(vm);
+  if (!target) {
+    return {false, target.error().message, true};
+  }
+  auto session = SshSession::connect(*target);
+  if (!session) {
+    return {false, session.error().message};
+  }
+  auto result = (*session)->exec(command);
+  if (!result) {
+    return {false, result.error().message};
+  }
+  const StageOutcome o = outcome(result->exit_code, result->out + result->err);
+  return {o.done, o.message, o.fatal};
+}
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+// `wait_seconds`: how long the guest-side commands may wait (0 for `status`: look once).
+Check check(const Deps& deps, const model::Vm& vm, Stage stage, int wait_seconds) {
   switch (stage) {
     case Stage::defined:
     case Stage::running:
@@ -83,18 +97,11 @@ Check check(const Deps& deps, const model::Vm& vm, Stage stage) {
       return {host_answers(vm_address(vm), 22, std::chrono::milliseconds(1500)),
               "no answer from " + vm_address(vm)};
     case Stage::ssh:
-      return check_ssh(deps, vm, "", "");
-    case Stage::cloud_init: {
-      Check c = check_ssh(
-          deps, vm, "timeout 1200 cloud-init status --wait >/dev/null; cloud-init status --long",
-          "cloud-init status");
-      // `status --wait` returned, so cloud-init is finished: an error will not go away.
-      c.fatal = !c.done && c.message.starts_with("cloud-init status exited");
-      return c;
-    }
+      return check_ssh(deps, vm);
+    case Stage::cloud_init:
+      return check_guest(deps, vm, cloud_init_wait_command(wait_seconds), cloud_init_outcome);
     case Stage::docker:
-      return check_ssh(deps, vm, "sudo -n docker info --format '{{.ServerVersion}}'",
-                       "docker info");
+      return check_guest(deps, vm, docker_wait_command(wait_seconds), docker_outcome);
     case Stage::stack:
       return check_stack(deps, vm);
     case Stage::none:
@@ -152,10 +159,15 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
     }
     const auto deadline = Clock::now() + timeout_of(timeouts, stage);
     reporter.report({vm.team, vm.key, "stage " + to_string(stage), sys::EventState::running});
-    Check c = check(deps, vm, stage);
+    // The guest-side waits end by the stage's deadline.
+    const auto left = [&] {
+      return static_cast<int>(std::max<long>(
+          0, std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count()));
+    };
+    Check c = check(deps, vm, stage, left());
     while (!c.done && !c.fatal && Clock::now() < deadline && !stopping(deps)) {
       std::this_thread::sleep_for(timeouts.poll);
-      c = check(deps, vm, stage);
+      c = check(deps, vm, stage, left());
     }
     const double at = std::chrono::duration<double>(Clock::now() - start).count();
     if (!c.done) {
@@ -181,6 +193,59 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
 }
 
 }  // namespace
+
+std::string cloud_init_wait_command(int seconds, const std::string& result_file) {
+  const std::string file = shell_quote(result_file);
+  return fmt::format(
+      "end=$(($(date +%s)+{})); until [ -e {} ]; do "
+      "[ \"$(date +%s)\" -lt \"$end\" ] || {{ echo 'cloud-init is still running (no '{}')'; "
+      "exit 3; }}; sleep 1; done; cat {}",
+      std::max(seconds, 0), file, file, file);
+}
+
+StageOutcome cloud_init_outcome(int exit_code, const std::string& out) {
+  if (exit_code != 0) {
+    return {false, false, trimmed(out)};
+  }
+  const auto result = nlohmann::json::parse(out, nullptr, false);
+  if (result.is_discarded() || !result.contains("v1") || !result["v1"].is_object()) {
+    return {false, true, "cloud-init's result.json is not what cloud-init writes: " + trimmed(out)};
+  }
+  const auto& errors = result["v1"].value("errors", nlohmann::json::array());
+  if (!errors.is_array() || errors.empty()) {
+    return {true, false, ""};
+  }
+  std::string list;
+  for (const auto& e : errors) {
+    list += (list.empty() ? "" : "; ") + (e.is_string() ? e.get<std::string>() : e.dump());
+  }
+  return {false, true, "cloud-init finished with errors: " + list};
+}
+
+std::string docker_wait_command(int seconds, const std::string& socket) {
+  const std::string sock = shell_quote(socket);
+  // Without curl, or without access to the socket, Docker's own client answers (once).
+  return fmt::format(
+      "if command -v curl >/dev/null 2>&1 && [ -w {} ]; then "
+      "end=$(($(date +%s)+{})); "
+      "until out=$(curl -fsS --max-time 10 --unix-socket {} http://localhost/version 2>&1); do "
+      "[ \"$(date +%s)\" -lt \"$end\" ] || {{ echo \"$out\"; exit 1; }}; sleep 1; done; "
+      "echo \"$out\"; "
+      "else exec sudo -n docker info --format '{{{{.ServerVersion}}}}'; fi",
+      sock, std::max(seconds, 0), sock);
+}
+
+StageOutcome docker_outcome(int exit_code, const std::string& out) {
+  if (exit_code != 0) {
+    return {false, false, fmt::format("docker exited {}: {}", exit_code, trimmed(out))};
+  }
+  // curl: the API's JSON; docker info: the server version alone.
+  const auto version = nlohmann::json::parse(out, nullptr, false);
+  if (!version.is_discarded() && version.is_object()) {
+    return {version.contains("ApiVersion"), false, "docker answered: " + trimmed(out)};
+  }
+  return {!trimmed(out).empty(), false, "docker info printed nothing"};
+}
 
 std::string to_string(Stage stage) {
   switch (stage) {
@@ -223,10 +288,8 @@ VmReadiness probe(const model::Lab& /*lab*/, const model::Vm& vm, const Deps& de
   VmReadiness r{vm.team, vm.key};
   for (int s = static_cast<int>(Stage::defined); s <= static_cast<int>(Stage::stack); ++s) {
     const auto stage = static_cast<Stage>(s);
-    // `status` must not wait on a VM still booting: cloud-init is asked, not awaited.
-    Check c = stage == Stage::cloud_init
-                  ? check_ssh(deps, vm, "cloud-init status | grep -q 'status: done'", "cloud-init")
-                  : check(deps, vm, stage);
+    // `status` must not wait on a VM still booting: each stage is looked at once.
+    Check c = check(deps, vm, stage, 0);
     if (!c.done) {
       r.failed = stage;
       r.message = c.message;

@@ -66,6 +66,27 @@ std::vector<VmReadiness> wait_ready(const model::Lab& lab, const std::vector<con
 // One quick probe per stage, for `status`: the highest stage reached now.
 VmReadiness probe(const model::Lab& lab, const model::Vm& vm, const Deps& deps);
 
+// The guest side of the cloud-init and docker stages: one SSH exec each, which waits inside
+// the guest (at most `seconds`; 0: look once) and prints what it saw. Neither starts Python
+// or Docker's client: under TCG each `cloud-init status` costs 10-30 s of Python start-up
+// and each `docker info` several seconds, taken from the boot they are waiting for.
+// cloud-init is done when its final stage has written `result_file` (what `cloud-init
+// status` reads); Docker is up when its API answers GET /version on `socket`.
+inline constexpr const char* k_cloud_init_result = "/run/cloud-init/result.json";
+inline constexpr const char* k_docker_socket = "/var/run/docker.sock";
+std::string cloud_init_wait_command(int seconds,
+                                    const std::string& result_file = k_cloud_init_result);
+std::string docker_wait_command(int seconds, const std::string& socket = k_docker_socket);
+
+// What one run of such a command means: done, not yet (retry), or failed for good.
+struct StageOutcome {
+  bool done = false;
+  bool fatal = false;
+  std::string message;
+};
+StageOutcome cloud_init_outcome(int exit_code, const std::string& out);
+StageOutcome docker_outcome(int exit_code, const std::string& out);
+
 // The address labctl reaches the VM at: its first NIC with an address.
 std::string vm_address(const model::Vm& vm);
 

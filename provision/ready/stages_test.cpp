@@ -3,12 +3,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
 
 using namespace labctl;
@@ -44,4 +47,116 @@ TEST_CASE("stages are named as the README and status print them", "[unit]") {
   CHECK(ready::to_string(ready::Stage::cloud_init) == "cloud-init done");
   CHECK(ready::to_string(ready::Stage::docker) == "docker up");
   CHECK(ready::to_string(ready::Stage::stack) == "stack healthy");
+}
+
+namespace {
+
+// The guest-side command run here by /bin/sh, as sshd would run it in the guest.
+sys::ProcessResult run_sh(const std::string& command) {
+  auto result = sys::SystemRunner().run({"sh", "-c", command});
+  REQUIRE(result.ok());
+  return *result;
+}
+
+ready::StageOutcome cloud_init_now(const std::string& file, int seconds = 0) {
+  const auto r = run_sh(ready::cloud_init_wait_command(seconds, file));
+  return ready::cloud_init_outcome(r.exit_code, r.out + r.err);
+}
+
+}  // namespace
+
+TEST_CASE("cloud-init done: result.json read by the shell, its errors reported", "[unit]") {
+  testing::ScratchDir dir("lct-ci-result");
+  const std::string file = (dir.path() / "result.json").string();
+
+  const auto running = cloud_init_now(file);
+  CHECK_FALSE(running.done);
+  CHECK_FALSE(running.fatal);
+  CHECK(running.message.find("still running") != std::string::npos);
+
+  std::ofstream(file) << R"({"v1": {"datasource": "DataSourceNoCloud", "errors": []}})";
+  const auto done = cloud_init_now(file);
+  CHECK(done.done);
+  CHECK(done.message.empty());
+
+  std::ofstream(file)
+      << R"j({"v1": {"datasource": null, "errors": ["('users-groups', KeyError('docker'))"]}})j";
+  const auto failed = cloud_init_now(file);
+  CHECK_FALSE(failed.done);
+  CHECK(failed.fatal);
+  CHECK(failed.message == "cloud-init finished with errors: ('users-groups', KeyError('docker'))");
+
+  std::ofstream(file) << "not json";
+  CHECK(cloud_init_now(file).fatal);
+}
+
+TEST_CASE("cloud-init done: the command waits in the guest until the file appears", "[unit]") {
+  testing::ScratchDir dir("lct-ci-wait");
+  const std::string file = (dir.path() / "it's result.json").string();  // quoted
+  std::jthread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    std::ofstream(file) << R"({"v1": {"errors": []}})";
+  });
+  CHECK(cloud_init_now(file, 20).done);
+}
+
+TEST_CASE("docker up: GET /version on the socket, through curl", "[unit]") {
+  testing::ScratchDir dir("lct-docker-sock");
+  const std::string path = (dir.path() / "docker.sock").string();
+
+  // Nothing listens: one look fails, and is not final.
+  {
+    const auto r = run_sh(ready::docker_wait_command(0, path));
+    const auto o = ready::docker_outcome(r.exit_code, r.out + r.err);
+    CHECK_FALSE(o.done);
+    CHECK_FALSE(o.fatal);
+  }
+
+  // A one-request HTTP server on a Unix socket, answering as Docker's API does.
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  REQUIRE(path.size() < sizeof addr.sun_path);
+  std::copy(path.begin(), path.end(), addr.sun_path);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd, 4) == 0);
+  std::jthread server([fd] {
+    const int client = ::accept(fd, nullptr, nullptr);
+    if (client < 0) {
+      return;
+    }
+    char request[4096];
+    const ssize_t n = ::read(client, request, sizeof request);
+    const std::string body = R"({"Version":"20.10.24","ApiVersion":"1.41"})";
+    const std::string reply =
+        std::string(n > 0 && std::string(request, std::size_t(n)).starts_with("GET /version ")
+                        ? "HTTP/1.1 200 OK"
+                        : "HTTP/1.1 404 Not Found") +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
+    CHECK(::write(client, reply.data(), reply.size()) == ssize_t(reply.size()));
+    ::close(client);
+  });
+  const auto r = run_sh(ready::docker_wait_command(10, path));
+  ::close(fd);
+  const auto o = ready::docker_outcome(r.exit_code, r.out + r.err);
+  CHECK(o.done);
+  CHECK(o.message.find("20.10.24") != std::string::npos);
+}
+
+TEST_CASE("docker up: the outcome of docker info when curl is not in the guest", "[unit]") {
+  CHECK(ready::docker_outcome(0, "20.10.24\n").done);
+  CHECK_FALSE(ready::docker_outcome(0, "\n").done);
+  const auto denied = ready::docker_outcome(1, "sudo: a password is required\n");
+  CHECK_FALSE(denied.done);
+  CHECK(denied.message == "docker exited 1: sudo: a password is required");
+  CHECK_FALSE(ready::docker_outcome(0, R"({"message":"page not found"})").done);
+}
+
+TEST_CASE("docker up: the probe on this host's real Docker engine", "[docker]") {
+  const auto r = run_sh(ready::docker_wait_command(30));
+  const auto o = ready::docker_outcome(r.exit_code, r.out + r.err);
+  INFO(o.message);
+  CHECK(o.done);
+  CHECK(o.message.find("\"ApiVersion\"") != std::string::npos);
 }
