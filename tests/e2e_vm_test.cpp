@@ -11,6 +11,7 @@
 
 #include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
+#include "tests/labctl_cli.hpp"
 
 // End to end, through the labctl executable, on qemu:///system with real QEMU VMs under TCG:
 // a one-team classroom of two VMs on a NAT network and an isolated switch is brought up
@@ -23,6 +24,8 @@
 namespace {
 
 using namespace labctl;
+using testing::DownOnExit;
+using testing::LabctlCli;
 
 constexpr const char* k_uri = "qemu:///system";
 
@@ -58,45 +61,6 @@ template:
                      classroom);
 }
 
-class Labctl {
- public:
-  explicit Labctl(const std::filesystem::path& dir) : m_dir(dir) {
-    m_file = (dir / "lab.yaml").string();
-    m_env = {{"LABCTL_STATE_DIR", (dir / "state").string()}, {"NO_COLOR", "1"}};
-  }
-  sys::ProcessResult run(std::vector<std::string> args) {
-    std::vector<std::string> argv{std::string(LABCTL_BINARY_DIR) + "/labctl", "-f", m_file,
-                                  "--connect", k_uri};
-    argv.insert(argv.end(), args.begin(), args.end());
-    sys::ProcessOptions options;
-    options.env = m_env;
-    auto result = m_runner.run(argv, options);
-    REQUIRE(result.ok());
-    std::cerr << "$ labctl " << fmt::format("{}", fmt::join(args, " ")) << "  -> "
-              << result->exit_code << "\n"
-              << result->err;
-    return *result;
-  }
-  const std::string& file() const { return m_file; }
-
- private:
-  std::filesystem::path m_dir;
-  std::string m_file;
-  std::map<std::string, std::string> m_env;
-  sys::SystemRunner m_runner;
-};
-
-// `down --all` when the test ends, however it ends: nothing of the classroom stays behind.
-struct Teardown {
-  Labctl& labctl;
-  bool done = false;
-  ~Teardown() {
-    if (!done) {
-      labctl.run({"down", "--all", "--yes"});
-    }
-  }
-};
-
 std::string virsh(const std::vector<std::string>& args) {
   std::vector<std::string> argv{"virsh", "-q", "-c", k_uri};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -117,7 +81,8 @@ std::string http_get(const std::string& url) {
 
 namespace {
 
-std::string must_ssh(Labctl& labctl, const std::string& vm, std::vector<std::string> command) {
+std::string must_ssh(const LabctlCli& labctl, const std::string& vm,
+                     std::vector<std::string> command) {
   std::vector<std::string> args{"ssh", "blue", vm, "--"};
   args.insert(args.end(), command.begin(), command.end());
   const auto result = labctl.run(args);
@@ -126,7 +91,7 @@ std::string must_ssh(Labctl& labctl, const std::string& vm, std::vector<std::str
   return result.out;
 }
 
-nlohmann::json status_of(Labctl& labctl) {
+nlohmann::json status_of(const LabctlCli& labctl) {
   const auto status = labctl.run({"status", "--json"});
   REQUIRE(status.exit_code == 0);
   return nlohmann::json::parse(status.out);
@@ -148,7 +113,7 @@ bool eventually(int seconds, const std::function<bool()>& condition) {
   return condition();
 }
 
-void check_guests(Labctl& labctl, const nlohmann::json& rows) {
+void check_guests(const LabctlCli& labctl, const nlohmann::json& rows) {
   // Static addresses on both networks, as the lab expands them.
   const auto show = nlohmann::json::parse(labctl.run({"show", "blue", "--json"}).out);
   for (const auto& vm : show["vms"]) {
@@ -174,7 +139,7 @@ void check_guests(Labctl& labctl, const nlohmann::json& rows) {
   }
 }
 
-void check_squash(Labctl& labctl, const std::string& ip) {
+void check_squash(const LabctlCli& labctl, const std::string& ip) {
   CHECK(answers(ip, 8081, "6.0.0"));
   CHECK(answers(ip, 8082, "5.1.0"));
   const auto add = labctl.run(
@@ -212,8 +177,8 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   labctl::testing::ScratchDir scratch("lct-e2e");
   const std::string classroom = unique_classroom();
   std::ofstream(scratch.path() / "lab.yaml") << lab_text(classroom);
-  Labctl labctl(scratch.path());
-  Teardown teardown{labctl};
+  const LabctlCli labctl(scratch.path(), {.global_args = {"--connect", k_uri}});
+  DownOnExit teardown{labctl};
 
   const auto up = labctl.run({"up", "--all", "--standin"});
   INFO(up.out);

@@ -12,6 +12,7 @@
 #include "provision/model/lab.hpp"
 #include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
+#include "tests/labctl_cli.hpp"
 
 // The built image's EFI variant, for real, through the labctl executable: labctl builds it
 // (or takes it from the cache), brings up a one-VM classroom with `image.boot: efi` on
@@ -48,19 +49,9 @@ struct Classroom {
   std::filesystem::path dir;
   std::string name;
 
-  sys::ProcessResult labctl(std::vector<std::string> args) const {
-    std::vector<std::string> argv{std::string(LABCTL_BINARY_DIR) + "/labctl", "-f",
-                                  (dir / "lab.yaml").string(), "--connect", k_uri};
-    argv.insert(argv.end(), args.begin(), args.end());
-    sys::ProcessOptions options;
-    options.env = {{"LABCTL_STATE_DIR", (dir / "state").string()}, {"NO_COLOR", "1"}};
-    auto result = sys::SystemRunner().run(argv, options);
-    REQUIRE(result.ok());
-    std::cerr << "$ labctl " << fmt::format("{}", fmt::join(args, " ")) << "  -> "
-              << result->exit_code << "\n"
-              << result->err;
-    return *result;
-  }
+  testing::LabctlCli cli{dir, {.global_args = {"--connect", k_uri}}};
+
+  sys::ProcessResult labctl(const std::vector<std::string>& args) const { return cli.run(args); }
   std::string ssh(const std::string& command) const {
     const auto result = labctl({"ssh", "blue", "vm1", "--", "sh", "-c", "'" + command + "'"});
     INFO(result.out << result.err);

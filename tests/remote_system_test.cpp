@@ -11,6 +11,7 @@
 #include "hypervisors/hypervisor.hpp"
 #include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
+#include "tests/labctl_cli.hpp"
 #include "tests/sshd.hpp"
 
 // A remote libvirt host for real, over loopback: the lab's only host is
@@ -23,6 +24,8 @@
 namespace {
 
 using namespace labctl;
+using testing::DownOnExit;
+using testing::LabctlCli;
 
 constexpr const char* k_local = "qemu:///system";
 
@@ -82,45 +85,13 @@ template:
                      classroom, uri, image, sha, free_subnet());
 }
 
-class Labctl {
- public:
-  explicit Labctl(const std::filesystem::path& dir) : m_file((dir / "lab.yaml").string()) {
-    m_env = {{"LABCTL_STATE_DIR", (dir / "state").string()},
-             {"LABCTL_CACHE_DIR", (dir / "cache").string()},
-             {"NO_COLOR", "1"}};
-  }
-  // Bounded: a hung SSH connection must fail the test, not stall the tier.
-  sys::ProcessResult run(std::vector<std::string> args) {
-    std::vector<std::string> argv{"timeout", "120", std::string(LABCTL_BINARY_DIR) + "/labctl",
-                                  "-f", m_file};
-    argv.insert(argv.end(), args.begin(), args.end());
-    sys::ProcessOptions options;
-    options.env = m_env;
-    auto result = m_runner.run(argv, options);
-    REQUIRE(result.ok());
-    std::cerr << "$ labctl " << fmt::format("{}", fmt::join(args, " ")) << "  -> "
-              << result->exit_code << "\n"
-              << result->out << result->err;
-    return *result;
-  }
-  const std::string& file() const { return m_file; }
-
- private:
-  std::string m_file;
-  std::map<std::string, std::string> m_env;
-  sys::SystemRunner m_runner;
-};
-
-// Whatever happens, the classroom is removed through the local daemon (the same one).
-struct Teardown {
-  Labctl& labctl;
-  bool done = false;
-  ~Teardown() {
-    if (!done) {
-      labctl.run({"--connect", k_local, "down", "--all", "--yes"});
-    }
-  }
-};
+// Bounded (a hung SSH connection must fail the test, not stall the tier), with the test's own
+// image cache; stdout is echoed too.
+LabctlCli remote_labctl(const std::filesystem::path& dir) {
+  return LabctlCli(dir, {.env = {{"LABCTL_CACHE_DIR", (dir / "cache").string()}},
+                         .timeout_seconds = 120,
+                         .echo_stdout = true});
+}
 
 // The names of the local daemon's domains, networks and pools that start with `prefix`.
 std::vector<std::string> owned(const std::string& prefix) {
@@ -174,8 +145,9 @@ TEST_CASE("a team up, in status and down on a qemu+ssh host over a loopback sshd
       fmt::format("qemu+ssh://root@127.0.0.1:{}/system?keyfile={}&no_tty=1&command={}", sshd.port(),
                   sshd.user_key(), strict_ssh(dir.path(), sshd));
   std::ofstream(dir.path() / "lab.yaml") << lab_text(classroom, uri, dir.path());
-  Labctl labctl(dir.path());
-  Teardown teardown{labctl};
+  const LabctlCli labctl = remote_labctl(dir.path());
+  // Whatever happens, the classroom is removed through the local daemon (the same one).
+  DownOnExit teardown{labctl, {"--connect", k_local}};
   const std::string vm = classroom + "-blue-vm1";
 
   const auto plan = labctl.run({"plan", "blue"});
@@ -230,8 +202,9 @@ TEST_CASE("a qemu+libssh host whose key differs from known_hosts= is refused", "
       "qemu+libssh://root@127.0.0.1:{}/system?keyfile={}&known_hosts={}&known_hosts_verify=normal",
       sshd.port(), sshd.user_key(), (dir.path() / "known_hosts").string());
   std::ofstream(dir.path() / "lab.yaml") << lab_text(classroom, uri, dir.path());
-  Labctl labctl(dir.path());
-  Teardown teardown{labctl};
+  const LabctlCli labctl = remote_labctl(dir.path());
+  // Whatever happens, the classroom is removed through the local daemon (the same one).
+  DownOnExit teardown{labctl, {"--connect", k_local}};
 
   const auto up = labctl.run({"up", "blue", "--no-wait"});
   CHECK(up.exit_code == 1);
