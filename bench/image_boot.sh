@@ -103,7 +103,7 @@ qemu_pid=$!
 
 elapsed() { echo "$(date +%s.%N) - $start" | bc; }
 wait_for() {
-  while ! grep -q "$1" "$scratch/serial.log" 2>/dev/null; do
+  while ! grep -aq "$1" "$scratch/serial.log" 2>/dev/null; do
     if ! kill -0 "$qemu_pid" 2>/dev/null; then
       echo "image_boot.sh: QEMU exited before '$1'" >&2
       return 1
@@ -116,9 +116,10 @@ wait_for() {
   done
 }
 
-wait_for "^docker-up"
+wait_for "docker-up [0-9]"
 docker_up=$(elapsed)
-guest=$(grep -a "^docker-up" "$scratch/serial.log" | head -n1 | cut -d' ' -f2 | tr -d '\r')
+# A getty prompt may share the line ("login: docker-up 69.83").
+guest=$(grep -ao "docker-up [0-9.]*" "$scratch/serial.log" | head -n1 | cut -d' ' -f2)
 wait_for "^lct-report-end" || true
 sed -n '/^lct-report-begin/,/^lct-report-end/p' "$scratch/serial.log" | tr -d '\r' |
   grep -v '^lct-report'

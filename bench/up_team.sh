@@ -4,19 +4,21 @@
 # networks, pool, base import, overlays, seeds, defines; then the stack deploy), and the disk
 # each VM adds (its overlay's allocation) against the base image. Removes the team at the end.
 #
-#   bench/up_team.sh [--vms N] [--labctl PATH] [--image-name NAME] [--boot kernel|efi]
+#   bench/up_team.sh [--vms N] [--vcpus N] [--labctl PATH] [--image-name NAME] [--boot kernel|efi]
 #
 # Needs root, a running libvirtd (provision/bootstrap) and python3 for the summary. The stack
 # is the stand-in (--standin): no registry is reachable on the development machines.
 set -euo pipefail
 
 vms=1
+vcpus=1
 labctl=$(cd "$(dirname "$0")/.." && pwd)/build/dev/labctl
 image_name=""
 boot=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --vms) vms=$2; shift 2 ;;
+    --vcpus) vcpus=$2; shift 2 ;;
     --labctl) labctl=$2; shift 2 ;;
     --image-name) image_name=$2; shift 2 ;;
     --boot) boot=$2; shift 2 ;;
@@ -32,7 +34,7 @@ lab=$work/lab.yaml
   echo "classroom: $classroom"
   echo "image: { build: debian-12, with: [docker]${image_name:+, name: $image_name}${boot:+, boot: $boot} }"
   echo "squashtm: { image: labctl-standin/squash-tm }"
-  echo "defaults: { memory: 2GiB, vcpus: 1, disk: 4GiB }"
+  echo "defaults: { memory: 2GiB, vcpus: $vcpus, disk: 4GiB }"
   echo "teams: { names: [bench] }"
   echo "template:"
   echo "  networks:"
