@@ -38,13 +38,32 @@ Check check_domain(const Deps& deps, const model::Vm& vm, Stage stage) {
   return {*state == hv::PowerState::running, "VM is " + hv::to_string(*state)};
 }
 
+// The VM's SSH session, opened by the ssh stage and kept for the stages after it: each new
+// connection costs the guest an sshd start and a key exchange, which under TCG is seconds
+// taken from the boot being waited for. Dropped when it fails, and opened again.
+using SessionSlot = std::unique_ptr<SshSession>;
+
+Result<SshSession*> session_of(const Deps& deps, const model::Vm& vm, SessionSlot& slot) {
+  if (!slot) {
+    auto target = deps.ssh_target(vm);
+    if (!target) {
+      return target.error();
+    }
+    auto session = SshSession::connect(*target);
+    if (!session) {
+      return Error::failure(session.error().message);
+    }
+    slot = std::move(*session);
+  }
+  return slot.get();
+}
+
 // The ssh stage: labctl logs in with the classroom key, the host key pinned.
-Check check_ssh(const Deps& deps, const model::Vm& vm) {
-  auto target = deps.ssh_target(vm);
-  if (!target) {
+Check check_ssh(const Deps& deps, const model::Vm& vm, SessionSlot& slot) {
+  if (auto target = deps.ssh_target(vm); !target) {
     return {false, target.error().message, true};
   }
-  auto session = SshSession::connect(*target);
+  auto session = session_of(deps, vm, slot);
   if (!session) {
     return {false, session.error().message};
   }
@@ -62,18 +81,18 @@ Check check_stack(const Deps& deps, const model::Vm& vm) {
 }
 
 // One SSH exec of a guest-side wait command, read by `outcome`.
-Check check_guest(const Deps& deps, const model::Vm& vm, const std::string& command,
-                  StageOutcome (*outcome)(int, const std::string&)) {
-  auto target = deps.ssh_target(vm);
-  if (!target) {
+Check check_guest(const Deps& deps, const model::Vm& vm, SessionSlot& slot,
+                  const std::string& command, StageOutcome (*outcome)(int, const std::string&)) {
+  if (auto target = deps.ssh_target(vm); !target) {
     return {false, target.error().message, true};
   }
-  auto session = SshSession::connect(*target);
+  auto session = session_of(deps, vm, slot);
   if (!session) {
     return {false, session.error().message};
   }
   auto result = (*session)->exec(command);
   if (!result) {
+    slot.reset();
     return {false, result.error().message};
   }
   const StageOutcome o = outcome(result->exit_code, result->out + result->err);
@@ -88,7 +107,8 @@ std::string trimmed(std::string text) {
 }
 
 // `wait_seconds`: how long the guest-side commands may wait (0 for `status`: look once).
-Check check(const Deps& deps, const model::Vm& vm, Stage stage, int wait_seconds) {
+Check check(const Deps& deps, const model::Vm& vm, Stage stage, int wait_seconds,
+            SessionSlot& slot) {
   switch (stage) {
     case Stage::defined:
     case Stage::running:
@@ -97,11 +117,11 @@ Check check(const Deps& deps, const model::Vm& vm, Stage stage, int wait_seconds
       return {host_answers(vm_address(vm), 22, std::chrono::milliseconds(1500)),
               "no answer from " + vm_address(vm)};
     case Stage::ssh:
-      return check_ssh(deps, vm);
+      return check_ssh(deps, vm, slot);
     case Stage::cloud_init:
-      return check_guest(deps, vm, cloud_init_wait_command(wait_seconds), cloud_init_outcome);
+      return check_guest(deps, vm, slot, cloud_init_wait_command(wait_seconds), cloud_init_outcome);
     case Stage::docker:
-      return check_guest(deps, vm, docker_wait_command(wait_seconds), docker_outcome);
+      return check_guest(deps, vm, slot, docker_wait_command(wait_seconds), docker_outcome);
     case Stage::stack:
       return check_stack(deps, vm);
     case Stage::none:
@@ -147,6 +167,7 @@ Status deploy(const model::Vm& vm, const Deps& deps, sys::Reporter& reporter) {
 VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& timeouts, Stage target,
                      sys::Reporter& reporter) {
   VmReadiness r{vm.team, vm.key};
+  SessionSlot session;
   const auto start = Clock::now();
   for (int s = static_cast<int>(Stage::defined); s <= static_cast<int>(target); ++s) {
     const auto stage = static_cast<Stage>(s);
@@ -164,10 +185,10 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
       return static_cast<int>(std::max<long>(
           0, std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count()));
     };
-    Check c = check(deps, vm, stage, left());
+    Check c = check(deps, vm, stage, left(), session);
     while (!c.done && !c.fatal && Clock::now() < deadline && !stopping(deps)) {
       std::this_thread::sleep_for(timeouts.poll);
-      c = check(deps, vm, stage, left());
+      c = check(deps, vm, stage, left(), session);
     }
     const double at = std::chrono::duration<double>(Clock::now() - start).count();
     if (!c.done) {
@@ -286,10 +307,11 @@ std::vector<VmReadiness> wait_ready(const model::Lab& /*lab*/,
 
 VmReadiness probe(const model::Lab& /*lab*/, const model::Vm& vm, const Deps& deps) {
   VmReadiness r{vm.team, vm.key};
+  SessionSlot session;
   for (int s = static_cast<int>(Stage::defined); s <= static_cast<int>(Stage::stack); ++s) {
     const auto stage = static_cast<Stage>(s);
     // `status` must not wait on a VM still booting: each stage is looked at once.
-    Check c = check(deps, vm, stage, 0);
+    Check c = check(deps, vm, stage, 0, session);
     if (!c.done) {
       r.failed = stage;
       r.message = c.message;

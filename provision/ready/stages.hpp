@@ -30,7 +30,7 @@ struct Timeouts {
   std::chrono::seconds cloud_init{1200};  // a slow classroom link installing Docker at boot
   std::chrono::seconds docker{300};
   std::chrono::seconds stack{900};  // a first Squash TM start creates its schema
-  std::chrono::milliseconds poll{2000};
+  std::chrono::milliseconds poll{1000};
 };
 
 // What the stage checks need from the rest of labctl.
