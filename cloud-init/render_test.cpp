@@ -160,7 +160,7 @@ TEST_CASE("PyYAML reads the rendered documents back to the intended values", "[u
   CHECK(user["users"][0]["sudo"] == "ALL=(ALL) NOPASSWD:ALL");
   CHECK(user["users"][0]["ssh_authorized_keys"][0] == in.admin_public_key);
   CHECK(user["ssh_keys"]["ed25519_private"] == in.host_private_key);
-  CHECK(user["ssh_genkeytypes"] == nlohmann::json::array());
+  CHECK(user["ssh_genkeytypes"] == nlohmann::json::array({"ed25519"}));
   CHECK(user["ssh_pwauth"] == false);
   CHECK(user["write_files"][1]["permissions"] == "0640");
   CHECK(user["write_files"][1]["content"] == in.files[0].content);

@@ -43,8 +43,9 @@ std::string access(const SeedInputs& inputs) {
          "# cc_set_passwords: keys only\n"
          "ssh_pwauth: false\n"
          "# cc_ssh: the host key labctl generated and pinned in known_hosts; none generated here\n"
+         "# (the one type to generate is given, so none is: cloud-init's schema wants one)\n"
          "ssh_deletekeys: true\n"
-         "ssh_genkeytypes: []\n"
+         "ssh_genkeytypes: [ed25519]\n"
          "ssh_keys:\n"
          "  ed25519_private: " +
          yaml_text(inputs.host_private_key, 4) +

@@ -122,6 +122,10 @@ void check_guests(const LabctlCli& labctl, const nlohmann::json& rows) {
       CHECK(addresses.find(std::string(nic["ip"]) + "/24") != std::string::npos);
     }
   }
+  // The seed passes cloud-init's own schema (exit 1 and the errors otherwise); cloud-init is done.
+  must_ssh(labctl, "vm1", {"sudo", "cloud-init", "schema", "--system"});
+  CHECK(must_ssh(labctl, "vm2", {"cloud-init", "status"}).find("status: done") !=
+        std::string::npos);
   // The 2 GiB cap, seen from inside: MemTotal is at most the cap.
   const std::string meminfo = must_ssh(labctl, "vm1", {"grep", "MemTotal", "/proc/meminfo"});
   const long kib = std::stol(meminfo.substr(meminfo.find_first_of("0123456789")));
