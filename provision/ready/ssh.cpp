@@ -118,7 +118,7 @@ Result<ExecResult> SshSession::exec(const std::string& command) {
     return m_impl->fail("exec");
   }
   // Both streams are drained as data comes, until EOF: a blocking read would give up after
-  // the session's timeout on a command that is silent for longer (`cloud-init status --wait`).
+  // the session's timeout on a command that is silent for longer (a wait in the guest).
   ExecResult result;
   char buffer[16384];
   while (true) {

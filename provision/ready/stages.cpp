@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <fstream>
@@ -20,6 +21,9 @@ namespace labctl::ready {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The longest one guest-side wait (one SSH exec) may take before labctl looks again.
+constexpr long k_guest_wait_seconds = 15;
 
 struct Check {
   bool done = false;
@@ -95,7 +99,9 @@ Check check_guest(const Deps& deps, const model::Vm& vm, SessionSlot& slot,
     slot.reset();
     return {false, result.error().message};
   }
-  const StageOutcome o = outcome(result->exit_code, result->out + result->err);
+  // Once it succeeded, only stdout is the answer (stray stderr, e.g. from a profile, is not).
+  const StageOutcome o =
+      outcome(result->exit_code, result->exit_code == 0 ? result->out : result->out + result->err);
   return {o.done, o.message, o.fatal};
 }
 
@@ -180,10 +186,12 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
     }
     const auto deadline = Clock::now() + timeout_of(timeouts, stage);
     reporter.report({vm.team, vm.key, "stage " + to_string(stage), sys::EventState::running});
-    // The guest-side waits end by the stage's deadline.
+    // The guest-side waits end by the stage's deadline, and return at least every
+    // k_guest_wait_seconds so that a stop request (Ctrl-C) is seen between them.
     const auto left = [&] {
-      return static_cast<int>(std::max<long>(
-          0, std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count()));
+      return static_cast<int>(std::clamp<long>(
+          std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count(), 0,
+          k_guest_wait_seconds));
     };
     Check c = check(deps, vm, stage, left(), session);
     while (!c.done && !c.fatal && Clock::now() < deadline && !stopping(deps)) {

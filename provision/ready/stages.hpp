@@ -52,7 +52,7 @@ struct VmReadiness {
   std::string vm;
   Stage reached = Stage::none;
   Stage failed = Stage::none;            // the stage that did not complete, if any
-  std::string message;                   // why, e.g. "cloud-init status exited 1: ..."
+  std::string message;                   // why, e.g. "cloud-init finished with errors: ..."
   std::vector<std::string> serial_tail;  // last lines of the serial log when failed
   double seconds = 0;
   std::vector<std::pair<Stage, double>> stage_seconds;  // when each stage was reached
@@ -71,7 +71,8 @@ VmReadiness probe(const model::Lab& lab, const model::Vm& vm, const Deps& deps);
 // or Docker's client: under TCG each `cloud-init status` costs 10-30 s of Python start-up
 // and each `docker info` several seconds, taken from the boot they are waiting for.
 // cloud-init is done when its final stage has written `result_file` (what `cloud-init
-// status` reads); Docker is up when its API answers GET /version on `socket`.
+// status` reads); Docker is up when its API answers GET /version on `socket` (through curl;
+// `sudo -n docker info` once instead when curl is missing or the socket is not writable).
 inline constexpr const char* k_cloud_init_result = "/run/cloud-init/result.json";
 inline constexpr const char* k_docker_socket = "/var/run/docker.sock";
 std::string cloud_init_wait_command(int seconds,

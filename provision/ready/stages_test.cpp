@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -95,7 +96,9 @@ TEST_CASE("cloud-init done: the command waits in the guest until the file appear
   const std::string file = (dir.path() / "it's result.json").string();  // quoted
   std::jthread writer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    std::ofstream(file) << R"({"v1": {"errors": []}})";
+    // Whole or not at all, as cloud-init writes it.
+    std::ofstream(file + ".tmp") << R"({"v1": {"errors": []}})";
+    std::filesystem::rename(file + ".tmp", file);
   });
   CHECK(cloud_init_now(file, 20).done);
 }
@@ -104,7 +107,9 @@ TEST_CASE("docker up: GET /version on the socket, through curl", "[unit]") {
   testing::ScratchDir dir("lct-docker-sock");
   const std::string path = (dir.path() / "docker.sock").string();
 
-  // Nothing listens: one look fails, and is not final.
+  // Not a socket yet (a file in its place, so curl is what is tried): one look fails, and
+  // is not final.
+  std::ofstream(path) << "";
   {
     const auto r = run_sh(ready::docker_wait_command(0, path));
     const auto o = ready::docker_outcome(r.exit_code, r.out + r.err);
@@ -113,6 +118,7 @@ TEST_CASE("docker up: GET /version on the socket, through curl", "[unit]") {
   }
 
   // A one-request HTTP server on a Unix socket, answering as Docker's API does.
+  std::filesystem::remove(path);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
