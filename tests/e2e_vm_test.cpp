@@ -3,7 +3,6 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <random>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -12,6 +11,7 @@
 #include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
 #include "tests/labctl_cli.hpp"
+#include "tests/leftovers.hpp"
 
 // End to end, through the labctl executable, on qemu:///system with real QEMU VMs under TCG:
 // a one-team classroom of two VMs on a NAT network and an isolated switch is brought up
@@ -28,13 +28,6 @@ using testing::DownOnExit;
 using testing::LabctlCli;
 
 constexpr const char* k_uri = "qemu:///system";
-
-// "e2e" + 6 hex digits: unique per run; bridges are named "{classroom}{team_index}{net}"
-// to stay within Linux's 15 characters.
-std::string unique_classroom() {
-  std::random_device random;
-  return fmt::format("e2e{:06x}", random() & 0xffffffU);
-}
 
 std::string lab_text(const std::string& classroom) {
   return fmt::format(R"(classroom: {}
@@ -179,7 +172,7 @@ void check_squash(const LabctlCli& labctl, const std::string& ip) {
 
 TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[vm][e2e]") {
   labctl::testing::ScratchDir scratch("lct-e2e");
-  const std::string classroom = unique_classroom();
+  const std::string classroom = testing::unique_classroom("e2e");
   std::ofstream(scratch.path() / "lab.yaml") << lab_text(classroom);
   const LabctlCli labctl(scratch.path(), {.global_args = {"--connect", k_uri}});
   DownOnExit teardown{labctl};
@@ -210,10 +203,5 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   CHECK(answers(ip, 8083, "6.1.0"));
   CHECK(http_get(fmt::format("http://{}:8082/squash/isSquashAlive", ip)).empty());
 
-  const auto down = labctl.run({"down", "--all", "--yes"});
-  teardown.done = true;
-  CHECK(down.exit_code == 0);
-  CHECK(virsh({"list", "--all", "--name"}).find(classroom) == std::string::npos);
-  CHECK(virsh({"net-list", "--all", "--name"}).find(classroom) == std::string::npos);
-  CHECK(virsh({"pool-list", "--all", "--name"}).find(classroom) == std::string::npos);
+  labctl::testing::check_down_leaves_nothing(labctl, teardown, k_uri, classroom);
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,13 @@
 #include "provision/sys/process.hpp"
 
 namespace labctl::testing {
+
+// A classroom name unique per run: `prefix` + 6 hex digits (short: bridges are named
+// "{classroom}{team_index}{net}", within Linux's 15 characters).
+inline std::string unique_classroom(const std::string& prefix) {
+  std::random_device random;
+  return fmt::format("{}{:06x}", prefix, random() & 0xffffffU);
+}
 
 struct LabctlCliOptions {
   // Arguments before the command's own, e.g. {"--connect", "qemu:///system"}.

@@ -246,7 +246,9 @@ bool bring_up_guests(const GlobalOptions& /*global*/, const model::Lab& lab,
                      sys::Reporter& reporter, std::vector<ready::VmReadiness>& results) {
   ready::Deps deps = readiness_deps(lab, state, hypervisor);
   deps.deploy = [&](const model::Vm& vm) { return deploy_stack(lab, state, vm, options); };
-  results = ready::wait_ready(lab, vms, deps, ready::Timeouts{}, ready::Stage::stack, reporter);
+  ready::Timeouts timeouts;
+  timeouts.stages = lab.timeouts;
+  results = ready::wait_ready(lab, vms, deps, timeouts, ready::Stage::stack, reporter);
   return std::all_of(results.begin(), results.end(),
                      [](const auto& r) { return r.failed == ready::Stage::none; });
 }

@@ -5,6 +5,7 @@
 // All names here are already validated against the safe charset (names.hpp) and all
 // derived values (resource names, subnets, MACs, addresses, ports) are deterministic.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -124,6 +125,17 @@ struct DockerSettings {
   std::string apt_proxy;        // optional
 };
 
+// How long a VM may take to reach each readiness stage after the one before it
+// (`timeouts:` in the lab file). The defaults fit a slow classroom link.
+struct StageTimeouts {
+  std::chrono::seconds running{60};
+  std::chrono::seconds address{300};
+  std::chrono::seconds ssh{300};
+  std::chrono::seconds cloud_init{1200};  // Docker installed from apt at boot, on a slow link
+  std::chrono::seconds docker{300};
+  std::chrono::seconds stack{900};  // a first Squash TM start creates its schema
+};
+
 struct Lab {
   std::string file;         // path the lab was loaded from
   std::string classroom;    // "cd26": prefix of every resource name, part of every tag
@@ -140,6 +152,7 @@ struct Lab {
   std::string base_initrd;  // "<classroom>-base-initrd.img" (kernel boot only)
   DockerSettings docker;
   std::string squash_image = "squashtest/squash-tm";
+  StageTimeouts timeouts;
   std::vector<Team> teams;
 
   const Team* find_team(const std::string& name) const;

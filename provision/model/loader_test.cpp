@@ -183,3 +183,39 @@ TEST_CASE("lab file value rules", "[unit][model]") {
           "(expected e.g. 6.0.0 or 1.22.2.RELEASE)");
   }
 }
+
+TEST_CASE("readiness timeouts: per stage, seconds or s/m/h, checked", "[unit][model]") {
+  SECTION("defaults fit a slow classroom link") {
+    const auto lab = parse_lab(k_base, "lab.yaml");
+    REQUIRE(lab.ok());
+    CHECK(lab->timeouts.running == std::chrono::seconds(60));
+    CHECK(lab->timeouts.address == std::chrono::seconds(300));
+    CHECK(lab->timeouts.cloud_init == std::chrono::seconds(1200));
+    CHECK(lab->timeouts.stack == std::chrono::seconds(900));
+  }
+  SECTION("each stage in any of the spellings; the others keep their defaults") {
+    const auto lab = parse_lab(
+        "timeouts: {address: 90, ssh: 45s, cloud_init: 30m, stack: 1h}\n" + k_base, "lab.yaml");
+    INFO((lab.ok() ? std::string() : lab.error().message));
+    REQUIRE(lab.ok());
+    CHECK(lab->timeouts.address == std::chrono::seconds(90));
+    CHECK(lab->timeouts.ssh == std::chrono::seconds(45));
+    CHECK(lab->timeouts.cloud_init == std::chrono::seconds(1800));
+    CHECK(lab->timeouts.stack == std::chrono::seconds(3600));
+    CHECK(lab->timeouts.docker == std::chrono::seconds(300));
+  }
+  SECTION("bad values name the line and the field") {
+    CHECK(error_of("timeouts: {ssh: 5 min}\n" + k_base) ==
+          "lab.yaml:1:17: timeouts.ssh: invalid duration '5 min' (expected 1s to 24h: seconds, "
+          "or a number with s, m or h, e.g. 90s, 5m)");
+    CHECK(error_of("timeouts: {docker: 0}\n" + k_base)
+              .find("timeouts.docker: invalid duration "
+                    "'0'") != std::string::npos);
+    CHECK(error_of("timeouts: {stack: 25h}\n" + k_base).find("timeouts.stack: invalid duration") !=
+          std::string::npos);
+    CHECK(error_of("timeouts: {stack: -5m}\n" + k_base).find("invalid duration '-5m'") !=
+          std::string::npos);
+    CHECK(error_of("timeouts: {cloudinit: 5m}\n" + k_base) ==
+          "lab.yaml:1:12: timeouts.cloudinit: unknown key (did you mean 'cloud_init'?)");
+  }
+}

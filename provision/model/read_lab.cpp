@@ -226,6 +226,26 @@ void read_limits(Reader& reader, const Field& root, LabSpec& spec) {
   }
 }
 
+void read_timeouts(Reader& reader, const Field& root, LabSpec& spec) {
+  const Field field = root.child("timeouts");
+  StageTimeouts& t = spec.lab.timeouts;
+  const std::vector<std::pair<const char*, std::chrono::seconds*>> stages = {
+      {"running", &t.running},       {"address", &t.address}, {"ssh", &t.ssh},
+      {"cloud_init", &t.cloud_init}, {"docker", &t.docker},   {"stack", &t.stack}};
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : stages) {
+    keys.emplace_back(key);
+  }
+  if (!field.present() || !reader.check_map(field, keys)) {
+    return;
+  }
+  using std::chrono::hours;
+  using std::chrono::seconds;
+  for (const auto& [key, value] : stages) {
+    *value = reader.duration(field.child(key), seconds(1), hours(24)).value_or(*value);
+  }
+}
+
 }  // namespace
 
 void read_settings(Reader& reader, const Field& root, LabSpec& spec) {
@@ -245,6 +265,7 @@ void read_settings(Reader& reader, const Field& root, LabSpec& spec) {
   read_limits(reader, root, spec);
   read_docker(reader, root, spec);
   read_squashtm(reader, root, spec);
+  read_timeouts(reader, root, spec);
   lab.pool = lab.classroom + "-pool";
   lab.base_volume = lab.classroom + "-base.qcow2";
   lab.base_kernel = lab.classroom + "-base-vmlinuz";

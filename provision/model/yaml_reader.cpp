@@ -164,6 +164,32 @@ std::optional<long long> Reader::integer(const Field& field, long long min, long
   return number;
 }
 
+std::optional<std::chrono::seconds> Reader::duration(const Field& field, std::chrono::seconds min,
+                                                     std::chrono::seconds max) {
+  const auto value = scalar(field);
+  if (!value) {
+    return std::nullopt;
+  }
+  long long number = 0;
+  const char* end = value->data() + value->size();
+  auto [rest, ec] = std::from_chars(value->data(), end, number);
+  long long unit = 1;
+  if (ec == std::errc() && rest + 1 == end) {
+    const char suffix = *rest;
+    unit = suffix == 's' ? 1 : suffix == 'm' ? 60 : suffix == 'h' ? 3600 : 0;
+    rest = unit != 0 ? end : rest;
+  }
+  const long long seconds = number * unit;
+  if (ec != std::errc() || rest != end || number < 0 || seconds < min.count() ||
+      seconds > max.count()) {
+    error(field.loc, fmt::format("invalid duration '{}' (expected {}s to {}h: seconds, or a "
+                                 "number with s, m or h, e.g. 90s, 5m)",
+                                 *value, min.count(), max.count() / 3600));
+    return std::nullopt;
+  }
+  return std::chrono::seconds(seconds);
+}
+
 std::vector<std::string> Reader::text_list(const Field& field) {
   std::vector<std::string> out;
   for (const Field& item : items(field)) {

@@ -4,6 +4,7 @@
 // yaml-cpp user). The first error wins: readers keep going with defaults after an error so
 // the code reads straight, and the loader returns Diagnostics::first() at the end.
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,9 @@ class Reader {
   std::string required_text(const Field& parent, const std::string& key);
   std::optional<Bytes> size(const Field& field);
   std::optional<long long> integer(const Field& field, long long min, long long max);
+  // Whole seconds: `90`, `90s`, `5m`, `1h`; between min and max.
+  std::optional<std::chrono::seconds> duration(const Field& field, std::chrono::seconds min,
+                                               std::chrono::seconds max);
   std::vector<std::string> text_list(const Field& field);
   // One of `choices` (the lab-file spellings); index into choices, or `fallback`.
   int choice(const Field& field, const std::vector<std::string>& choices, int fallback);

@@ -139,17 +139,17 @@ Check check(const Deps& deps, const model::Vm& vm, Stage stage, int wait_seconds
 std::chrono::seconds timeout_of(const Timeouts& t, Stage stage) {
   switch (stage) {
     case Stage::running:
-      return t.running;
+      return t.stages.running;
     case Stage::address:
-      return t.address;
+      return t.stages.address;
     case Stage::ssh:
-      return t.ssh;
+      return t.stages.ssh;
     case Stage::cloud_init:
-      return t.cloud_init;
+      return t.stages.cloud_init;
     case Stage::docker:
-      return t.docker;
+      return t.stages.docker;
     case Stage::stack:
-      return t.stack;
+      return t.stages.stack;
     default:
       return std::chrono::seconds(10);
   }

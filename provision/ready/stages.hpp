@@ -24,12 +24,7 @@ std::string to_string(
     Stage stage);  // "defined", ..., "cloud-init done", "docker up", "stack healthy"
 
 struct Timeouts {
-  std::chrono::seconds running{60};
-  std::chrono::seconds address{300};
-  std::chrono::seconds ssh{300};
-  std::chrono::seconds cloud_init{1200};  // a slow classroom link installing Docker at boot
-  std::chrono::seconds docker{300};
-  std::chrono::seconds stack{900};  // a first Squash TM start creates its schema
+  model::StageTimeouts stages;  // per stage (the lab file's `timeouts:`)
   std::chrono::milliseconds poll{1000};
 };
 

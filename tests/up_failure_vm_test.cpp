@@ -1,0 +1,73 @@
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/golden.hpp"
+#include "tests/labctl_cli.hpp"
+#include "tests/leftovers.hpp"
+
+// The failure path of `up`, for real, on qemu:///system: a VM whose kernel is told to run
+// /bin/false as init boots, panics when that init exits ("Attempted to kill init!") and hangs
+// there, so it never gets an address. With the lab's `timeouts.address: 30s`, `up`
+// gives up on it after 30 s, exits 1, and names the team, the VM and the stage, with the last
+// lines of the VM's serial console; `--json` gives the same on stdout; `status` shows where
+// the VM stands. The image is the cached Docker image (the kernel
+// command line is not part of its key).
+
+namespace {
+
+using labctl::testing::DownOnExit;
+using labctl::testing::LabctlCli;
+
+std::string lab_text(const std::string& classroom) {
+  return fmt::format(R"(classroom: {}
+image: {{ build: debian-12, with: [docker], cmdline: "root=/dev/vda rw console=ttyS0 init=/bin/false" }}
+defaults: {{ memory: 1GiB, vcpus: 1, disk: 4GiB }}
+timeouts: {{ address: 30s }}
+teams: {{ names: [blue] }}
+template:
+  networks:
+    lan: {{ kind: nat, bridge_name: "{{classroom}}{{team_index}}{{net}}" }}
+  vms:
+    vm1: {{}}
+)",
+                     classroom);
+}
+
+}  // namespace
+
+TEST_CASE("up names the VM and stage that failed, with its serial console", "[vm][up-failure]") {
+  labctl::testing::ScratchDir scratch("lct-upfail");
+  const std::string classroom = labctl::testing::unique_classroom("upf");
+  std::ofstream(scratch.path() / "lab.yaml") << lab_text(classroom);
+  const LabctlCli labctl(scratch.path(), {.global_args = {"--connect", "qemu:///system"}});
+  DownOnExit teardown{labctl};
+
+  const auto up = labctl.run({"--json", "up", "--all"});
+  INFO(up.out << up.err);
+  CHECK(up.exit_code == 1);
+  CHECK(up.err.find("blue/vm1: stage address failed: timed out after 30s") != std::string::npos);
+  // The serial tail: the kernel's panic.
+  CHECK(up.err.find("Kernel panic - not syncing: Attempted to kill init!") != std::string::npos);
+  CHECK(up.err.find("      | ") != std::string::npos);
+
+  // The same on stdout, in JSON: the VM got as far as running, and failed at address.
+  const auto rows = nlohmann::json::parse(up.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["vm"] == "vm1");
+  CHECK(rows[0]["stage"] == "running");
+  CHECK(rows[0]["failed"] == "address");
+  CHECK(std::string(rows[0]["message"]).find("timed out after 30s") != std::string::npos);
+
+  const auto status = labctl.run({"status", "--json"});
+  REQUIRE(status.exit_code == 0);
+  const auto vms = nlohmann::json::parse(status.out);
+  REQUIRE(vms.size() == 1);
+  CHECK(vms[0]["stage"] == "running");
+
+  labctl::testing::check_down_leaves_nothing(labctl, teardown, "qemu:///system", classroom);
+}
