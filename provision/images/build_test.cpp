@@ -76,6 +76,12 @@ TEST_CASE("build the Docker base image", "[image][vm]") {
     CHECK(debugfs(runner, "ls /usr/sbin", raw).find("policy-rc.d") == std::string::npos);
     const std::string cfg = debugfs(runner, "cat /etc/cloud/cloud.cfg.d/90_labctl.cfg", raw);
     CHECK(cfg.find("datasource_list: [ NoCloud, None ]") != std::string::npos);
+    // A seed's apt settings (Docker from apt when not baked in) add to the build's mirror.
+    CHECK(cfg.find("  preserve_sources_list: true\n") != std::string::npos);
+    CHECK(debugfs(runner, "cat /etc/cloud/cloud.cfg.d/91_labctl_fast.cfg", raw)
+              .find("cloud_final_modules: [ apt-configure, package-update-upgrade-install,") !=
+          std::string::npos);
+    CHECK(debugfs(runner, "ls /usr/bin", raw).find("lsb_release") != std::string::npos);
     CHECK(debugfs(runner, "cat /etc/cloud/cloud.cfg", raw).find("- locale\n") == std::string::npos);
     CHECK(debugfs(runner, "stat /etc/systemd/system/cloud-config.service", raw).find("/dev/null") !=
           std::string::npos);

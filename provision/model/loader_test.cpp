@@ -219,3 +219,40 @@ TEST_CASE("readiness timeouts: per stage, seconds or s/m/h, checked", "[unit][mo
           "lab.yaml:1:12: timeouts.cloudinit: unknown key (did you mean 'cloud_init'?)");
   }
 }
+
+TEST_CASE("docker.source agrees with what a built image has", "[unit][model]") {
+  SECTION("defaults: preinstalled when baked in, else Docker's repository") {
+    const auto baked =
+        parse_lab("image: {build: debian-12, with: [docker]}\n" + k_base, "lab.yaml");
+    REQUIRE(baked.ok());
+    CHECK(baked->docker.source == labctl::model::DockerSource::preinstalled);
+    const auto bare = parse_lab("image: {build: debian-12}\n" + k_base, "lab.yaml");
+    REQUIRE(bare.ok());
+    CHECK(bare->docker.source == labctl::model::DockerSource::repository);
+  }
+  SECTION("a built image without Docker installs it from apt") {
+    const auto lab = parse_lab(
+        "image: {build: debian-12}\ndocker: {source: distribution}\n" + k_base, "lab.yaml");
+    REQUIRE(lab.ok());
+    CHECK(lab->docker.source == labctl::model::DockerSource::distribution);
+  }
+  SECTION("contradictions name the field") {
+    CHECK(error_of("image: {build: debian-12}\ndocker: {source: preinstalled}\n" + k_base) ==
+          "lab.yaml:2:18: docker.source: preinstalled, but the image is built without Docker: "
+          "add docker to image.with, or use repository or distribution");
+    CHECK(error_of("image: {build: debian-12, with: [docker]}\ndocker: {source: distribution}\n" +
+                   k_base) ==
+          "lab.yaml:2:18: docker.source: the image has Docker baked in (image.with: docker), so "
+          "its guests cannot install it from distribution: use preinstalled, or drop docker from "
+          "image.with");
+  }
+  SECTION("a downloaded image: the lab says") {
+    const auto lab = parse_lab(
+        "image: {url: 'https://example.org/d.qcow2', boot: disk}\ndocker: {source: "
+        "preinstalled}\n" +
+            k_base,
+        "lab.yaml");
+    INFO((lab.ok() ? std::string() : lab.error().message));
+    CHECK(lab.ok());
+  }
+}

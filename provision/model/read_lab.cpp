@@ -174,9 +174,23 @@ void read_docker(Reader& reader, const Field& root, LabSpec& spec) {
   if (!field.present() || !reader.check_map(field, {"source", "registry_mirror", "apt_proxy"})) {
     return;
   }
-  docker.source = static_cast<DockerSource>(
-      reader.choice(field.child("source"), {"repository", "distribution", "preinstalled"},
-                    static_cast<int>(docker.source)));
+  const Field source = field.child("source");
+  docker.source = static_cast<DockerSource>(reader.choice(
+      source, {"repository", "distribution", "preinstalled"}, static_cast<int>(docker.source)));
+  // A built image's contents are known: Docker is there exactly when it was baked in. (A
+  // downloaded image may have it or not: the lab says.)
+  if (source.present() && !spec.lab.image.build.empty()) {
+    if (baked && docker.source != DockerSource::preinstalled) {
+      reader.error(source.loc, fmt::format("the image has Docker baked in (image.with: docker), "
+                                           "so its guests cannot install it from {}: use "
+                                           "preinstalled, or drop docker from image.with",
+                                           model::to_string(docker.source)));
+    } else if (!baked && docker.source == DockerSource::preinstalled) {
+      reader.error(source.loc,
+                   "preinstalled, but the image is built without Docker: add docker to "
+                   "image.with, or use repository or distribution");
+    }
+  }
   docker.registry_mirror = read_url(reader, field.child("registry_mirror"), {"http", "https"}, {});
   docker.apt_proxy = read_url(reader, field.child("apt_proxy"), {"http", "https"}, {});
 }

@@ -1,0 +1,84 @@
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/golden.hpp"
+#include "tests/labctl_cli.hpp"
+#include "tests/leftovers.hpp"
+
+// Docker installed at boot, for real: an image built without Docker (`image.with` empty) and
+// `docker.source: distribution`. cloud-init's final stage configures apt (the image's mirror
+// kept) and installs docker.io and docker-compose from the Debian mirror through the NAT
+// network; the admin user is in the docker group; the stand-in stack then runs on that Docker.
+// (Docker's own repository, the default source, is not reachable from this machine.)
+
+namespace {
+
+using labctl::testing::DownOnExit;
+using labctl::testing::LabctlCli;
+
+std::string lab_text(const std::string& classroom) {
+  return fmt::format(R"(classroom: {}
+image: {{ build: debian-12 }}
+docker: {{ source: distribution }}
+squashtm: {{ image: labctl-standin/squash-tm }}
+defaults: {{ memory: 2GiB, vcpus: 2, disk: 4GiB }}
+teams: {{ names: [blue] }}
+template:
+  networks:
+    lan: {{ kind: nat, bridge_name: "{{classroom}}{{team_index}}{{net}}" }}
+  vms:
+    vm1:
+      instances:
+        - {{ name: main, version: 6.0.0, db: h2 }}
+)",
+                     classroom);
+}
+
+std::string must_ssh(const LabctlCli& labctl, const std::vector<std::string>& command) {
+  std::vector<std::string> args{"ssh", "blue", "vm1", "--"};
+  args.insert(args.end(), command.begin(), command.end());
+  const auto result = labctl.run(args);
+  INFO(result.out << result.err);
+  REQUIRE(result.exit_code == 0);
+  return result.out;
+}
+
+}  // namespace
+
+TEST_CASE("Docker from Debian's packages, installed by cloud-init at first boot",
+          "[vm][docker-install]") {
+  labctl::testing::ScratchDir scratch("lct-dockerinst");
+  const std::string classroom = labctl::testing::unique_classroom("din");
+  std::ofstream(scratch.path() / "lab.yaml") << lab_text(classroom);
+  const LabctlCli labctl(scratch.path(), {.global_args = {"--connect", "qemu:///system"}});
+  DownOnExit teardown{labctl};
+
+  const auto up = labctl.run({"up", "--all", "--standin"});
+  INFO(up.out);
+  REQUIRE(up.exit_code == 0);
+
+  // Installed from the mirror at boot, not baked in: dpkg's own log says when.
+  CHECK(must_ssh(labctl, {"dpkg-query", "-W", "-f", "'${Status}'", "docker.io"}) ==
+        "install ok installed");
+  CHECK(must_ssh(labctl, {"grep", "-c", "'install docker.io'", "/var/log/dpkg.log"}) != "0\n");
+  CHECK(must_ssh(labctl, {"docker-compose", "version", "--short"}).rfind("1.", 0) == 0);
+  // The image's sources.list is kept (preserve_sources_list): only the build's mirror.
+  CHECK(must_ssh(labctl, {"cat", "/etc/apt/sources.list"}) ==
+        "deb http://deb.debian.org/debian bookworm main\n");
+  // The admin user talks to Docker without sudo (the docker group).
+  CHECK(must_ssh(labctl, {"docker", "info", "--format", "'{{.ServerVersion}}'"}).size() > 2);
+  CHECK(must_ssh(labctl, {"cloud-init", "status"}).find("status: done") != std::string::npos);
+
+  const auto status = labctl.run({"status", "--json"});
+  REQUIRE(status.exit_code == 0);
+  const auto rows = nlohmann::json::parse(status.out);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["stage"] == "stack healthy");
+
+  labctl::testing::check_down_leaves_nothing(labctl, teardown, "qemu:///system", classroom);
+}
