@@ -35,8 +35,8 @@ bool names_host(const std::string& uri) {
   return !(at == std::string::npos ? authority : authority.substr(at + 1)).empty();
 }
 
-// KVM that works: the host offers domain type kvm and its CPU has vmx or svm. The nested
-// paravirtual KVM met here offers kvm without either flag and is slower than TCG.
+}  // namespace
+
 bool kvm_usable(const std::string& caps_xml) {
   bool has_kvm = false;
   for (std::string_view domain : start_tags(caps_xml, "domain")) {
@@ -51,8 +51,6 @@ bool kvm_usable(const std::string& caps_xml) {
   }
   return has_kvm && has_flag;
 }
-
-}  // namespace
 
 PowerState power_state(int libvirt_state) {
   switch (libvirt_state) {

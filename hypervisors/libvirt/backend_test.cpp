@@ -311,3 +311,23 @@ TEST_CASE("open_hypervisor picks the backend by scheme", "[libvirt]") {
     CHECK(opened.error().message.find("lctnosuchdriver:///x") != std::string::npos);
   }
 }
+
+TEST_CASE("KVM counts as usable only with vmx or svm on the host CPU", "[unit][libvirt]") {
+  using labctl::hv::libvirt::kvm_usable;
+  const auto caps = [](const std::string& features, const std::string& domains) {
+    return "<capabilities><host><cpu><arch>x86_64</arch><model>kvm64</model>" + features +
+           "</cpu></host><guest><os_type>hvm</os_type><arch name='x86_64'>" + domains +
+           "</arch></guest></capabilities>";
+  };
+  const std::string both = "<domain type='qemu'/><domain type='kvm'/>";
+  // The development machines' nested paravirtual KVM (shape of its `virsh capabilities`):
+  // kvm offered, no vmx/svm among the CPU's features.
+  CHECK_FALSE(kvm_usable(caps("<feature name='hypervisor'/><feature name='avx2'/>", both)));
+  CHECK(kvm_usable(caps("<feature name='svm'/><feature name='avx2'/>", both)));
+  CHECK(kvm_usable(caps("<feature name='vmx'/>", both)));
+  // A flag but no kvm domain type (no /dev/kvm for libvirt): TCG.
+  CHECK_FALSE(kvm_usable(caps("<feature name='vmx'/>", "<domain type='qemu'/>")));
+  // A guest CPU's feature outside <host> does not count.
+  CHECK_FALSE(kvm_usable("<capabilities><host><cpu></cpu></host><guest><arch name='x86_64'>" +
+                         both + "<feature name='vmx'/></arch></guest></capabilities>"));
+}

@@ -79,3 +79,16 @@ TEST_CASE("up and plan refuse a host-wide NAT that is not the classroom's before
     CHECK(h.host->calls.empty());
   }
 }
+
+TEST_CASE("the accelerator: the lab's choice, else KVM only where it works", "[unit]") {
+  model::Lab lab;
+  labctl::hv::Capabilities with_kvm;
+  with_kvm.kvm = true;
+  const labctl::hv::Capabilities without_kvm;
+  CHECK(labctl::cli::choose_accelerator(lab, with_kvm) == "kvm");
+  CHECK(labctl::cli::choose_accelerator(lab, without_kvm) == "qemu");
+  lab.accelerator = model::Accelerator::qemu;
+  CHECK(labctl::cli::choose_accelerator(lab, with_kvm) == "qemu");
+  lab.accelerator = model::Accelerator::kvm;
+  CHECK(labctl::cli::choose_accelerator(lab, without_kvm) == "kvm");
+}
