@@ -174,6 +174,13 @@ TEST_CASE("lab file value rules", "[unit][model]") {
     CHECK(error_of("image: {build: debian-12, boot: efi, cmdline: root=/dev/sda}\n" + k_base) ==
           "lab.yaml:1:47: image.cmdline: cmdline needs boot: kernel (a disk or efi boot uses the "
           "image's own)");
+    const auto download =
+        parse_lab("image: {url: \"https://x.example/d.qcow2\"}\n" + k_base, "lab.yaml");
+    REQUIRE(download.ok());
+    CHECK(download->image.boot == labctl::model::BootMode::disk);
+    CHECK(error_of("image: {url: \"https://x.example/d.qcow2\", boot: kernel}\n" + k_base) ==
+          "lab.yaml:1:49: image.boot: a downloaded image boots with disk or efi (kernel boot "
+          "needs the kernel and initrd that a built image has beside its disk)");
     CHECK(error_of("image: {build: debian-12, boot: bios}\n" + k_base).find("image.boot") !=
           std::string::npos);
   }

@@ -120,11 +120,17 @@ void read_pulled_image(Reader& reader, const Field& field, Image& image) {
 
 void read_boot(Reader& reader, const Field& field, Image& image) {
   const Field boot = field.child("boot");
-  image.boot = static_cast<BootMode>(reader.choice(boot, {"kernel", "disk", "efi"}, 0));
-  // A built image has a boot loader only in its efi layout.
-  if (!image.build.empty() && image.boot == BootMode::disk) {
+  // A built image has a boot loader only in its efi layout; a downloaded one has no kernel
+  // and initrd beside it, so it boots by its own loader (disk) unless told efi.
+  const bool built = !image.build.empty();
+  image.boot = static_cast<BootMode>(reader.choice(boot, {"kernel", "disk", "efi"}, built ? 0 : 1));
+  if (built && image.boot == BootMode::disk) {
     reader.error(boot.loc,
                  "a built image boots with kernel or efi (disk is for downloaded images)");
+  } else if (!built && image.boot == BootMode::kernel) {
+    reader.error(boot.loc,
+                 "a downloaded image boots with disk or efi (kernel boot needs the "
+                 "kernel and initrd that a built image has beside its disk)");
   }
   const Field cmdline = field.child("cmdline");
   image.cmdline = reader.text(cmdline, image.cmdline);
