@@ -5,6 +5,7 @@
 # cloud-init analyze show). Nothing leaves the VM: user-mode NIC with restrict=on.
 #
 #   bench/image_boot.sh IMAGE_DIR [--smp N] [--keep-log FILE] [--timeout SECONDS]
+#                       [--append CMDLINE]
 #
 # IMAGE_DIR holds disk.qcow2, vmlinux or vmlinuz, initrd.img (what `labctl image build`
 # makes). The overlay, seed and QEMU live in a scratch directory removed at the end.
@@ -15,11 +16,13 @@ shift
 smp=1
 keep_log=""
 timeout=400
+append='root=/dev/vda rw console=ttyS0'
 while [ $# -gt 0 ]; do
   case "$1" in
     --smp) smp=$2; shift 2 ;;
     --keep-log) keep_log=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
+    --append) append=$2; shift 2 ;;
     *) echo "image_boot.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -96,7 +99,7 @@ qemu-img create -q -f qcow2 -b "$image/disk.qcow2" -F qcow2 "$scratch/overlay.qc
 start=$(date +%s.%N)
 qemu-system-x86_64 -accel tcg -machine pc -m 2048 -smp "$smp" \
   -display none -monitor none -serial "file:$scratch/serial.log" \
-  -kernel "$kernel" -initrd "$image/initrd.img" -append 'root=/dev/vda rw console=ttyS0' \
+  -kernel "$kernel" -initrd "$image/initrd.img" -append "$append" \
   -drive "file=$scratch/overlay.qcow2,if=virtio" -cdrom "$scratch/seed.iso" \
   -nic "user,restrict=on,model=virtio-net-pci,mac=$mac" </dev/null &
 qemu_pid=$!
@@ -121,7 +124,7 @@ docker_up=$(elapsed)
 # A getty prompt may share the line ("login: docker-up 69.83").
 guest=$(grep -ao "docker-up [0-9.]*" "$scratch/serial.log" | head -n1 | cut -d' ' -f2)
 wait_for "^lct-report-end" || true
-sed -n '/^lct-report-begin/,/^lct-report-end/p' "$scratch/serial.log" | tr -d '\r' |
+sed -n '/lct-report-begin/,/^lct-report-end/p' "$scratch/serial.log" | tr -d '\r' |
   grep -v '^lct-report'
 printf 'kernel: %s\n' "$(basename "$kernel")"
 printf 'docker-up: %.1f s from QEMU start (guest uptime %s s)\n' "$docker_up" "$guest"
