@@ -35,21 +35,46 @@ bool names_host(const std::string& uri) {
   return !(at == std::string::npos ? authority : authority.substr(at + 1)).empty();
 }
 
+
+// The capabilities' <host> part, where the host CPU is.
+std::string_view host_part(std::string_view caps_xml) {
+  return caps_xml.substr(0, caps_xml.find("</host>"));
+}
+
+bool has_virtualization_flag(std::string_view xml) {
+  bool found = false;
+  for (std::string_view feature : start_tags(xml, "feature")) {
+    const auto name = tag_attribute(feature, "name");
+    found = found || name == "vmx" || name == "svm";
+  }
+  return found;
+}
+
+// The host CPU with every feature spelled out, the named model's included (libvirt lists
+// only the features beyond the model's: an EPYC host's svm is in its model). "" when the
+// driver cannot say.
+std::string expanded_host_cpu(virConnectPtr conn, std::string_view caps_xml) {
+  const std::string_view host = host_part(caps_xml);
+  const std::size_t begin = host.find("<cpu>");
+  const std::size_t end = host.find("</cpu>", begin);
+  if (begin == std::string_view::npos || end == std::string_view::npos) {
+    return {};
+  }
+  const std::string cpu(host.substr(begin, end + 6 - begin));
+  const char* cpus[] = {cpu.c_str()};
+  char* expanded = virConnectBaselineCPU(conn, cpus, 1, VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES);
+  return expanded != nullptr ? take_string(expanded) : std::string();
+}
+
 }  // namespace
 
-bool kvm_usable(const std::string& caps_xml) {
+bool kvm_usable(const std::string& caps_xml, const std::string& expanded_cpu_xml) {
   bool has_kvm = false;
   for (std::string_view domain : start_tags(caps_xml, "domain")) {
     has_kvm = has_kvm || tag_attribute(domain, "type") == "kvm";
   }
-  const std::size_t host_end = caps_xml.find("</host>");
-  const std::string_view host = std::string_view(caps_xml).substr(0, host_end);
-  bool has_flag = false;
-  for (std::string_view feature : start_tags(host, "feature")) {
-    const auto name = tag_attribute(feature, "name");
-    has_flag = has_flag || name == "vmx" || name == "svm";
-  }
-  return has_kvm && has_flag;
+  return has_kvm && (has_virtualization_flag(host_part(caps_xml)) ||
+                     has_virtualization_flag(expanded_cpu_xml));
 }
 
 PowerState power_state(int libvirt_state) {
@@ -118,7 +143,8 @@ Capabilities LibvirtHypervisor::probe_capabilities() const {
   caps.scheme = scheme_of(m_uri);
   caps.dhcp_reservations = true;
   caps.remote = names_host(m_uri);
-  caps.kvm = kvm_usable(take_string(virConnectGetCapabilities(m_conn.get())));
+  const std::string caps_xml = take_string(virConnectGetCapabilities(m_conn.get()));
+  caps.kvm = kvm_usable(caps_xml, expanded_host_cpu(m_conn.get(), caps_xml));
   return caps;
 }
 

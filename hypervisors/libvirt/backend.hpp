@@ -86,10 +86,11 @@ class LibvirtHypervisor : public Hypervisor {
 std::optional<Tag> domain_tag(virDomainPtr dom);
 std::optional<Tag> network_tag(virNetworkPtr net);
 PowerState power_state(int libvirt_state);
-// From the host's capabilities XML: KVM that works, i.e. domain type kvm offered and the
-// host CPU has vmx or svm. The nested paravirtual KVM met on the development machines offers
-// kvm without either flag and is far slower than TCG.
-bool kvm_usable(const std::string& caps_xml);
+// KVM that works: the capabilities XML offers domain type kvm and the host CPU has vmx or
+// svm, among the features listed there or in the CPU expanded with its model's features
+// (virConnectBaselineCPU, EXPAND_FEATURES; "" if unknown). The nested paravirtual KVM met on
+// the development machines offers kvm without either flag and is far slower than TCG.
+bool kvm_usable(const std::string& caps_xml, const std::string& expanded_cpu_xml);
 // Every volume of an active pool (none when the pool is inactive).
 std::vector<VolumeHandle> list_volumes(virStoragePoolPtr pool);
 

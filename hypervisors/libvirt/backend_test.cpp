@@ -320,14 +320,22 @@ TEST_CASE("KVM counts as usable only with vmx or svm on the host CPU", "[unit][l
            "</arch></guest></capabilities>";
   };
   const std::string both = "<domain type='qemu'/><domain type='kvm'/>";
-  // The development machines' nested paravirtual KVM (shape of its `virsh capabilities`):
-  // kvm offered, no vmx/svm among the CPU's features.
-  CHECK_FALSE(kvm_usable(caps("<feature name='hypervisor'/><feature name='avx2'/>", both)));
-  CHECK(kvm_usable(caps("<feature name='svm'/><feature name='avx2'/>", both)));
-  CHECK(kvm_usable(caps("<feature name='vmx'/>", both)));
+  // The development machines' nested paravirtual KVM (shape of its `virsh capabilities`, and
+  // of its CPU expanded): kvm offered, no vmx/svm anywhere.
+  const std::string pvm = caps("<feature name='hypervisor'/><feature name='avx2'/>", both);
+  CHECK_FALSE(kvm_usable(pvm,
+                         "<cpu><model>kvm64</model><feature policy='require' "
+                         "name='avx2'/></cpu>"));
+  CHECK_FALSE(kvm_usable(pvm, ""));
+  CHECK(kvm_usable(caps("<feature name='svm'/><feature name='avx2'/>", both), ""));
+  CHECK(kvm_usable(caps("<feature name='vmx'/>", both), ""));
+  // An EPYC host: svm is part of the model, listed only once the CPU is expanded.
+  CHECK(kvm_usable(caps("<feature name='x2apic'/>", both),
+                   "<cpu><model>EPYC-Rome</model><feature policy='require' name='svm'/></cpu>"));
   // A flag but no kvm domain type (no /dev/kvm for libvirt): TCG.
-  CHECK_FALSE(kvm_usable(caps("<feature name='vmx'/>", "<domain type='qemu'/>")));
+  CHECK_FALSE(kvm_usable(caps("<feature name='vmx'/>", "<domain type='qemu'/>"), ""));
   // A guest CPU's feature outside <host> does not count.
   CHECK_FALSE(kvm_usable("<capabilities><host><cpu></cpu></host><guest><arch name='x86_64'>" +
-                         both + "<feature name='vmx'/></arch></guest></capabilities>"));
+                             both + "<feature name='vmx'/></arch></guest></capabilities>",
+                         ""));
 }
