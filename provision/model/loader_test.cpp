@@ -181,6 +181,10 @@ TEST_CASE("lab file value rules", "[unit][model]") {
     CHECK(error_of("image: {url: \"https://x.example/d.qcow2\", boot: kernel}\n" + k_base) ==
           "lab.yaml:1:49: image.boot: a downloaded image boots with disk or efi (kernel boot "
           "needs the kernel and initrd that a built image has beside its disk)");
+    CHECK(error_of("image: {url: \"https://x.example/d.qcow2\", cmdline: root=/dev/vda}\n" +
+                   k_base) ==
+          "lab.yaml:1:52: image.cmdline: cmdline is for built images with boot: kernel (a "
+          "downloaded image boots with its own)");
     CHECK(error_of("image: {build: debian-12, boot: bios}\n" + k_base).find("image.boot") !=
           std::string::npos);
   }
@@ -220,6 +224,8 @@ TEST_CASE("readiness timeouts: per stage, seconds or s/m/h, checked", "[unit][mo
                     "'0'") != std::string::npos);
     CHECK(error_of("timeouts: {stack: 25h}\n" + k_base).find("timeouts.stack: invalid duration") !=
           std::string::npos);
+    CHECK(error_of("timeouts: {stack: 9223372036854775807h}\n" + k_base)
+              .find("invalid duration '9223372036854775807h'") != std::string::npos);
     CHECK(error_of("timeouts: {stack: -5m}\n" + k_base).find("invalid duration '-5m'") !=
           std::string::npos);
     CHECK(error_of("timeouts: {cloudinit: 5m}\n" + k_base) ==

@@ -123,7 +123,9 @@ void read_boot(Reader& reader, const Field& field, Image& image) {
   // A built image has a boot loader only in its efi layout; a downloaded one has no kernel
   // and initrd beside it, so it boots by its own loader (disk) unless told efi.
   const bool built = !image.build.empty();
-  image.boot = static_cast<BootMode>(reader.choice(boot, {"kernel", "disk", "efi"}, built ? 0 : 1));
+  const BootMode fallback = built ? BootMode::kernel : BootMode::disk;
+  image.boot = static_cast<BootMode>(
+      reader.choice(boot, {"kernel", "disk", "efi"}, static_cast<int>(fallback)));
   if (built && image.boot == BootMode::disk) {
     reader.error(boot.loc,
                  "a built image boots with kernel or efi (disk is for downloaded images)");
@@ -140,7 +142,11 @@ void read_boot(Reader& reader, const Field& field, Image& image) {
                  "invalid kernel command line (use letters, digits, spaces and "
                  "_ . / : = , + @ -)");
   }
-  if (cmdline.present() && image.boot != BootMode::kernel) {
+  if (cmdline.present() && !built) {
+    reader.error(cmdline.loc,
+                 "cmdline is for built images with boot: kernel (a downloaded "
+                 "image boots with its own)");
+  } else if (cmdline.present() && image.boot != BootMode::kernel) {
     reader.error(cmdline.loc,
                  "cmdline needs boot: kernel (a disk or efi boot uses the image's own)");
   }

@@ -179,15 +179,16 @@ std::optional<std::chrono::seconds> Reader::duration(const Field& field, std::ch
     unit = suffix == 's' ? 1 : suffix == 'm' ? 60 : suffix == 'h' ? 3600 : 0;
     rest = unit != 0 ? end : rest;
   }
-  const long long seconds = number * unit;
-  if (ec != std::errc() || rest != end || number < 0 || seconds < min.count() ||
-      seconds > max.count()) {
+  // Checked before the multiplication, which must not overflow.
+  const bool in_range = ec == std::errc() && rest == end && number >= 0 &&
+                        number <= max.count() / unit && number * unit >= min.count();
+  if (!in_range) {
     error(field.loc, fmt::format("invalid duration '{}' (expected {}s to {}h: seconds, or a "
                                  "number with s, m or h, e.g. 90s, 5m)",
                                  *value, min.count(), max.count() / 3600));
     return std::nullopt;
   }
-  return std::chrono::seconds(seconds);
+  return std::chrono::seconds(number * unit);
 }
 
 std::vector<std::string> Reader::text_list(const Field& field) {
