@@ -125,6 +125,6 @@ docker_up=$(elapsed)
 guest=$(grep -ao "docker-up [0-9.]*" "$scratch/serial.log" | head -n1 | cut -d' ' -f2)
 wait_for "^lct-report-end" || true
 sed -n '/lct-report-begin/,/^lct-report-end/p' "$scratch/serial.log" | tr -d '\r' |
-  grep -v '^lct-report'
+  grep -v 'lct-report-'
 printf 'kernel: %s\n' "$(basename "$kernel")"
 printf 'docker-up: %.1f s from QEMU start (guest uptime %s s)\n' "$docker_up" "$guest"

@@ -51,7 +51,11 @@ cleanup() { run down --all --yes >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 # The image first, outside the timing: a cold cache would add its build to the total.
-run image build >/dev/null 2>&1 || { echo "up_team.sh: labctl image build failed" >&2; exit 1; }
+if ! run image build >"$work/image-build.log" 2>&1; then
+  cat "$work/image-build.log" >&2
+  echo "up_team.sh: labctl image build failed" >&2
+  exit 1
+fi
 start=$(date +%s.%N)
 run --json up --all --standin >"$work/result.json" 2>"$work/events.jsonl"
 end=$(date +%s.%N)

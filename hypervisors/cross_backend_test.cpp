@@ -80,10 +80,10 @@ model::Lab parse(const std::string& text) {
   return std::move(*lab);
 }
 
-// Hyper-V refuses direct kernel boot (classroom.yaml's `boot: kernel` today): its side gets
-// the same file with only that line changed, to the first boot mode the loader accepts
-// there (`efi` for a built image where the model has it, else `disk`). A boot mode both
-// backends take needs no variant, so the test keeps working when classroom.yaml moves to one.
+// Hyper-V refuses direct kernel boot: when the file says `boot: kernel`, its side gets the
+// same file with only that line changed, to the first boot mode the loader accepts there
+// (`efi` for a built image where the model has it, else `disk`). classroom.yaml now says
+// `efi`, which both backends take, so it needs no variant.
 model::Lab hyperv_variant(const std::string& text, const model::Lab& lab) {
   if (lab.image.boot != model::BootMode::kernel) {
     return lab;

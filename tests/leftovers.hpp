@@ -62,6 +62,9 @@ inline std::vector<std::string> leftovers(const std::string& uri, const std::str
     if (owned(pool, dump("pool-dumpxml", pool))) {
       left.push_back("pool " + pool);
     }
+  }
+  // Volumes are listed by active pools only (an inactive one has none to show).
+  for (const auto& pool : virsh({"pool-list", "--name"})) {
     for (const auto& volume : virsh({"vol-list", "--pool", pool})) {
       if (volume.find(classroom) != std::string::npos) {
         left.push_back("volume " + volume);
@@ -86,7 +89,9 @@ inline std::vector<std::string> leftovers(const std::string& uri, const std::str
 // The test's own `down --all --yes`, last: it succeeds and leaves nothing of the classroom.
 inline void check_down_leaves_nothing(const LabctlCli& labctl, DownOnExit& teardown,
                                       const std::string& uri, const std::string& classroom) {
-  const auto down = labctl.run({"down", "--all", "--yes"});
+  std::vector<std::string> args = teardown.extra_args;
+  args.insert(args.end(), {"down", "--all", "--yes"});
+  const auto down = labctl.run(args);
   teardown.done = true;
   CHECK(down.exit_code == 0);
   CHECK(leftovers(uri, classroom) == std::vector<std::string>{});
