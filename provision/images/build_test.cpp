@@ -82,6 +82,8 @@ TEST_CASE("build the Docker base image", "[image][vm]") {
               .find("cloud_final_modules: [ apt-configure, package-update-upgrade-install,") !=
           std::string::npos);
     CHECK(debugfs(runner, "ls /usr/bin", raw).find("lsb_release") != std::string::npos);
+    CHECK(debugfs(runner, "ls /usr/bin", raw).find("gpg ") != std::string::npos);
+    CHECK(debugfs(runner, "ls /usr/bin", raw).find("dirmngr") != std::string::npos);
     CHECK(debugfs(runner, "cat /etc/cloud/cloud.cfg", raw).find("- locale\n") == std::string::npos);
     CHECK(debugfs(runner, "stat /etc/systemd/system/cloud-config.service", raw).find("/dev/null") !=
           std::string::npos);
