@@ -35,7 +35,6 @@ bool names_host(const std::string& uri) {
   return !(at == std::string::npos ? authority : authority.substr(at + 1)).empty();
 }
 
-
 // The capabilities' <host> part, where the host CPU is.
 std::string_view host_part(std::string_view caps_xml) {
   return caps_xml.substr(0, caps_xml.find("</host>"));
