@@ -259,6 +259,7 @@ void read_timeouts(Reader& reader, const Field& root, LabSpec& spec) {
       {"running", &t.running},       {"address", &t.address}, {"ssh", &t.ssh},
       {"cloud_init", &t.cloud_init}, {"docker", &t.docker},   {"stack", &t.stack}};
   std::vector<std::string> keys;
+  keys.reserve(stages.size());
   for (const auto& [key, value] : stages) {
     keys.emplace_back(key);
   }
