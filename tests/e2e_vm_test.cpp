@@ -115,6 +115,11 @@ void check_guests(const LabctlCli& labctl, const nlohmann::json& rows) {
       CHECK(addresses.find(std::string(nic["ip"]) + "/24") != std::string::npos);
     }
   }
+  // No NIC was renamed at boot (the image masks udev's naming policy): a rename racing
+  // cloud-init's local stage once left a VM without its address (issue 13).
+  for (const auto& vm : show["vms"]) {
+    CHECK(must_ssh(labctl, vm["key"], {"sudo", "dmesg"}).find("renamed from") == std::string::npos);
+  }
   // The seed passes cloud-init's own schema (exit 1 and the errors otherwise); cloud-init is done.
   must_ssh(labctl, "vm1", {"sudo", "cloud-init", "schema", "--system"});
   CHECK(must_ssh(labctl, "vm2", {"cloud-init", "status"}).find("status: done") !=
