@@ -11,10 +11,13 @@
 #include <cerrno>
 #include <deque>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "provision/ready/console.hpp"
 
 namespace labctl::ready {
 
@@ -170,10 +173,34 @@ Status deploy(const model::Vm& vm, const Deps& deps, sys::Reporter& reporter) {
   return deployed;
 }
 
+std::optional<ConsoleFailure> console_failure(std::optional<ConsoleWatch>& console) {
+  return console ? console->poll() : std::nullopt;
+}
+
+// Why a stage did not complete: a stop request, a failure seen on the console (at once,
+// not at the timeout), a fatal check, or the timeout.
+std::string failure_message(const Deps& deps, const Timeouts& timeouts, Stage stage, const Check& c,
+                            const std::optional<ConsoleFailure>& failure) {
+  if (stopping(deps)) {
+    return "stopped by request";
+  }
+  if (failure) {
+    return fmt::format("the console shows a {}: {}", failure->what, failure->summary);
+  }
+  if (c.fatal) {
+    return c.message;
+  }
+  return fmt::format("timed out after {}s: {}", timeout_of(timeouts, stage).count(), c.message);
+}
+
 VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& timeouts, Stage target,
                      sys::Reporter& reporter) {
   VmReadiness r{vm.team, vm.key};
   SessionSlot session;
+  std::optional<ConsoleWatch> console;
+  if (deps.serial_log) {
+    console.emplace(deps.serial_log(vm));
+  }
   const auto start = Clock::now();
   for (int s = static_cast<int>(Stage::defined); s <= static_cast<int>(target); ++s) {
     const auto stage = static_cast<Stage>(s);
@@ -194,19 +221,19 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
           k_guest_wait_seconds));
     };
     Check c = check(deps, vm, stage, left(), session);
-    while (!c.done && !c.fatal && Clock::now() < deadline && !stopping(deps)) {
+    std::optional<ConsoleFailure> failure;
+    while (!c.done && !c.fatal && Clock::now() < deadline && !stopping(deps) &&
+           !(failure = console_failure(console))) {
       std::this_thread::sleep_for(timeouts.poll);
       c = check(deps, vm, stage, left(), session);
     }
     const double at = std::chrono::duration<double>(Clock::now() - start).count();
     if (!c.done) {
       r.failed = stage;
-      r.message = stopping(deps)
-                      ? "stopped by request"
-                      : (c.fatal ? c.message
-                                 : fmt::format("timed out after {}s: {}",
-                                               timeout_of(timeouts, stage).count(), c.message));
-      if (deps.serial_log) {
+      r.message = failure_message(deps, timeouts, stage, c, failure);
+      if (failure) {
+        r.serial_tail = failure->lines;
+      } else if (deps.serial_log) {
         r.serial_tail = tail_lines(deps.serial_log(vm), 15);
       }
       reporter.report(

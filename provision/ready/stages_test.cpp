@@ -166,3 +166,41 @@ TEST_CASE("docker up: the probe on this host's real Docker engine", "[docker]") 
   CHECK(o.done);
   CHECK(o.message.find("\"ApiVersion\"") != std::string::npos);
 }
+
+TEST_CASE("wait_ready fails a stage at once when the console shows a panic", "[libvirt]") {
+  // test:///default's own domain "test" runs; its address never answers (no IP to reach),
+  // so without the console the address stage would wait for its whole timeout.
+  auto hypervisor = hv::open_hypervisor("test:///default");
+  REQUIRE(hypervisor);
+  testing::ScratchDir dir("lct-failfast");
+  const auto log = dir.path() / "serial.log";
+  std::ofstream(log) << "[    1.0] Run /sbin/init as init process\n";
+  model::Lab lab;
+  model::Vm vm;
+  vm.key = "vm1";
+  vm.team = "blue";
+  vm.name = "test";
+  vm.nics.push_back({.network = "lan", .ip = "no-address"});
+  ready::Deps deps;
+  deps.hypervisor = hypervisor->get();
+  deps.serial_log = [&](const model::Vm&) { return log.string(); };
+  ready::Timeouts timeouts;
+  timeouts.stages.address = std::chrono::seconds(600);
+  timeouts.poll = std::chrono::milliseconds(50);
+  sys::RecordingReporter reporter;
+  std::jthread panic([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::ofstream(log, std::ios::app)
+        << "[    5.2] Kernel panic - not syncing: Attempted to kill init! exitcode=0x100\n";
+  });
+  const auto results =
+      ready::wait_ready(lab, {&vm}, deps, timeouts, ready::Stage::docker, reporter);
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].reached == ready::Stage::running);
+  CHECK(results[0].failed == ready::Stage::address);
+  CHECK(results[0].message ==
+        "the console shows a kernel panic: [    5.2] Kernel panic - not syncing: Attempted to "
+        "kill init! exitcode=0x100");
+  CHECK(results[0].serial_tail.back().find("Kernel panic") != std::string::npos);
+  CHECK(results[0].seconds < 60);  // not the 600 s timeout
+}
