@@ -298,7 +298,8 @@ Status install_standin(squashtm::Remote& remote, const model::Vm& vm,
                   ready::shell_quote(repos.empty() ? "squashtest/squash-tm" : repos),
                   ready::shell_quote(options.postgres_image));
   for (const std::string& version : versions) {
-    command += " " + ready::shell_quote(version);
+    // append, not `" " + ...`: GCC 12 at -O3 reports a false -Wrestrict on the temporary.
+    command.append(" ").append(ready::shell_quote(version));
   }
   auto result = remote.exec(command);
   if (!result) {
