@@ -52,6 +52,7 @@ lab=$work/lab.yaml
 run() { "$labctl" -f "$lab" --connect qemu:///system "$@"; }
 cleanup() { run down --all --yes >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 
 if ! run image build >"$work/image-build.log" 2>&1; then
   cat "$work/image-build.log" >&2
