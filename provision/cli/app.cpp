@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "provision/cli/common.hpp"
+#include "provision/sys/printable.hpp"
 
 namespace labctl::cli {
 
@@ -55,7 +56,7 @@ int run(int argc, char** argv) {
   }
   const Status status = command ? command() : Status(Error::usage("no command"));
   if (!status) {
-    fmt::print(stderr, "labctl: {}\n", status.error().message);
+    fmt::print(stderr, "labctl: {}\n", sys::printable(status.error().message));
     return status.error().exit_code();
   }
   return 0;
