@@ -25,6 +25,20 @@ labctl::sys::ProcessResult labctl_run(const std::vector<std::string>& args) {
 
 TEST_CASE("labctl names what is wrong with its input", "[unit][cli]") {
   labctl::testing::ScratchDir scratch("lct-cli-input");
+  SECTION("an unknown command is named") {
+    const auto run = labctl_run({"-f", "lab.yaml", "valdiate"});
+    CHECK(run.exit_code == 2);
+    CHECK(run.err == "labctl: unknown command 'valdiate' (see labctl --help)\n");
+  }
+  SECTION("a lab file that is not a regular file is refused with exit code 2") {
+    for (const std::string& path : {scratch.path().string(), std::string("/dev/zero")}) {
+      const auto run = labctl_run({"validate", path});
+      CHECK(run.exit_code == 2);
+      CHECK(run.err == "labctl: " + path +
+                           ": not a regular file (a lab file is a YAML file, not a directory, "
+                           "device or pipe)\n");
+    }
+  }
   SECTION("control characters from the lab file are escaped in the message") {
     const std::string file = (scratch.path() / "lab.yaml").string();
     std::ofstream(file) << "classroom: cd26\nteams: {names: [\"a\\e[2J\\r\\nok\"]}\n"

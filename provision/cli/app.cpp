@@ -1,5 +1,6 @@
 #include "provision/cli/app.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include <fmt/format.h>
@@ -52,6 +53,16 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A word that is no command leaves none parsed, and CLI11 would only say that one is
+    // required: name the word.
+    const std::vector<std::string> words = app.remaining();
+    const auto word = std::find_if(words.begin(), words.end(),
+                                   [](const std::string& w) { return !w.starts_with('-'); });
+    if (e.get_exit_code() != 0 && app.get_subcommands().empty() && word != words.end()) {
+      fmt::print(stderr, "labctl: unknown command '{}' (see labctl --help)\n",
+                 sys::printable(*word));
+      return 2;
+    }
     return app.exit(e) == 0 ? 0 : 2;
   }
   const Status status = command ? command() : Status(Error::usage("no command"));

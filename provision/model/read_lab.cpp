@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <regex>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -28,6 +29,7 @@ std::string read_url(Reader& reader, const Field& field, const std::vector<std::
 }
 
 void read_hosts(Reader& reader, const Field& root, LabSpec& spec) {
+  std::unordered_set<std::string> listed;
   for (const Field& item : reader.items(root.child("hosts"))) {
     if (!reader.check_map(item, {"uri", "reserve", "labels"})) {
       continue;
@@ -40,10 +42,8 @@ void read_hosts(Reader& reader, const Field& root, LabSpec& spec) {
                                         "qemu+ssh://host/system or hyperv://host)",
                                         host.uri));
     }
-    for (const Host& other : spec.lab.hosts) {
-      if (other.uri == host.uri) {
-        reader.error(uri.loc, fmt::format("host '{}' is listed twice", host.uri));
-      }
+    if (!listed.insert(host.uri).second) {
+      reader.error(uri.loc, fmt::format("host '{}' is listed twice", host.uri));
     }
     host.reserve = reader.size(item.child("reserve")).value_or(0);
     for (const Field& label : reader.items(item.child("labels"))) {
