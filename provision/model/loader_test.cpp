@@ -38,6 +38,8 @@ std::string error_of(const std::string& text) {
   return lab.error().message;
 }
 
+const std::string k_sha = "sha256: " + std::string(64, 'a');
+
 std::string with_vm1(const std::string& body) {
   return "classroom: cd26\nteams: {count: 2}\ntemplate:\n  networks:\n    lan: {kind: nat}\n"
          "  vms:\n    vm1:\n" +
@@ -180,8 +182,9 @@ TEST_CASE("lab file value rules", "[unit][model]") {
       REQUIRE(lab.ok());
       CHECK(labctl::model::to_string(lab->image.boot) == boot);
     }
-    const auto pulled =
-        parse_lab("image: {url: \"https://x.example/d.qcow2\", boot: efi}\n" + k_base, "lab.yaml");
+    const auto pulled = parse_lab(
+        "image: {url: \"https://x.example/d.qcow2\", boot: efi, " + k_sha + "}\n" + k_base,
+        "lab.yaml");
     REQUIRE(pulled.ok());
     CHECK(pulled->image.boot == labctl::model::BootMode::efi);
     CHECK(error_of("image: {build: debian-12, boot: disk}\n" + k_base) ==
@@ -190,15 +193,16 @@ TEST_CASE("lab file value rules", "[unit][model]") {
     CHECK(error_of("image: {build: debian-12, boot: efi, cmdline: root=/dev/sda}\n" + k_base) ==
           "lab.yaml:1:47: image.cmdline: cmdline needs boot: kernel (a disk or efi boot uses the "
           "image's own)");
-    const auto download =
-        parse_lab("image: {url: \"https://x.example/d.qcow2\"}\n" + k_base, "lab.yaml");
+    const auto download = parse_lab(
+        "image: {url: \"https://x.example/d.qcow2\", " + k_sha + "}\n" + k_base, "lab.yaml");
     REQUIRE(download.ok());
     CHECK(download->image.boot == labctl::model::BootMode::disk);
-    CHECK(error_of("image: {url: \"https://x.example/d.qcow2\", boot: kernel}\n" + k_base) ==
+    CHECK(error_of("image: {url: \"https://x.example/d.qcow2\", boot: kernel, " + k_sha + "}\n" +
+                   k_base) ==
           "lab.yaml:1:49: image.boot: a downloaded image boots with disk or efi (kernel boot "
           "needs the kernel and initrd that a built image has beside its disk)");
-    CHECK(error_of("image: {url: \"https://x.example/d.qcow2\", cmdline: root=/dev/vda}\n" +
-                   k_base) ==
+    CHECK(error_of("image: {url: \"https://x.example/d.qcow2\", cmdline: root=/dev/vda, " + k_sha +
+                   "}\n" + k_base) ==
           "lab.yaml:1:52: image.cmdline: cmdline is for built images with boot: kernel (a "
           "downloaded image boots with its own)");
     CHECK(error_of("image: {build: debian-12, boot: bios}\n" + k_base).find("image.boot") !=
@@ -276,11 +280,11 @@ TEST_CASE("docker.source agrees with what a built image has", "[unit][model]") {
           "image.with");
   }
   SECTION("a downloaded image: the lab says") {
-    const auto lab = parse_lab(
-        "image: {url: 'https://example.org/d.qcow2', boot: disk}\ndocker: {source: "
-        "preinstalled}\n" +
-            k_base,
-        "lab.yaml");
+    const auto lab = parse_lab("image: {url: 'https://example.org/d.qcow2', boot: disk, " + k_sha +
+                                   "}\ndocker: {source: "
+                                   "preinstalled}\n" +
+                                   k_base,
+                               "lab.yaml");
     INFO((lab.ok() ? std::string() : lab.error().message));
     CHECK(lab.ok());
   }
@@ -345,5 +349,30 @@ TEST_CASE("bounds on input: what is read and how long checks take", "[unit][mode
           std::string::npos);
     const auto refused = std::chrono::steady_clock::now();
     CHECK(refused - parsed < 2.5 * (parsed - start) + std::chrono::milliseconds(500));
+  }
+}
+
+TEST_CASE("what up would refuse in the lab file, validate refuses", "[unit][model]") {
+  SECTION("a downloaded image needs a digest: sha256 or checksums") {
+    CHECK(error_of("image: {url: \"https://x.example/d.qcow2\"}\n" + k_base) ==
+          "lab.yaml:1:14: image.url: a downloaded image must be verified: give image.sha256 (its "
+          "SHA-256 digest) or image.checksums (the URL of the SHA256SUMS or SHA512SUMS file "
+          "beside it)");
+    CHECK(parse_lab("image: {url: \"https://x.example/d.qcow2\", checksums: "
+                    "\"https://x.example/SHA256SUMS\"}\n" +
+                        k_base,
+                    "lab.yaml")
+              .ok());
+  }
+  SECTION("memory is a whole number of 2 MiB units (Hyper-V's), on every backend") {
+    CHECK(error_of(with_vm1("      memory: 1025MiB\n")) ==
+          "lab.yaml:8:15: template.vms.vm1.memory: memory 1025MiB is not a multiple of 2MiB, the "
+          "unit Hyper-V assigns memory in");
+    CHECK(error_of("memory_cap: 2047MiB\n" + k_base) ==
+          "lab.yaml:1:13: memory_cap: memory 2047MiB is not a multiple of 2MiB, the unit Hyper-V "
+          "assigns memory in");
+    CHECK(error_of("defaults: {memory: 1000001KiB}\n" + k_base).find("not a multiple of 2MiB") !=
+          std::string::npos);
+    CHECK(parse_lab(with_vm1("      memory: 1026MiB\n"), "lab.yaml").ok());
   }
 }

@@ -116,6 +116,13 @@ void read_pulled_image(Reader& reader, const Field& field, Image& image) {
       reader.error(field.child(key).loc, "only for images given by build:");
     }
   }
+  // `up` verifies every download before using it: without a digest it would fail there,
+  // after creating networks and the pool.
+  if (image.sha256.empty() && image.checksum_url.empty()) {
+    reader.error(field.child("url").loc,
+                 "a downloaded image must be verified: give image.sha256 (its SHA-256 digest) "
+                 "or image.checksums (the URL of the SHA256SUMS or SHA512SUMS file beside it)");
+  }
 }
 
 void read_boot(Reader& reader, const Field& field, Image& image) {
@@ -227,7 +234,9 @@ void read_limits(Reader& reader, const Field& root, LabSpec& spec) {
   Lab& lab = spec.lab;
   lab.accelerator = static_cast<Accelerator>(
       reader.choice(root.child("accelerator"), {"auto", "kvm", "qemu"}, 0));
-  lab.memory_cap = reader.size(root.child("memory_cap")).value_or(lab.memory_cap);
+  const Field cap = root.child("memory_cap");
+  lab.memory_cap = reader.size(cap).value_or(lab.memory_cap);
+  check_memory_unit(reader, cap.loc, lab.memory_cap);
   const Field admin = root.child("admin_user");
   lab.admin_user = reader.text(admin, lab.admin_user);
   if (std::string complaint = check_name("admin user", lab.admin_user); !complaint.empty()) {
