@@ -1,10 +1,12 @@
 #include "provision/cli/app.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include <fmt/format.h>
 
 #include "provision/cli/common.hpp"
+#include "provision/sys/printable.hpp"
 
 namespace labctl::cli {
 
@@ -51,11 +53,21 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A word that is no command leaves none parsed, and CLI11 would only say that one is
+    // required: name the word.
+    const std::vector<std::string> words = app.remaining();
+    const auto word = std::find_if(words.begin(), words.end(),
+                                   [](const std::string& w) { return !w.starts_with('-'); });
+    if (e.get_exit_code() != 0 && app.get_subcommands().empty() && word != words.end()) {
+      fmt::print(stderr, "labctl: unknown command '{}' (see labctl --help)\n",
+                 sys::printable(*word));
+      return 2;
+    }
     return app.exit(e) == 0 ? 0 : 2;
   }
   const Status status = command ? command() : Status(Error::usage("no command"));
   if (!status) {
-    fmt::print(stderr, "labctl: {}\n", status.error().message);
+    fmt::print(stderr, "labctl: {}\n", sys::printable(status.error().message));
     return status.error().exit_code();
   }
   return 0;

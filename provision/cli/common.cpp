@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/model/loader.hpp"
+#include "provision/sys/printable.hpp"
 
 namespace labctl::cli {
 
@@ -220,7 +221,13 @@ void install_stop_handlers() {
 }
 
 void print_table(const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows) {
+                 const std::vector<std::vector<std::string>>& cells) {
+  // Cells hold names and errors from input: escaped before their widths are measured.
+  std::vector<std::vector<std::string>> rows = cells;
+  for (auto& row : rows) {
+    std::transform(row.begin(), row.end(), row.begin(),
+                   [](const std::string& cell) { return sys::printable(cell); });
+  }
   std::vector<std::size_t> width(header.size());
   for (std::size_t c = 0; c < header.size(); ++c) {
     width[c] = header[c].size();

@@ -24,8 +24,8 @@ Result<ExpectedDigest> expected_digest(const model::Image& image, HttpClient& ht
     return *pinned;
   }
   if (image.checksum_url.empty()) {
-    return Error::failure("image " + image.name + ": give sha256 or checksum_url to verify " +
-                          image.url);
+    return Error::failure("image " + image.name +
+                          ": give image.sha256 or image.checksums to verify " + image.url);
   }
   auto sums = http.get(image.checksum_url);
   if (!sums) {

@@ -1,9 +1,10 @@
-// Whole-classroom checks that need every team expanded: subnet overlaps, bridge device
-// collisions, and the prefix of Hyper-V's one NetNat per classroom.
+// Whole-classroom checks that need every team expanded: collisions of derived names, subnet
+// overlaps, bridges that are also host bridges, and the prefix of Hyper-V's one NetNat per
+// classroom.
 
 #include <algorithm>
-#include <map>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -70,9 +71,65 @@ void check_overlaps(Reader& reader, const LabSpec& spec) {
   }
 }
 
+// A name labctl derives from the lab file, what it names and where that comes from.
+struct Derived {
+  const char* kind;  // one namespace on the host: "domain", "network", ...
+  std::string name;
+  std::string owner;  // "team a, VM b-c"
+  Loc loc;
+};
+
+void derive_team(const LabSpec& spec, const Team& team, std::vector<Derived>& out) {
+  for (std::size_t i = 0; i < team.networks.size(); ++i) {
+    const Network& net = team.networks[i];
+    const std::string owner = fmt::format("team {}, network {}", team.name, net.key);
+    out.push_back({"network", net.name, owner, spec.networks[i].loc});
+    if (net.kind == NetworkKind::nat || net.kind == NetworkKind::isolated) {
+      out.push_back({"bridge device", net.bridge, owner, spec.networks[i].loc});
+    }
+  }
+  for (std::size_t i = 0; i < team.vms.size(); ++i) {
+    const Vm& vm = team.vms[i];
+    const std::string owner = fmt::format("team {}, VM {}", team.name, vm.key);
+    const Loc& loc = spec.vms[i].loc;
+    out.push_back({"domain", vm.name, owner, loc});
+    out.push_back({"volume", vm.disk_volume, owner, loc});
+    out.push_back({"volume", vm.seed_volume, owner, loc});
+    out.push_back({"host name", vm.hostname, owner, loc});
+  }
+}
+
+// Names join team, VM and network names with '-', so teams a and a-b with VMs b-c and c both
+// give <classroom>-a-b-c. Every derived name must be unique in its namespace; one hash map
+// keeps this linear. (The classroom's base volumes cannot collide: they have one '-' after
+// the classroom and no .qcow2 or .iso suffix that a VM's volumes have with two.)
+void check_names(Reader& reader, const LabSpec& spec) {
+  std::vector<Derived> names;
+  for (const Team& team : spec.lab.teams) {
+    derive_team(spec, team, names);
+  }
+  std::unordered_map<std::string, const Derived*> seen;
+  for (const Derived& mine : names) {
+    const auto [it, fresh] = seen.emplace(std::string(mine.kind) + '/' + mine.name, &mine);
+    if (fresh) {
+      continue;
+    }
+    const Derived& other = *it->second;
+    const bool bridge = std::string(mine.kind) == "bridge device";
+    reader.error(mine.loc,
+                 fmt::format("{} '{}' of {} is also the {} of {} ({}:{}:{}: {}): {}", mine.kind,
+                             mine.name, mine.owner, mine.kind, other.owner, reader.diag().file(),
+                             other.loc.line, other.loc.column, other.loc.path,
+                             bridge ? "put {team} and {net} (or {team_index}) in bridge_name"
+                                    : "names are joined with '-': rename a team, VM or network "
+                                      "so that no two joined names are the same"));
+    return;
+  }
+}
+
+// A bridge labctl creates (nat, isolated) must not be a host bridge the lab also uses.
 void check_bridges(Reader& reader, const LabSpec& spec) {
   std::set<std::string> existing;
-  std::map<std::string, const Network*> created;
   for (const Team& team : spec.lab.teams) {
     for (const Network& net : team.networks) {
       if (net.kind == NetworkKind::bridge || net.kind == NetworkKind::ovs) {
@@ -82,16 +139,13 @@ void check_bridges(Reader& reader, const LabSpec& spec) {
   }
   for (const Team& team : spec.lab.teams) {
     for (const Network& net : team.networks) {
-      if (net.kind != NetworkKind::nat && net.kind != NetworkKind::isolated) {
-        continue;
-      }
-      const auto [it, fresh] = created.emplace(net.bridge, &net);
-      if (!fresh || existing.count(net.bridge) != 0) {
-        const std::string other = fresh ? "an existing host bridge" : it->second->name;
+      const bool created = net.kind == NetworkKind::nat || net.kind == NetworkKind::isolated;
+      if (created && existing.count(net.bridge) != 0) {
         reader.error(spec_of(spec, net.key)->loc,
-                     fmt::format("bridge name '{}' of {} is also used by {}: put {{team}} and "
-                                 "{{net}} (or {{team_index}}) in bridge_name",
-                                 net.bridge, net.name, other));
+                     fmt::format("bridge name '{}' of {} is also used by an existing host "
+                                 "bridge: put {{team}} and {{net}} (or {{team_index}}) in "
+                                 "bridge_name",
+                                 net.bridge, net.name));
         return;
       }
     }
@@ -146,6 +200,7 @@ void check_hyperv(Reader& reader, const LabSpec& spec) {
 }  // namespace
 
 void check_lab(Reader& reader, const LabSpec& spec) {
+  check_names(reader, spec);
   check_overlaps(reader, spec);
   check_bridges(reader, spec);
   check_hyperv(reader, spec);

@@ -2,8 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -29,9 +29,12 @@ void read_and_expand(Reader& reader, const YAML::Node& document, LabSpec& spec) 
   if (!reader.check_map(root, k_top_keys)) {
     return;
   }
-  read_settings(reader, root, spec);
-  read_template(reader, root, spec);
-  read_teams(reader, root, spec);
+  // Only the first error is reported: each step after a failed one would only cost time.
+  for (auto read : {read_settings, read_template, read_teams}) {
+    if (!reader.diag().failed()) {
+      read(reader, root, spec);
+    }
+  }
   if (reader.diag().failed()) {
     return;  // expansion needs a consistent spec
   }
@@ -41,6 +44,49 @@ void read_and_expand(Reader& reader, const YAML::Node& document, LabSpec& spec) 
   }
 }
 
+// The one document of the file. yaml-cpp's Load() reads the first and drops the rest, which
+// would silently ignore half of a file split by `---`.
+YAML::Node only_document(Reader& reader, const std::string& text) {
+  const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+  if (documents.size() > 1) {
+    reader.error(loc_of(documents[1].Mark(), "", {1, 1, ""}),
+                 "a second YAML document (after ---): a lab file is one document");
+  }
+  return documents.empty() ? YAML::Node() : documents.front();
+}
+
+Result<std::string> read_lab_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec) {
+    return Error::lab(fmt::format("{}: cannot read the lab file: {}", path, ec.message()));
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    return Error::lab(
+        fmt::format("{}: not a regular file (a lab file is a YAML file, not a "
+                    "directory, device or pipe)",
+                    path));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error::lab(fmt::format("{}: cannot read the lab file: {}", path, std::strerror(errno)));
+  }
+  // One byte more than allowed tells a file at the limit from a larger one.
+  std::string text(k_max_lab_file + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) {
+    return Error::lab(fmt::format("{}: cannot read the lab file", path));
+  }
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > k_max_lab_file) {
+    return Error::lab(
+        fmt::format("{}: the lab file is larger than {} bytes (1 MiB), the most "
+                    "labctl reads",
+                    path, k_max_lab_file));
+  }
+  return text;
+}
+
 }  // namespace
 
 Result<Lab> parse_lab(const std::string& text, const std::string& file_name) {
@@ -48,7 +94,10 @@ Result<Lab> parse_lab(const std::string& text, const std::string& file_name) {
   Reader reader(diagnostics);
   LabSpec spec;
   try {
-    read_and_expand(reader, YAML::Load(text), spec);
+    const YAML::Node document = only_document(reader, text);
+    if (!diagnostics.failed()) {
+      read_and_expand(reader, document, spec);
+    }
   } catch (const YAML::Exception& e) {
     // Syntax errors surface here (and any yaml-cpp surprise while reading the tree).
     diagnostics.error(loc_of(e.mark, "yaml", {1, 1, ""}), e.msg);
@@ -61,13 +110,11 @@ Result<Lab> parse_lab(const std::string& text, const std::string& file_name) {
 }
 
 Result<Lab> load_lab(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error::lab(fmt::format("{}: cannot read the lab file: {}", path, std::strerror(errno)));
+  auto text = read_lab_file(path);
+  if (!text) {
+    return text.error();
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_lab(text.str(), path);
+  return parse_lab(*text, path);
 }
 
 }  // namespace labctl::model

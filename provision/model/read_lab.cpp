@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <regex>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -28,6 +29,7 @@ std::string read_url(Reader& reader, const Field& field, const std::vector<std::
 }
 
 void read_hosts(Reader& reader, const Field& root, LabSpec& spec) {
+  std::unordered_set<std::string> listed;
   for (const Field& item : reader.items(root.child("hosts"))) {
     if (!reader.check_map(item, {"uri", "reserve", "labels"})) {
       continue;
@@ -40,10 +42,8 @@ void read_hosts(Reader& reader, const Field& root, LabSpec& spec) {
                                         "qemu+ssh://host/system or hyperv://host)",
                                         host.uri));
     }
-    for (const Host& other : spec.lab.hosts) {
-      if (other.uri == host.uri) {
-        reader.error(uri.loc, fmt::format("host '{}' is listed twice", host.uri));
-      }
+    if (!listed.insert(host.uri).second) {
+      reader.error(uri.loc, fmt::format("host '{}' is listed twice", host.uri));
     }
     host.reserve = reader.size(item.child("reserve")).value_or(0);
     for (const Field& label : reader.items(item.child("labels"))) {
@@ -115,6 +115,13 @@ void read_pulled_image(Reader& reader, const Field& field, Image& image) {
     if (field.child(key).present()) {
       reader.error(field.child(key).loc, "only for images given by build:");
     }
+  }
+  // `up` verifies every download before using it: without a digest it would fail there,
+  // after creating networks and the pool.
+  if (image.sha256.empty() && image.checksum_url.empty()) {
+    reader.error(field.child("url").loc,
+                 "a downloaded image must be verified: give image.sha256 (its SHA-256 digest) "
+                 "or image.checksums (the URL of the SHA256SUMS or SHA512SUMS file beside it)");
   }
 }
 
@@ -227,7 +234,9 @@ void read_limits(Reader& reader, const Field& root, LabSpec& spec) {
   Lab& lab = spec.lab;
   lab.accelerator = static_cast<Accelerator>(
       reader.choice(root.child("accelerator"), {"auto", "kvm", "qemu"}, 0));
-  lab.memory_cap = reader.size(root.child("memory_cap")).value_or(lab.memory_cap);
+  const Field cap = root.child("memory_cap");
+  lab.memory_cap = reader.size(cap).value_or(lab.memory_cap);
+  check_memory_unit(reader, cap.loc, lab.memory_cap);
   const Field admin = root.child("admin_user");
   lab.admin_user = reader.text(admin, lab.admin_user);
   if (std::string complaint = check_name("admin user", lab.admin_user); !complaint.empty()) {

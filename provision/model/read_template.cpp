@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <regex>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -18,6 +20,7 @@ constexpr int k_max_teams = 250;       // one MAC byte, and room in a /16 pool
 constexpr std::size_t k_max_vms = 89;  // static addresses .11-.99 stay below DHCP's .100
 constexpr std::size_t k_max_networks = 32;
 constexpr int k_first_port = 8081;
+constexpr int k_last_port = 65535;
 
 void check_named(Reader& reader, const Loc& loc, const std::string& what, const std::string& name) {
   if (std::string complaint = check_name(what, name); !complaint.empty()) {
@@ -54,16 +57,13 @@ InstanceEntry read_instance(Reader& reader, const Field& item, const LabSpec& sp
   entry.port_loc = port.loc;
   if (port.present()) {
     entry.port_given = true;
-    const auto number = reader.integer(port, -(1LL << 31), (1LL << 31) - 1);
-    instance.port = static_cast<int>(number.value_or(k_first_port));
-    if (instance.port < 1024 || instance.port > 65535) {
-      reader.error(port.loc, fmt::format("port {} is outside 1024-65535", instance.port));
-    }
+    instance.port =
+        static_cast<int>(reader.integer(port, 1024, k_last_port).value_or(k_first_port));
   }
   return entry;
 }
 
-void assign_ports(std::vector<InstanceEntry>& entries) {
+void assign_ports(Reader& reader, std::vector<InstanceEntry>& entries, const std::string& vm) {
   std::set<int> used;
   for (const InstanceEntry& entry : entries) {
     if (entry.port_given) {
@@ -76,38 +76,68 @@ void assign_ports(std::vector<InstanceEntry>& entries) {
       while (used.count(next) != 0) {
         ++next;
       }
+      if (next > k_last_port) {
+        reader.error(entry.port_loc, fmt::format("no free port left for instance '{}' on {}",
+                                                 entry.instance.name, vm));
+        return;
+      }
       entry.instance.port = next;
       used.insert(next);
     }
   }
 }
 
+// Names and explicit ports are unique on a VM; hash maps keep a long list linear.
+struct InstanceIndex {
+  std::unordered_set<std::string> names;
+  std::unordered_map<int, std::string> ports;  // explicit port -> instance name
+
+  void add(Reader& reader, const Field& item, const InstanceEntry& entry, const std::string& vm) {
+    const Instance& mine = entry.instance;
+    if (!names.insert(mine.name).second) {
+      reader.error(item.child("name").loc,
+                   fmt::format("duplicate instance name '{}' on {}", mine.name, vm));
+      return;
+    }
+    if (!entry.port_given) {
+      return;
+    }
+    const auto [it, fresh] = ports.emplace(mine.port, mine.name);
+    if (!fresh) {
+      reader.error(entry.port_loc, fmt::format("port {} already used by instance '{}' on {}",
+                                               mine.port, it->second, vm));
+    }
+  }
+};
+
 }  // namespace
 
 std::vector<Instance> read_instances(Reader& reader, const Field& field, const std::string& vm,
                                      const LabSpec& spec) {
   std::vector<InstanceEntry> entries;
+  InstanceIndex index;
   for (const Field& item : reader.items(field)) {
-    InstanceEntry entry = read_instance(reader, item, spec);
-    for (const InstanceEntry& other : entries) {
-      const Instance& mine = entry.instance;
-      if (other.instance.name == mine.name) {
-        reader.error(item.child("name").loc,
-                     fmt::format("duplicate instance name '{}' on {}", mine.name, vm));
-      } else if (entry.port_given && other.port_given && other.instance.port == mine.port) {
-        reader.error(entry.port_loc, fmt::format("port {} already used by instance '{}' on {}",
-                                                 mine.port, other.instance.name, vm));
-      }
-    }
-    entries.push_back(entry);
+    entries.push_back(read_instance(reader, item, spec));
+    index.add(reader, item, entries.back(), vm);
   }
-  assign_ports(entries);
+  assign_ports(reader, entries, vm);
   std::vector<Instance> out;
   out.reserve(entries.size());
   for (const InstanceEntry& entry : entries) {
     out.push_back(entry.instance);
   }
   return out;
+}
+
+// Hyper-V assigns memory in 2 MiB units (and refuses other sizes); libvirt takes any size.
+// Checked for every lab, whatever its hosts: a lab without hosts runs wherever --connect
+// points, so a lab file that validates must mean the same on both backends.
+void check_memory_unit(Reader& reader, const Loc& loc, Bytes memory) {
+  if (memory % (2 * k_mib) != 0) {
+    reader.error(loc, fmt::format("memory {} is not a multiple of 2MiB, the unit Hyper-V assigns "
+                                  "memory in",
+                                  format_size(memory)));
+  }
 }
 
 VmShape read_shape(Reader& reader, const Field& field, const LabSpec& spec) {
@@ -118,6 +148,8 @@ VmShape read_shape(Reader& reader, const Field& field, const LabSpec& spec) {
     reader.error(memory.loc,
                  fmt::format("memory {} exceeds the classroom's cap of {}",
                              format_size(*shape.memory), format_size(spec.lab.memory_cap)));
+  } else if (shape.memory) {
+    check_memory_unit(reader, memory.loc, *shape.memory);
   }
   if (const auto vcpus = reader.integer(field.child("vcpus"), 1, 64)) {
     shape.vcpus = static_cast<int>(*vcpus);
@@ -193,6 +225,7 @@ std::vector<std::string> read_vm_networks(Reader& reader, const Field& field, co
     return all;
   }
   std::vector<std::string> keys;
+  std::unordered_set<std::string> listed;
   for (const Field& item : reader.items(field)) {
     const std::string key = reader.text(item, {});
     if (std::find(all.begin(), all.end(), key) == all.end()) {
@@ -200,7 +233,7 @@ std::vector<std::string> read_vm_networks(Reader& reader, const Field& field, co
       reader.error(item.loc,
                    near ? fmt::format("unknown network '{}' (did you mean '{}'?)", key, *near)
                         : fmt::format("unknown network '{}'", key));
-    } else if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+    } else if (!listed.insert(key).second) {
       reader.error(item.loc, fmt::format("network '{}' is listed twice", key));
     }
     keys.push_back(key);
@@ -234,22 +267,26 @@ void read_template(Reader& reader, const Field& root, LabSpec& spec) {
   if (!reader.check_map(field, {"networks", "vms"})) {
     return;
   }
+  // Counts are checked before the entries are read: every VM is checked against the networks.
   const Field networks = field.child("networks");
   spec.networks_loc = networks.loc;
+  if (networks.node.IsMap() && networks.node.size() > k_max_networks) {
+    reader.error(networks.loc, fmt::format("at most {} networks per team", k_max_networks));
+    return;
+  }
   for (const auto& [key, value] : reader.entries(networks)) {
     spec.networks.push_back(read_network(reader, key, value));
   }
-  if (spec.networks.size() > k_max_networks) {
-    reader.error(networks.loc, fmt::format("at most {} networks per team", k_max_networks));
-  }
   const Field vms = field.child("vms");
+  if (vms.node.IsMap() && vms.node.size() > k_max_vms) {
+    reader.error(vms.loc, fmt::format("at most {} VMs per team", k_max_vms));
+    return;
+  }
   for (const auto& [key, value] : reader.entries(vms)) {
     spec.vms.push_back(read_vm(reader, key, value, spec));
   }
   if (spec.vms.empty()) {
     reader.error(vms.loc, "at least one VM is required");
-  } else if (spec.vms.size() > k_max_vms) {
-    reader.error(vms.loc, fmt::format("at most {} VMs per team", k_max_vms));
   }
 }
 
@@ -269,15 +306,22 @@ void read_team_names(Reader& reader, const Field& field, LabSpec& spec) {
     }
     return;
   }
+  // The count first: a list far too long is refused before any of it is read.
+  const std::size_t listed = names.node.IsSequence() ? names.node.size() : 0;
+  if (listed > k_max_teams) {
+    reader.error(names.loc, fmt::format("give 1 to {} team names", k_max_teams));
+    return;
+  }
+  std::unordered_set<std::string> seen;
   for (const Field& item : reader.items(names)) {
     const std::string name = reader.text(item, {});
     check_named(reader, item.loc, "team name", name);
-    if (std::find(spec.team_names.begin(), spec.team_names.end(), name) != spec.team_names.end()) {
+    if (!seen.insert(name).second) {
       reader.error(item.loc, fmt::format("duplicate team name '{}'", name));
     }
     spec.team_names.push_back(name);
   }
-  if (spec.team_names.empty() || spec.team_names.size() > k_max_teams) {
+  if (spec.team_names.empty()) {
     reader.error(names.loc, fmt::format("give 1 to {} team names", k_max_teams));
   }
 }
@@ -334,6 +378,9 @@ TeamOverride read_override(Reader& reader, const std::string& team, const Field&
                  fmt::format("invalid host URI '{}' (expected e.g. qemu:///system)", out.host));
   }
   for (const auto& [key, value] : reader.entries(field.child("vms"))) {
+    if (reader.diag().failed()) {
+      break;  // the first error is the one reported: the rest of a long list is not read
+    }
     out.vms.push_back(read_vm_override(reader, key, value, spec));
   }
   return out;
@@ -353,6 +400,9 @@ void read_teams(Reader& reader, const Field& root, LabSpec& spec) {
   }
   read_team_names(reader, field, spec);
   for (const auto& [team, value] : reader.entries(field.child("overrides"))) {
+    if (reader.diag().failed()) {
+      break;  // the first error is the one reported: the rest of a long list is not read
+    }
     spec.overrides.push_back(read_override(reader, team, value, spec));
   }
 }

@@ -75,6 +75,8 @@ void read_template(Reader& reader, const Field& root, LabSpec& spec);
 std::vector<Instance> read_instances(Reader& reader, const Field& field, const std::string& vm,
                                      const LabSpec& spec);
 VmShape read_shape(Reader& reader, const Field& field, const LabSpec& spec);
+// A VM's memory (and memory_cap, its default) is a whole number of 2 MiB units.
+void check_memory_unit(Reader& reader, const Loc& loc, Bytes memory);
 
 // Expansion (expand.cpp, expand_vm.cpp) and whole-lab checks (checks.cpp).
 void expand_lab(Reader& reader, LabSpec& spec);

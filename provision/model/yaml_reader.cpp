@@ -68,7 +68,9 @@ bool Reader::check_map(const Field& field, const std::vector<std::string>& known
     const Loc loc{key_loc.line, key_loc.column, join(field.loc.path, key)};
     if (!seen.insert(key).second) {
       error(loc, "duplicate key");
-    } else if (!known.empty() && std::find(known.begin(), known.end(), key) == known.end()) {
+    } else if (!known.empty() && !m_diag.failed() &&
+               std::find(known.begin(), known.end(), key) == known.end()) {
+      // Only the first error is kept: no suggestion is searched for the keys after it.
       const auto near = closest(key, known);
       error(loc, near ? fmt::format("unknown key (did you mean '{}'?)", *near) : "unknown key");
     }
@@ -158,7 +160,8 @@ std::optional<long long> Reader::integer(const Field& field, long long min, long
   const char* end = value->data() + value->size();
   const auto [rest, ec] = std::from_chars(value->data(), end, number);
   if (ec != std::errc() || rest != end || number < min || number > max) {
-    error(field.loc, fmt::format("invalid number '{}' (expected {} to {})", *value, min, max));
+    error(field.loc,
+          fmt::format("invalid number '{}' (expected an integer from {} to {})", *value, min, max));
     return std::nullopt;
   }
   return number;

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "provision/sys/printable.hpp"
+
 namespace labctl::sys {
 
 namespace {
@@ -17,6 +19,15 @@ std::string label(const Event& event) {
     return "classroom";
   }
   return event.vm.empty() ? event.team : event.team + "/" + event.vm;
+}
+
+// Events carry names and errors from input: escaped before a text reporter draws them.
+Event printable_event(Event event) {
+  event.team = printable(event.team);
+  event.vm = printable(event.vm);
+  event.subject = printable(event.subject);
+  event.message = printable(event.message);
+  return event;
 }
 
 std::string plain_line(const Event& event) {
@@ -36,7 +47,7 @@ class PlainReporter : public Reporter {
   explicit PlainReporter(std::FILE* out) : m_out(out) {}
   void report(const Event& event) override {
     std::lock_guard lock(m_mutex);
-    fmt::print(m_out, "{}\n", plain_line(event));
+    fmt::print(m_out, "{}\n", plain_line(printable_event(event)));
     std::fflush(m_out);
   }
 
@@ -81,7 +92,8 @@ class LiveReporter : public Reporter {
       : m_out(out),
         m_start(std::chrono::steady_clock::now()),
         m_colour(std::getenv("NO_COLOR") == nullptr) {}
-  void report(const Event& event) override {
+  void report(const Event& raw) override {
+    const Event event = printable_event(raw);
     std::lock_guard lock(m_mutex);
     const std::string key = label(event);
     if (!m_rows.contains(key)) {

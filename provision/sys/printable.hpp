@@ -1,0 +1,17 @@
+#pragma once
+
+// Text that came from input (a lab file, a host's error, a guest's log) must not drive the
+// terminal it is printed on: an ESC sequence, a CR or a newline in a name could recolour the
+// screen or forge an "ok" line. printable() is applied where such text is printed.
+
+#include <string>
+#include <string_view>
+
+namespace labctl::sys {
+
+// `text` with every non-printable character escaped: C0 controls and DEL as \n, \r, \t or
+// \xNN (\x1b for ESC), C1 controls and Unicode line, paragraph and bidi controls as \uNNNN,
+// bytes that are not UTF-8 as \xNN. Printable text, UTF-8 included, is kept as it is.
+std::string printable(std::string_view text);
+
+}  // namespace labctl::sys
