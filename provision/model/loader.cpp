@@ -63,7 +63,10 @@ Result<Lab> parse_lab(const std::string& text, const std::string& file_name) {
 Result<Lab> load_lab(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Error::lab(fmt::format("{}: cannot read the lab file: {}", path, std::strerror(errno)));
+    Error error =
+        Error::lab(fmt::format("{}: cannot read the lab file: {}", path, std::strerror(errno)));
+    error.site = ErrorSite{path};
+    return error;
   }
   std::ostringstream text;
   text << in.rdbuf();
