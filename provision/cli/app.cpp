@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "provision/cli/common.hpp"
+#include "provision/cli/output.hpp"
 
 namespace labctl::cli {
 
@@ -51,9 +52,15 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (json_requested(argc, argv)) {
+      return print_json_parse_outcome(app, e);
+    }
     return app.exit(e) == 0 ? 0 : 2;
   }
   const Status status = command ? command() : Status(Error::usage("no command"));
+  if (global.json) {
+    return print_json_outcome(status, *global.output);
+  }
   if (!status) {
     fmt::print(stderr, "labctl: {}\n", status.error().message);
     return status.error().exit_code();
