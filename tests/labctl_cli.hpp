@@ -1,6 +1,6 @@
 #pragma once
 
-// The labctl executable as the [vm] and [system] tests drive it: one lab file and one state
+// The labctl executable as the [exe], [vm] and [system] tests drive it: one lab file and one state
 // directory under the test's scratch directory, labctl's stderr (stage times, errors) echoed
 // so that a failed run shows what labctl said, and `down --all` when the test ends, however
 // it ends.
@@ -25,6 +25,24 @@ namespace labctl::testing {
 inline std::string unique_classroom(const std::string& prefix) {
   std::random_device random;
   return fmt::format("{}{:06x}", prefix, random() & 0xffffffU);
+}
+
+// A small lab file for tests that drive the executable without booting anything: one NAT
+// network, one 1GiB VM per team with one Squash TM instance; `teams` is a YAML list.
+inline std::string small_lab_text(const std::string& classroom, const std::string& teams) {
+  return fmt::format(R"(classroom: {}
+image: {{ build: debian-12, with: [docker], boot: efi }}
+defaults: {{ memory: 1GiB, disk: 2GiB }}
+teams: {{ names: {} }}
+template:
+  networks:
+    lan: {{ kind: nat }}
+  vms:
+    vm1:
+      instances:
+        - {{ name: main, version: 6.0.0 }}
+)",
+                     classroom, teams);
 }
 
 struct LabctlCliOptions {

@@ -50,15 +50,19 @@ TEST_CASE("up names the VM and stage that failed, with its serial console", "[vm
   const auto up = labctl.run({"--json", "up", "--all"});
   INFO(up.out << up.err);
   CHECK(up.exit_code == 1);
-  CHECK(up.err.find("blue/vm1: stage address failed: the console shows a kernel panic: ") !=
+  // Under --json stdout is one document: the error, and the readiness rows as its result.
+  const auto doc = nlohmann::json::parse(up.out);
+  const std::string error = doc["error"]["message"];
+  // Failed at once, from the console, not at the address timeout.
+  CHECK(error.find("blue/vm1: stage address failed: the console shows a kernel panic: ") !=
         std::string::npos);
-  CHECK(up.err.find("timed out") == std::string::npos);
+  CHECK(error.find("timed out") == std::string::npos);
   // The serial tail: the kernel's panic.
-  CHECK(up.err.find("Kernel panic - not syncing: Attempted to kill init!") != std::string::npos);
-  CHECK(up.err.find("      | ") != std::string::npos);
+  CHECK(error.find("Kernel panic - not syncing: Attempted to kill init!") != std::string::npos);
+  CHECK(error.find("      | ") != std::string::npos);
 
-  // The same on stdout, in JSON: the VM got as far as running, and failed at address.
-  const auto rows = nlohmann::json::parse(up.out);
+  // The VM got as far as running, and failed at address.
+  const auto& rows = doc["result"];
   REQUIRE(rows.size() == 1);
   CHECK(rows[0]["vm"] == "vm1");
   CHECK(rows[0]["stage"] == "running");

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "provision/cli/common.hpp"
+#include "provision/cli/output.hpp"
 #include "provision/sys/printable.hpp"
 
 namespace labctl::cli {
@@ -27,6 +28,28 @@ constexpr const char* k_examples = R"(Examples:
 
 The lab file is -f FILE, else $LABCTL_FILE, else ./labctl.yaml.
 Exit codes: 0 ok, 1 operation failed, 2 bad usage or bad lab file.)";
+
+// A command line CLI11 refused, or --help/--version: the exit code, after saying why (one
+// JSON document under --json). A word that is no command leaves none parsed, and CLI11 would
+// only say that one is required: the word is named.
+int parse_failure(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  const std::vector<std::string> words = app.remaining();
+  const auto word = std::find_if(words.begin(), words.end(),
+                                 [](const std::string& w) { return !w.starts_with('-'); });
+  if (e.get_exit_code() != 0 && app.get_subcommands().empty() && word != words.end()) {
+    const Error unknown =
+        Error::usage(fmt::format("unknown command '{}' (see labctl --help)", *word));
+    if (json_requested(argc, argv)) {
+      return print_json_outcome(Status(unknown), {});
+    }
+    fmt::print(stderr, "labctl: {}\n", sys::printable(unknown.message));
+    return 2;
+  }
+  if (json_requested(argc, argv)) {
+    return print_json_parse_outcome(app, e);
+  }
+  return app.exit(e) == 0 ? 0 : 2;
+}
 
 }  // namespace
 
@@ -53,19 +76,12 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // A word that is no command leaves none parsed, and CLI11 would only say that one is
-    // required: name the word.
-    const std::vector<std::string> words = app.remaining();
-    const auto word = std::find_if(words.begin(), words.end(),
-                                   [](const std::string& w) { return !w.starts_with('-'); });
-    if (e.get_exit_code() != 0 && app.get_subcommands().empty() && word != words.end()) {
-      fmt::print(stderr, "labctl: unknown command '{}' (see labctl --help)\n",
-                 sys::printable(*word));
-      return 2;
-    }
-    return app.exit(e) == 0 ? 0 : 2;
+    return parse_failure(app, e, argc, argv);
   }
   const Status status = command ? command() : Status(Error::usage("no command"));
+  if (global.json) {
+    return print_json_outcome(status, *global.output);
+  }
   if (!status) {
     fmt::print(stderr, "labctl: {}\n", sys::printable(status.error().message));
     return status.error().exit_code();

@@ -59,15 +59,16 @@ bool listed(const model::Lab& lab, const std::string& uri) {
 }
 
 // A listed host's facts; when it cannot be read, `up` and `plan` say so and go on.
-plan::HostFacts read_host_facts(const model::Lab& lab, const model::Host& host) {
+plan::HostFacts read_host_facts(const GlobalOptions& global, const model::Lab& lab,
+                                const model::Host& host) {
   auto hypervisor = connect(host.uri);
   auto info = hypervisor ? (*hypervisor)->host_info() : Result<hv::HostInfo>(hypervisor.error());
   auto inventory =
       info ? (*hypervisor)->inventory(lab.classroom) : Result<hv::Inventory>(info.error());
   plan::HostFacts facts = plan::host_facts(host, info, inventory);
   if (!facts.reachable) {
-    fmt::print(stderr, "labctl: warning: {}: {}; no new team is placed there\n", host.uri,
-               facts.error);
+    notice(global, "warning",
+           fmt::format("{}: {}; no new team is placed there", host.uri, facts.error));
   }
   return facts;
 }
@@ -131,14 +132,14 @@ Result<plan::Placement> place_scope(const GlobalOptions& global, const model::La
     return t.pin.empty() && (before == input.previous.end() || !listed(lab, before->second));
   });
   for (const model::Host& host : lab.hosts) {
-    input.hosts.push_back(any_new ? read_host_facts(lab, host)
+    input.hosts.push_back(any_new ? read_host_facts(global, lab, host)
                                   : plan::HostFacts{host.uri, 0, 0, host.reserve, true, ""});
   }
   input.overcommit = force;
   std::vector<std::string> overcommitted;
   auto placed = plan::place_teams(input, &overcommitted);
   for (const std::string& note : overcommitted) {
-    fmt::print(stderr, "labctl: warning: --force: {}\n", note);
+    notice(global, "warning", "--force: " + note);
   }
   return placed;
 }
@@ -206,6 +207,15 @@ std::unique_ptr<sys::Reporter> reporter_for(const GlobalOptions& global) {
     return sys::make_reporter(sys::ReportStyle::quiet);
   }
   return sys::make_reporter(global.json ? sys::ReportStyle::json : sys::ReportStyle::automatic);
+}
+
+void notice(const GlobalOptions& global, const std::string& level, const std::string& text) {
+  if (global.json) {
+    sys::make_reporter(sys::ReportStyle::json)
+        ->report({"", "", level, sys::EventState::info, text});
+  } else {
+    fmt::print(stderr, "labctl: {}: {}\n", level, text);
+  }
 }
 
 const std::atomic<bool>& stop_flag() {

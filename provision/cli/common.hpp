@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "hypervisors/hypervisor.hpp"
+#include "provision/cli/output.hpp"
 #include "provision/model/lab.hpp"
 #include "provision/plan/placement.hpp"
 #include "provision/plan/plan.hpp"
@@ -29,6 +30,8 @@ struct GlobalOptions {
   bool quiet = false;   // no progress
   // Set by a command that placed teams in this process (`up`, `plan`): wins over the record.
   plan::Placement placement;
+  // Under --json the command's data goes here, not to stdout (output.hpp); shared by copies.
+  std::shared_ptr<JsonOutput> output = std::make_shared<JsonOutput>();
 };
 
 // The command a subcommand registered; run after parsing.
@@ -79,6 +82,9 @@ Result<std::unique_ptr<hv::Hypervisor>> connect(const std::string& uri);
 
 std::unique_ptr<sys::Reporter> reporter_for(const GlobalOptions& global);
 
+// A warning or note on stderr: "labctl: LEVEL: TEXT", or with --json an event line.
+void notice(const GlobalOptions& global, const std::string& level, const std::string& text);
+
 // Set by SIGINT/SIGTERM while a long command runs.
 const std::atomic<bool>& stop_flag();
 void install_stop_handlers();
@@ -87,8 +93,9 @@ void install_stop_handlers();
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);
 
-// The plan as a table (ACTION KIND NAME REASON) or, with --json, a JSON array.
-void print_plan(const GlobalOptions& global, const plan::Plan& plan);
+// The plan as a table (ACTION KIND NAME REASON) or, with --json, one more entry
+// {"host": URI, "actions": [...]} at the end of the document's "hosts".
+void print_plan(const GlobalOptions& global, const std::string& uri, const plan::Plan& plan);
 
 void add_validate(Registry r);
 void add_show(Registry r);

@@ -306,7 +306,7 @@ Status summarize(const GlobalOptions& global, const std::vector<ready::VmReadine
                      {"seconds", r.seconds},
                      {"stages", stages}});
     }
-    fmt::print("{}\n", out.dump(2));
+    global.output->document = std::move(out);
   } else {
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : results) {

@@ -15,19 +15,135 @@ struct DownArgs {
   std::vector<std::string> teams;
   bool all = false;
   bool yes = false;
+  bool purge = false;  // --all: the database dumps go too
 };
 
-bool confirmed(const plan::Plan& plan, bool yes) {
+// One host's share of the deletion.
+struct HostDown {
+  std::string uri;
+  std::unique_ptr<hv::Hypervisor> hypervisor;
+  plan::Plan plan;
+};
+
+// Everything `down` deletes, shown and confirmed as a whole before anything goes.
+struct DownPlan {
+  std::vector<HostDown> hosts;
+  sys::Removal state;    // --all: the classroom's state directory
+  std::string failures;  // hosts that could not be read: the state directory stays then
+  std::size_t size() const {
+    std::size_t n = state.remove.size();
+    for (const HostDown& host : hosts) {
+      n += host.plan.actions.size();
+    }
+    return n;
+  }
+};
+
+// Asked on a terminal only, and never under --json (stderr holds JSON lines then).
+bool confirmed(const GlobalOptions& global, std::size_t count, bool yes) {
   if (yes) {
     return true;
   }
-  if (::isatty(0) == 0) {
+  if (global.json || ::isatty(0) == 0) {
     return false;
   }
-  fmt::print(stderr, "Delete these {} objects? [y/N] ", plan.actions.size());
+  fmt::print(stderr, "Delete these {} objects and paths? [y/N] ", count);
   std::string answer;
   std::getline(std::cin, answer);
   return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+// The hosts to visit: the scope's, and with --all also every listed host that holds no team
+// now (a team removed from the file, a placement that moved): only tagged objects go there.
+std::vector<std::string> down_hosts(const GlobalOptions& global, const model::Lab& lab,
+                                    const plan::Scope& scope, bool all) {
+  std::vector<std::string> uris;
+  for (const auto& group : teams_by_host(global, lab, scope)) {
+    uris.push_back(group.first);
+  }
+  if (all && global.connect.empty()) {
+    for (const model::Host& host : lab.hosts) {
+      if (std::find(uris.begin(), uris.end(), host.uri) == uris.end()) {
+        uris.push_back(host.uri);
+      }
+    }
+  }
+  if (all && uris.empty()) {
+    uris.push_back(host_uri(global, lab));
+  }
+  return uris;
+}
+
+DownPlan plan_deletion(const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope,
+                       const sys::StateDir& state, const DownArgs& args) {
+  DownPlan out;
+  for (const std::string& uri : down_hosts(global, lab, scope, args.all)) {
+    auto hypervisor = connect(uri);
+    auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
+                                : Result<hv::Inventory>(hypervisor.error());
+    if (!inventory) {
+      out.failures += fmt::format("\n  {}: {}", uri, inventory.error().message);
+      continue;
+    }
+    out.hosts.push_back({uri, std::move(*hypervisor), plan::plan_down(lab, *inventory, scope)});
+  }
+  if (args.all && out.failures.empty()) {
+    out.state = state.removal(!args.purge);
+  }
+  return out;
+}
+
+void print_state_removal(const GlobalOptions& global, const sys::StateDir& state,
+                         const sys::Removal& removal) {
+  if (global.json) {
+    nlohmann::ordered_json& doc = global.output->document["state"];
+    doc = {{"dir", state.dir().string()}, {"delete", nlohmann::ordered_json::array()}};
+    for (const auto& path : removal.remove) {
+      doc["delete"].push_back(path.string());
+    }
+    doc["keep"] = nlohmann::ordered_json::array();
+    for (const auto& path : removal.keep) {
+      doc["keep"].push_back(path.string());
+    }
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& path : removal.remove) {
+    rows.push_back({"delete", "state", path.string()});
+  }
+  for (const auto& path : removal.keep) {
+    rows.push_back({"keep", "dump", path.string()});
+  }
+  if (!rows.empty()) {
+    fmt::print("\nstate directory {}:\n", state.dir().string());
+    print_table({"ACTION", "KIND", "PATH"}, rows);
+  }
+  if (!removal.keep.empty()) {
+    fmt::print("\nDatabase dumps are kept in {} (--purge deletes them).\n",
+               state.dumps_dir().string());
+  }
+}
+
+void print_down(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
+                const DownPlan& down) {
+  for (const HostDown& host : down.hosts) {
+    if (host.plan.empty() && !global.json) {
+      fmt::print("{}: nothing of classroom {} to delete.\n", host.uri, lab.classroom);
+    } else {
+      print_plan(global, host.uri, host.plan);
+    }
+  }
+  print_state_removal(global, state, down.state);
+}
+
+// Writes go through the directory only when it exists: `down` creates nothing.
+Result<sys::StateDir> open_state(const std::string& classroom) {
+  auto found = sys::StateDir::open_read_only(classroom);
+  std::error_code ec;
+  if (found && std::filesystem::is_directory(found->dir(), ec)) {
+    return sys::StateDir::open(classroom);
+  }
+  return found;
 }
 
 Status run_down(const GlobalOptions& global, const DownArgs& args) {
@@ -36,59 +152,38 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
     return lab.error();
   }
   auto scope = scope_of(*lab, args.teams, args.all);
-  if (!scope) {
-    return scope.error();
-  }
-  auto state = sys::StateDir::open(lab->classroom);
+  auto state = scope ? open_state(lab->classroom) : Result<sys::StateDir>(scope.error());
   if (!state) {
     return state.error();
   }
-  // --all also reaches every listed host that holds no team now (a team removed from the
-  // file, a placement that moved): only tagged objects are deleted there.
-  auto groups = teams_by_host(global, *lab, *scope);
-  const auto visited = [&](const std::string& uri) {
-    return std::any_of(groups.begin(), groups.end(), [&](const auto& g) { return g.first == uri; });
-  };
-  if (args.all && global.connect.empty()) {
-    for (const model::Host& host : lab->hosts) {
-      if (!visited(host.uri)) {
-        groups.push_back({host.uri, {}});
-      }
-    }
+  if (args.purge && !args.all) {
+    return Error::usage("--purge goes with --all (the state directory is removed only then)");
   }
-  if (args.all && groups.empty()) {
-    groups.push_back({host_uri(global, *lab), {}});
+  DownPlan down = plan_deletion(global, *lab, *scope, *state, args);
+  print_down(global, *lab, *state, down);
+  if (down.size() > 0 && !confirmed(global, down.size(), args.yes)) {
+    return Error::usage(
+        "not confirmed: nothing deleted (give --yes when not on a terminal or with --json)");
   }
   install_stop_handlers();
   auto reporter = reporter_for(global);
-  std::string failures;
-  for (const auto& [uri, teams] : groups) {
-    auto hypervisor = connect(uri);
-    auto inventory = hypervisor ? (*hypervisor)->inventory(lab->classroom)
-                                : Result<hv::Inventory>(hypervisor.error());
-    if (!inventory) {
-      failures += fmt::format("\n  {}: {}", uri, inventory.error().message);
-      continue;
-    }
-    const plan::Plan plan = plan::plan_down(*lab, *inventory, *scope);
-    if (plan.empty()) {
-      fmt::print("{}: nothing of classroom {} to delete.\n", uri, lab->classroom);
-      continue;
-    }
-    print_plan(global, plan);
-    if (!confirmed(plan, args.yes)) {
-      return Error::usage("not confirmed: nothing deleted (give --yes when not on a terminal)");
-    }
-    if (auto st = apply_plan(global, *lab, *state, **hypervisor, plan, {}, *reporter); !st) {
-      failures += fmt::format("\n  {}: {}", uri, st.error().message);
+  std::string failures = down.failures;
+  for (const HostDown& host : down.hosts) {
+    const auto& plan = host.plan;
+    if (auto st = plan.empty()
+                      ? Status()
+                      : apply_plan(global, *lab, *state, *host.hypervisor, plan, {}, *reporter);
+        !st) {
+      failures += fmt::format("\n  {}: {}", host.uri, st.error().message);
     }
   }
   reporter->finish();
   if (!failures.empty()) {
-    return Error::failure("down failed:" + failures);
+    return Error::failure("down failed:" + failures +
+                          (args.all ? "\n  the state directory is kept" : ""));
   }
   // The classroom's keys and secrets go last, once nothing on any host needs them.
-  return args.all ? state->remove_all() : Status();
+  return state->remove_paths(down.state.remove);
 }
 
 }  // namespace
@@ -98,7 +193,9 @@ void add_down(Registry r) {
       "down", "Delete what labctl created for teams (tagged objects only), after asking");
   auto args = std::make_shared<DownArgs>();
   sub->add_option("TEAM", args->teams, "Teams to remove");
-  sub->add_flag("--all", args->all, "The whole classroom, and its state directory last");
+  sub->add_flag("--all", args->all,
+                "The whole classroom, and its state directory last (database dumps are kept)");
+  sub->add_flag("--purge", args->purge, "With --all: delete the database dumps too");
   sub->add_flag("-y,--yes", args->yes, "Do not ask");
   sub->callback([r, args] { r.command = [r, args] { return run_down(r.global, *args); }; });
 }

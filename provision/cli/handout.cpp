@@ -45,7 +45,10 @@ Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
     return lab.error();
   }
   auto scope = scope_of(*lab, args.teams, args.all);
-  auto state = scope ? sys::StateDir::open(lab->classroom) : Result<sys::StateDir>(scope.error());
+  // Only --with-secrets writes: the passwords `up` will use are made now if need be.
+  auto state = !scope              ? Result<sys::StateDir>(scope.error())
+               : args.with_secrets ? sys::StateDir::open(lab->classroom)
+                                   : sys::StateDir::open_read_only(lab->classroom);
   auto current = state ? state->read_state() : Result<nlohmann::json>(state.error());
   if (!current) {
     return current.error();
@@ -67,7 +70,12 @@ Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
   const HandoutFormat format = global.json || args.format == "json" ? HandoutFormat::json
                                : args.format == "html"              ? HandoutFormat::html
                                                                     : HandoutFormat::markdown;
-  fmt::print("{}", render_handout(handout_of(*lab, inputs), format));
+  const std::string sheet = render_handout(handout_of(*lab, inputs), format);
+  if (global.json) {
+    global.output->document = nlohmann::ordered_json::parse(sheet);
+  } else {
+    fmt::print("{}", sheet);
+  }
   return {};
 }
 

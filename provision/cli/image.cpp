@@ -16,7 +16,15 @@ struct ImageArgs {
   bool verbose = false;
 };
 
-void print_paths(const images::ImagePaths& paths) {
+void print_paths(const GlobalOptions& global, const images::ImagePaths& paths) {
+  if (global.json) {
+    global.output->document = {{"image", paths.dir},
+                               {"disk", paths.disk},
+                               {"kernel", paths.kernel},
+                               {"initrd", paths.initrd},
+                               {"boot", model::to_string(paths.boot)}};
+    return;
+  }
   fmt::print("image: {}\ndisk: {}\n", paths.dir, paths.disk);
   if (paths.boot == model::BootMode::kernel) {
     fmt::print("kernel: {}\ninitrd: {}\nboot: kernel (direct kernel boot)\n", paths.kernel,
@@ -40,13 +48,13 @@ Status run_build(const GlobalOptions& global, const ImageArgs& args) {
   }
   images::BuildOptions options;
   options.verbose = args.verbose;
-  options.log = [](const std::string& line) { fmt::print(stderr, "image: {}\n", line); };
+  options.log = [&global](const std::string& line) { notice(global, "image", line); };
   sys::SystemRunner runner;
   auto paths = images::build_image(image, options, runner);
   if (!paths) {
     return paths.error();
   }
-  print_paths(*paths);
+  print_paths(global, *paths);
   return {};
 }
 
@@ -59,13 +67,13 @@ Status run_pull(const GlobalOptions& global) {
     return Error::usage(lab->file + ": image has no url (it is built: `labctl image build`)");
   }
   images::PullOptions options;
-  const bool tty = ::isatty(2) != 0;
+  const bool tty = ::isatty(2) != 0 && !global.json;
   options.progress = [tty](std::uint64_t done, std::uint64_t total) {
     if (tty && total > 0) {
       fmt::print(stderr, "\r{:3}% {} / {} MiB", done * 100 / total, done >> 20, total >> 20);
     }
   };
-  options.log = [](const std::string& line) { fmt::print(stderr, "image: {}\n", line); };
+  options.log = [&global](const std::string& line) { notice(global, "image", line); };
   images::CurlHttpClient http;
   auto paths = images::pull_image(lab->image, options, http);
   if (tty) {
@@ -74,7 +82,7 @@ Status run_pull(const GlobalOptions& global) {
   if (!paths) {
     return paths.error();
   }
-  print_paths(*paths);
+  print_paths(global, *paths);
   return {};
 }
 

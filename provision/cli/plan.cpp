@@ -18,50 +18,20 @@ struct NoFiles : apply::Materializer {
   std::string accelerator() override { return "hyperv"; }
 };
 
-}  // namespace
-
-Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
-                 const plan::Scope& scope) {
-  auto dry = hv::open_dry_run(uri);
-  auto hypervisor = connect(uri);
-  auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
-                              : Result<hv::Inventory>(hypervisor.error());
-  const bool reached = inventory.ok();
-  if (!inventory && dry) {
-    // A scripted backend (Hyper-V) can still show what it would run on an empty host.
-    fmt::print(stderr, "labctl: note: {}: {}; planned against an empty host\n", uri,
-               inventory.error().message);
-    inventory = dry->hypervisor->inventory(lab.classroom);
-  }
-  if (!inventory) {
-    return inventory.error();
-  }
-  const plan::Plan plan = plan::plan_up(lab, *inventory, scope);
-  if (!global.json) {
-    fmt::print("host {}: {} actions\n", uri, plan.actions.size());
-  }
-  print_plan(global, plan);
-  if (reached && !plan.empty()) {
-    // What `up` would refuse before creating anything: another NAT on a host-wide-NAT host.
-    std::vector<const model::Team*> teams;
-    for (const model::Team& team : lab.teams) {
-      if (scope.covers(team.name)) {
-        teams.push_back(&team);
-      }
-    }
-    if (auto st = check_nat(lab, teams, **hypervisor, uri); !st) {
-      return st;
-    }
-  }
-  if (!dry || plan.empty()) {
-    return {};  // libvirt: the plan is the dry run
-  }
+// The scripts a scripted backend (Hyper-V) would run for the plan: printed after the table,
+// or under --json the host entry's "powershell" (a list of scripts).
+Status print_scripts(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
+                     const plan::Plan& plan, hv::ScriptedDryRun& dry) {
   NoFiles files;
   sys::RecordingReporter quiet;
-  const apply::Outcome outcome = apply::apply(lab, plan, *dry->hypervisor, files, quiet, {});
-  fmt::print("\n# PowerShell that `up` would run on {}:\n", uri);
-  for (const std::string& script : dry->scripts()) {
-    fmt::print("\n{}\n", script);
+  const apply::Outcome outcome = apply::apply(lab, plan, *dry.hypervisor, files, quiet, {});
+  if (global.json) {
+    global.output->document["hosts"].back()["powershell"] = dry.scripts();
+  } else {
+    fmt::print("\n# PowerShell that `up` would run on {}:\n", uri);
+    for (const std::string& script : dry.scripts()) {
+      fmt::print("\n{}\n", script);
+    }
   }
   if (!outcome.ok()) {
     std::string message = fmt::format("{}: {} actions cannot be scripted:", uri, outcome.failed);
@@ -73,18 +43,64 @@ Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::
   return {};
 }
 
-void print_plan(const GlobalOptions& global, const plan::Plan& plan) {
-  if (global.json) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const plan::Action& a : plan.actions) {
-      out.push_back({{"op", plan::to_string(a.op)},
-                     {"kind", plan::to_string(a.role)},
-                     {"name", a.name},
-                     {"team", a.team},
-                     {"vm", a.vm},
-                     {"reason", a.reason}});
+// What `up` would refuse before creating anything: another NAT on a host-wide-NAT host.
+Status check_plan_nat(const model::Lab& lab, const plan::Scope& scope, hv::Hypervisor& hypervisor,
+                      const std::string& uri) {
+  std::vector<const model::Team*> teams;
+  for (const model::Team& team : lab.teams) {
+    if (scope.covers(team.name)) {
+      teams.push_back(&team);
     }
-    fmt::print("{}\n", out.dump(2));
+  }
+  return check_nat(lab, teams, hypervisor, uri);
+}
+
+}  // namespace
+
+Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
+                 const plan::Scope& scope) {
+  auto dry = hv::open_dry_run(uri);
+  auto hypervisor = connect(uri);
+  auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
+                              : Result<hv::Inventory>(hypervisor.error());
+  const bool reached = inventory.ok();
+  if (!inventory && dry) {
+    // A scripted backend (Hyper-V) can still show what it would run on an empty host.
+    notice(global, "note",
+           fmt::format("{}: {}; planned against an empty host", uri, inventory.error().message));
+    inventory = dry->hypervisor->inventory(lab.classroom);
+  }
+  if (!inventory) {
+    return inventory.error();
+  }
+  const plan::Plan plan = plan::plan_up(lab, *inventory, scope);
+  if (!global.json) {
+    fmt::print("host {}: {} actions\n", uri, plan.actions.size());
+  }
+  print_plan(global, uri, plan);
+  if (reached && !plan.empty()) {
+    if (auto st = check_plan_nat(lab, scope, **hypervisor, uri); !st) {
+      return st;
+    }
+  }
+  if (!dry || plan.empty()) {
+    return {};  // libvirt: the plan is the dry run
+  }
+  return print_scripts(global, lab, uri, plan, *dry);
+}
+
+void print_plan(const GlobalOptions& global, const std::string& uri, const plan::Plan& plan) {
+  if (global.json) {
+    nlohmann::ordered_json actions = nlohmann::ordered_json::array();
+    for (const plan::Action& a : plan.actions) {
+      actions.push_back({{"op", plan::to_string(a.op)},
+                         {"kind", plan::to_string(a.role)},
+                         {"name", a.name},
+                         {"team", a.team},
+                         {"vm", a.vm},
+                         {"reason", a.reason}});
+    }
+    global.output->document["hosts"].push_back({{"host", uri}, {"actions", actions}});
     return;
   }
   if (plan.empty()) {

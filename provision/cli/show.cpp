@@ -103,7 +103,7 @@ void add_show(Registry r) {
       }
       const model::Team* t = lab->find_team(*team);
       if (r.global.json) {
-        fmt::print("{}\n", team_json(*t).dump(2));
+        r.global.output->document = team_json(*t);
       } else {
         print_team(*t);
       }

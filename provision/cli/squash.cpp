@@ -94,6 +94,19 @@ Result<model::DbKind> db_of(const std::string& db) {
   return Error::usage(fmt::format("--db {}: use postgresql, mariadb or h2", db));
 }
 
+void print_instance(const GlobalOptions& global, const Target& t, const model::Instance& instance) {
+  if (global.json) {
+    global.output->document = {{"team", t.vm->team},
+                               {"vm", t.vm->key},
+                               {"name", instance.name},
+                               {"version", instance.version},
+                               {"url", url_of(*t.vm, instance.port)}};
+  } else {
+    fmt::print("{} {} {} {}\n", t.where(), instance.name, instance.version,
+               url_of(*t.vm, instance.port));
+  }
+}
+
 Status run_add(const GlobalOptions& global, const AddArgs& args) {
   auto t = target_of(global, args.team, args.vm);
   auto db = db_of(args.db);
@@ -112,8 +125,7 @@ Status run_add(const GlobalOptions& global, const AddArgs& args) {
   if (auto st = add_recorded(**remote, t->ref(), *instance); !st) {
     return st;
   }
-  fmt::print("{} {} {} {}\n", t->where(), instance->name, instance->version,
-             url_of(*t->vm, instance->port));
+  print_instance(global, *t, *instance);
   return {};
 }
 
@@ -129,7 +141,16 @@ Status run_rm(const GlobalOptions& global, const RmArgs& args) {
   if (!remote) {
     return remote.error();
   }
-  return rm_recorded(**remote, t->ref(), args.name, args.keep_data);
+  if (auto st = rm_recorded(**remote, t->ref(), args.name, args.keep_data); !st) {
+    return st;
+  }
+  if (global.json) {
+    global.output->document = {{"team", t->vm->team},
+                               {"vm", t->vm->key},
+                               {"removed", args.name},
+                               {"kept_data", args.keep_data}};
+  }
+  return {};
 }
 
 Status run_upgrade(const GlobalOptions& global, const UpgradeArgs& args) {
@@ -150,6 +171,17 @@ Status run_upgrade(const GlobalOptions& global, const UpgradeArgs& args) {
   if (!done) {
     return done.error();
   }
+  if (global.json) {
+    global.output->document = {{"team", t->vm->team},
+                               {"vm", t->vm->key},
+                               {"name", args.name},
+                               {"from", done->result.from_version},
+                               {"to", done->result.to_version},
+                               {"url", url_of(*t->vm, instance->port)},
+                               {"dump_kind", done->result.dump_kind},
+                               {"dump", done->dump.string()}};
+    return {};
+  }
   fmt::print("{} {} {} -> {} {}\ndump ({}): {}\n", t->where(), args.name, done->result.from_version,
              done->result.to_version, url_of(*t->vm, instance->port), done->result.dump_kind,
              done->dump.string());
@@ -164,6 +196,7 @@ struct LsRow {
   std::chrono::seconds uptime{0};
   int restarts = 0;
   bool is_recorded = false;  // in the lab file or recorded by `squash add`
+  bool standin = false;      // the classroom runs the stand-in stack (`up --standin`)
   squashtm::Health health;
 };
 
@@ -212,6 +245,7 @@ std::vector<LsRow> list_vm(const model::Lab& lab, const sys::StateDir& state,
   for (LsRow& row : rows) {
     row.health =
         squashtm::probe_health(ready::vm_address(vm), row.port, std::chrono::milliseconds(1500));
+    row.standin = current.value("standin", false);
   }
   return rows;
 }
@@ -253,8 +287,9 @@ void print_ls(const GlobalOptions& global, const std::vector<LsRow>& rows) {
     std::vector<std::vector<std::string>> table;
     table.reserve(rows.size());
     for (const LsRow& row : rows) {
-      table.push_back({row.team, row.vm, row.name, row.version, row.url, health_text(row.health),
-                       state_text(row), uptime_text(row.uptime)});
+      table.push_back({row.team, row.vm, row.name,
+                       row.standin ? row.version + " (standin)" : row.version, row.url,
+                       health_text(row.health), state_text(row), uptime_text(row.uptime)});
     }
     print_table({"TEAM", "VM", "NAME", "VERSION", "URL", "HEALTH", "STATE", "UPTIME"}, table);
     return;
@@ -274,9 +309,10 @@ void print_ls(const GlobalOptions& global, const std::vector<LsRow>& rows) {
                    {"uptime_seconds", row.uptime.count()},
                    {"restarts", row.restarts},
                    {"recorded", row.is_recorded},
+                   {"standin", row.standin},
                    {"detail", row.detail}});
   }
-  fmt::print("{}\n", out.dump(2));
+  global.output->document = std::move(out);
 }
 
 Status run_ls(const GlobalOptions& global, const std::string& team) {
@@ -286,7 +322,8 @@ Status run_ls(const GlobalOptions& global, const std::string& team) {
   }
   auto scope =
       scope_of(*lab, team.empty() ? std::vector<std::string>{} : std::vector{team}, team.empty());
-  auto state = scope ? sys::StateDir::open(lab->classroom) : Result<sys::StateDir>(scope.error());
+  auto state =
+      scope ? sys::StateDir::open_read_only(lab->classroom) : Result<sys::StateDir>(scope.error());
   auto current = state ? state->read_state() : Result<nlohmann::json>(state.error());
   if (!current) {
     return current.error();

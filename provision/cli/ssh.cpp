@@ -16,48 +16,59 @@ struct SshArgs {
   std::vector<std::string> command;
 };
 
-Status run_ssh(const GlobalOptions& global, const SshArgs& args) {
-  auto found = find_vm(global, args.team, args.vm);
-  if (!found) {
-    return found.error();
-  }
-  const auto& [lab, vm] = *found;
-  auto state = sys::StateDir::open(lab.classroom);
-  if (!state) {
-    return state.error();
-  }
-  auto target = apply::ssh_target(lab, *state, *vm);
-  if (!target) {
-    return target.error();
-  }
-  if (args.command.empty()) {
-    // An interactive session: OpenSSH's client, with the classroom's key and exact known_hosts.
-    const std::string key = target->private_key_file;
-    const std::string known = "UserKnownHostsFile=" + state->known_hosts_path().string();
-    const std::string login = target->user + "@" + target->host;
-    ::execlp("ssh", "ssh", "-i", key.c_str(), "-o", known.c_str(), "-o",
-             "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", login.c_str(), nullptr);
-    return Error::failure("cannot run ssh (install openssh-client)");
-  }
+// An interactive session: OpenSSH's client, with the classroom's key and exact known_hosts.
+Status run_interactive(const sys::StateDir& state, const ready::SshTarget& target) {
+  const std::string key = target.private_key_file;
+  const std::string known = "UserKnownHostsFile=" + state.known_hosts_path().string();
+  const std::string login = target.user + "@" + target.host;
+  ::execlp("ssh", "ssh", "-i", key.c_str(), "-o", known.c_str(), "-o", "StrictHostKeyChecking=yes",
+           "-o", "IdentitiesOnly=yes", login.c_str(), nullptr);
+  return Error::failure("cannot run ssh (install openssh-client)");
+}
+
+Status run_command(const GlobalOptions& global, const SshArgs& args,
+                   const ready::SshTarget& target) {
   std::string command;
   for (const std::string& word : args.command) {
     command += (command.empty() ? "" : " ") + word;
   }
-  auto session = ready::SshSession::connect(*target);
-  if (!session) {
-    return session.error();
-  }
-  auto result = (*session)->exec(command);
+  auto session = ready::SshSession::connect(target);
+  auto result = session ? (*session)->exec(command) : Result<ready::ExecResult>(session.error());
   if (!result) {
     return result.error();
   }
-  fmt::print("{}", result->out);
-  fmt::print(stderr, "{}", result->err);
+  if (global.json) {
+    global.output->document = {{"team", args.team},     {"vm", args.vm},
+                               {"command", command},    {"exit_code", result->exit_code},
+                               {"stdout", result->out}, {"stderr", result->err}};
+  } else {
+    fmt::print("{}", result->out);
+    fmt::print(stderr, "{}", result->err);
+  }
   if (result->exit_code != 0) {
     return Error::failure(fmt::format("{} on {}/{} exited {}", args.command[0], args.team, args.vm,
                                       result->exit_code));
   }
   return {};
+}
+
+Status run_ssh(const GlobalOptions& global, const SshArgs& args) {
+  if (args.command.empty() && global.json) {
+    return Error::usage("an interactive ssh session has no JSON output: give a command after --");
+  }
+  auto found = find_vm(global, args.team, args.vm);
+  if (!found) {
+    return found.error();
+  }
+  const auto& [lab, vm] = *found;
+  auto state = sys::StateDir::open_read_only(lab.classroom);  // the keys are `up`'s
+  auto target =
+      state ? apply::ssh_target(lab, *state, *vm) : Result<ready::SshTarget>(state.error());
+  if (!target) {
+    return target.error();
+  }
+  return args.command.empty() ? run_interactive(*state, *target)
+                              : run_command(global, args, *target);
 }
 
 }  // namespace

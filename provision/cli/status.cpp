@@ -57,25 +57,35 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
 std::string urls(const model::Vm& vm, const Row& row, bool with_health) {
   std::string out;
   for (const auto& [instance, healthy] : row.instances) {
-    out += fmt::format("{}http://{}:{}/squash ({} {}{})", out.empty() ? "" : ", ",
-                       ready::vm_address(vm), instance.port, instance.name, instance.version,
-                       with_health ? (healthy ? " up" : " down") : "");
+    out +=
+        fmt::format("{}http://{}:{}/squash ({} {}{}{})", out.empty() ? "" : ", ",
+                    ready::vm_address(vm), instance.port, instance.name, instance.version,
+                    row.standin ? " standin" : "", with_health ? (healthy ? " up" : " down") : "");
   }
   return out.empty() ? "-" : out;
 }
 
+std::string address_text(const Row& row) {
+  const std::string ip = ready::vm_address(*row.vm);
+  return row.planned() && !ip.empty() ? ip + " (planned)" : ip;
+}
+
 void print_rows(const GlobalOptions& global, const std::vector<Row>& rows) {
   if (global.json) {
-    fmt::print("{}\n", status_json(rows).dump(2));
+    global.output->document = status_json(rows);
     return;
   }
   std::vector<std::vector<std::string>> table;
   for (const Row& row : rows) {
-    table.push_back({row.vm->team, row.vm->key, row.host, row.state, ready::vm_address(*row.vm),
+    table.push_back({row.vm->team, row.vm->key, row.host, row.state, address_text(row),
                      row.memory ? plan::format_size(row.memory) : "-",
                      ready::to_string(row.readiness.reached), urls(*row.vm, row, true)});
   }
   print_table({"TEAM", "VM", "HOST", "STATE", "IP", "MEMORY", "STAGE", "INSTANCES"}, table);
+  if (!rows.empty() && rows.front().standin) {
+    fmt::print(
+        "\nstandin: the stack is labctl's stand-in image (`up --standin`), not Squash TM.\n");
+  }
 }
 
 Status run_status(const GlobalOptions& global, const std::string& team) {
@@ -103,7 +113,7 @@ Result<StatusContext> open_status(const GlobalOptions& global, const std::string
   }
   auto scope =
       scope_of(*lab, team.empty() ? std::vector<std::string>{} : std::vector{team}, team.empty());
-  auto state = sys::StateDir::open(lab->classroom);
+  auto state = sys::StateDir::open_read_only(lab->classroom);  // status creates nothing
   if (!scope || !state) {
     return !scope ? scope.error() : state.error();
   }
@@ -111,11 +121,14 @@ Result<StatusContext> open_status(const GlobalOptions& global, const std::string
 }
 
 std::vector<StatusRow> status_rows(const GlobalOptions& global, const StatusContext& context) {
+  auto current = context.state.read_state();
+  const bool standin = current && current->value("standin", false);
   std::vector<Row> rows;
   for (const model::Team& t : context.lab.teams) {
     for (const model::Vm& vm : t.vms) {
       if (context.scope.covers(t.name)) {
         rows.push_back({&vm, host_uri(global, context.lab, &t)});
+        rows.back().standin = standin;
       }
     }
   }
@@ -153,9 +166,11 @@ nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows) {
                    {"host", row.host},
                    {"state", row.state},
                    {"ip", ready::vm_address(*row.vm)},
+                   {"ip_planned", row.planned()},
                    {"memory", row.memory},
                    {"stage", ready::to_string(row.readiness.reached)},
                    {"detail", row.readiness.message},
+                   {"standin", row.standin},
                    {"instances", instances}});
   }
   return out;

@@ -22,6 +22,9 @@ struct StatusRow {
   model::Bytes memory = 0;
   ready::VmReadiness readiness;
   std::vector<std::pair<model::Instance, bool>> instances;  // healthy?
+  bool standin = false;  // the classroom runs the stand-in stack (`up --standin`)
+  // No such VM: its address is the one the lab file plans, not one it has.
+  bool planned() const { return state == "absent"; }
 };
 
 // What a status needs once: the lab, the teams in scope, the classroom's state directory.

@@ -81,11 +81,13 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   if (!scope) {
     return scope.error();
   }
-  auto state = sys::StateDir::open(lab->classroom);
+  // A dry run reads only: it creates no state directory.
+  auto state = args.options.dry_run ? sys::StateDir::open_read_only(lab->classroom)
+                                    : sys::StateDir::open(lab->classroom);
   if (!state) {
     return state.error();
   }
-  if (args.options.standin) {
+  if (args.options.standin && !args.options.dry_run) {
     if (auto st = state->update_state([](nlohmann::json& s) { s["standin"] = true; }); !st) {
       return st;
     }

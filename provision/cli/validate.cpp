@@ -5,6 +5,26 @@
 
 namespace labctl::cli {
 
+namespace {
+
+void print_summary(const GlobalOptions& global, const model::Lab& lab) {
+  std::size_t vms = 0;
+  for (const model::Team& team : lab.teams) {
+    vms += team.vms.size();
+  }
+  if (global.json) {
+    global.output->document = {{"file", lab.file},
+                               {"classroom", lab.classroom},
+                               {"teams", lab.teams.size()},
+                               {"vms", vms}};
+  } else {
+    fmt::print("{}: ok: classroom {}, {} teams, {} VMs\n", lab.file, lab.classroom,
+               lab.teams.size(), vms);
+  }
+}
+
+}  // namespace
+
 void add_validate(Registry r) {
   auto* sub = r.app.add_subcommand("validate", "Check a lab file; print a summary");
   auto file = std::make_shared<std::string>();
@@ -19,10 +39,6 @@ void add_validate(Registry r) {
       if (!lab) {
         return lab.error();
       }
-      std::size_t vms = 0;
-      for (const model::Team& team : lab->teams) {
-        vms += team.vms.size();
-      }
       // The lab is valid; what its hosts must provide is checked here too (nothing connects).
       plan::Scope all;
       all.all = true;
@@ -35,8 +51,7 @@ void add_validate(Registry r) {
       if (!problems.empty()) {
         return Error::failure(lab->file + ": valid, but a host is not ready:" + problems);
       }
-      fmt::print("{}: ok: classroom {}, {} teams, {} VMs\n", lab->file, lab->classroom,
-                 lab->teams.size(), vms);
+      print_summary(global, *lab);
       return {};
     };
   });

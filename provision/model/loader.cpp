@@ -112,7 +112,9 @@ Result<Lab> parse_lab(const std::string& text, const std::string& file_name) {
 Result<Lab> load_lab(const std::string& path) {
   auto text = read_lab_file(path);
   if (!text) {
-    return text.error();
+    Error error = text.error();
+    error.site = ErrorSite{path};  // about the file as a whole: no line, column or key
+    return error;
   }
   return parse_lab(*text, path);
 }

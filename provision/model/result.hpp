@@ -3,6 +3,7 @@
 // Expected failures are values: every fallible function returns Result<T>. One place (the
 // top of main) turns an Error into an exit code; exceptions only abort.
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -15,9 +16,18 @@ enum class ErrorKind {
   lab,      // bad lab file (exit code 2)
 };
 
+// Where in a lab file an error is, for machine-readable output (`--json`).
+struct ErrorSite {
+  std::string file;
+  int line = 0;  // 1-based; 0 when the error is about the file as a whole
+  int column = 0;
+  std::string key;  // dotted key path; "" at the top level
+};
+
 struct Error {
   ErrorKind kind = ErrorKind::failure;
-  std::string message;  // one line; for lab errors "FILE:LINE:COL: key.path: what"
+  std::string message;            // one line; for lab errors "FILE:LINE:COL: key.path: what"
+  std::optional<ErrorSite> site;  // lab errors: the same place as fields
 
   static Error failure(std::string m) { return {ErrorKind::failure, std::move(m)}; }
   static Error usage(std::string m) { return {ErrorKind::usage, std::move(m)}; }

@@ -21,6 +21,7 @@ void Diagnostics::error(const Loc& loc, const std::string& message) {
     const std::string path = loc.path.empty() ? "(top level)" : loc.path;
     m_first =
         Error::lab(fmt::format("{}:{}:{}: {}: {}", m_file, loc.line, loc.column, path, message));
+    m_first->site = ErrorSite{m_file, loc.line, loc.column, loc.path};
   }
 }
 

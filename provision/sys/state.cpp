@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -88,6 +89,12 @@ Result<fs::path> write_temp(const fs::path& path, const std::string& content, un
   return fs::path(name);
 }
 
+// Whether `path` is `dir` or lies below it.
+bool within(const fs::path& path, const fs::path& dir) {
+  const auto [end, _] = std::mismatch(dir.begin(), dir.end(), path.begin(), path.end());
+  return end == dir.end();
+}
+
 }  // namespace
 
 Status write_file_atomic(const fs::path& path, const std::string& content, unsigned mode) {
@@ -148,7 +155,8 @@ Result<fs::path> default_state_root() {
   return fs::path(home) / ".local" / "state" / "labctl";
 }
 
-StateDir::StateDir(fs::path dir) : m_dir(std::move(dir)), m_mutex(std::make_shared<std::mutex>()) {}
+StateDir::StateDir(fs::path dir, bool read_only)
+    : m_dir(std::move(dir)), m_mutex(std::make_shared<std::mutex>()), m_read_only(read_only) {}
 
 Result<StateDir> StateDir::open(const std::string& classroom) {
   auto root = default_state_root();
@@ -169,11 +177,44 @@ Result<StateDir> StateDir::open_at(const fs::path& root, const std::string& clas
   return state;
 }
 
+Result<StateDir> StateDir::open_read_only(const std::string& classroom) {
+  auto root = default_state_root();
+  if (!root) {
+    return root.error();
+  }
+  return open_read_only_at(*root, classroom);
+}
+
+Result<StateDir> StateDir::open_read_only_at(const fs::path& root, const std::string& classroom) {
+  if (auto st = check_name("classroom", classroom); !st) {
+    return st.error();
+  }
+  return StateDir(root / classroom, true);
+}
+
+Status StateDir::writable() const {
+  if (m_read_only) {
+    return Error::failure(m_dir.string() + " is open for reading only; nothing is written");
+  }
+  return {};
+}
+
+Status StateDir::prepare_dir(const fs::path& dir) const {
+  if (!m_read_only) {
+    return ensure_private_dir(dir);
+  }
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return Error::failure("no " + dir.string() + " (made by `labctl up`)");
+  }
+  return {};
+}
+
 Result<fs::path> StateDir::serial_log_path(const std::string& vm) const {
   if (auto st = check_name("VM", vm); !st) {
     return st.error();
   }
-  if (auto st = ensure_private_dir(m_dir / "logs"); !st) {
+  if (auto st = prepare_dir(m_dir / "logs"); !st) {
     return st.error();
   }
   return m_dir / "logs" / (vm + ".serial.log");
@@ -188,7 +229,7 @@ Result<KeyPair> StateDir::host_key(const std::string& vm) const {
   if (auto st = check_name("VM", vm); !st) {
     return st.error();
   }
-  if (auto st = ensure_private_dir(m_dir / "hostkeys"); !st) {
+  if (auto st = prepare_dir(m_dir / "hostkeys"); !st) {
     return st.error();
   }
   return load_or_create_key(m_dir / "hostkeys" / (vm + ".key"), m_dir / "hostkeys" / (vm + ".pub"),
@@ -199,6 +240,9 @@ Result<KeyPair> StateDir::load_or_create_key(const fs::path& private_path,
                                              const fs::path& public_path,
                                              const std::string& comment) const {
   std::lock_guard lock(*m_mutex);
+  if (!fs::exists(private_path) && m_read_only) {
+    return Error::failure("no key " + private_path.string() + " (made by `labctl up`)");
+  }
   if (!fs::exists(private_path)) {
     auto fresh = generate_ed25519(comment);
     if (!fresh) {
@@ -220,7 +264,7 @@ Result<KeyPair> StateDir::load_or_create_key(const fs::path& private_path,
     return Error::failure(private_path.string() + ": " + line.error().message);
   }
   auto on_disk = read_text_file(public_path);
-  if (!on_disk || *on_disk != *line + "\n") {
+  if (!m_read_only && (!on_disk || *on_disk != *line + "\n")) {
     if (auto st = write_file_atomic(public_path, *line + "\n", k_private_file); !st) {
       return st.error();
     }
@@ -229,6 +273,9 @@ Result<KeyPair> StateDir::load_or_create_key(const fs::path& private_path,
 }
 
 Status StateDir::write_known_hosts(const std::vector<KnownHost>& hosts) const {
+  if (auto st = writable(); !st) {
+    return st;
+  }
   std::string text;
   for (const auto& host : hosts) {
     auto key = host_key(host.vm);
@@ -242,7 +289,7 @@ Status StateDir::write_known_hosts(const std::vector<KnownHost>& hosts) const {
 }
 
 Status StateDir::write_secret(const std::string& name, const std::string& value) const {
-  if (auto st = check_name("secret", name); !st) {
+  if (auto st = check_name("secret", name); !st || !(st = writable())) {
     return st;
   }
   if (auto st = ensure_private_dir(m_dir / "secrets"); !st) {
@@ -263,7 +310,7 @@ Result<std::string> StateDir::read_secret(const std::string& name) const {
 }
 
 Status StateDir::remove_secret(const std::string& name) const {
-  if (auto st = check_name("secret", name); !st) {
+  if (auto st = check_name("secret", name); !st || !(st = writable())) {
     return st;
   }
   std::error_code ec;
@@ -290,6 +337,9 @@ Result<nlohmann::json> StateDir::read_state() const {
 }
 
 Status StateDir::write_state(const nlohmann::json& state) const {
+  if (auto st = writable(); !st) {
+    return st;
+  }
   return write_file_atomic(state_path(), state.dump(2) + "\n", k_private_file);
 }
 
@@ -304,11 +354,58 @@ Status StateDir::update_state(const std::function<void(nlohmann::json&)>& change
 }
 
 Status StateDir::remove_all() const {
+  if (auto st = writable(); !st) {
+    return st;
+  }
   std::lock_guard lock(*m_mutex);
   std::error_code ec;
   fs::remove_all(m_dir, ec);
   if (ec) {
     return Error::failure("cannot remove " + m_dir.string() + ": " + ec.message());
+  }
+  return {};
+}
+
+Removal StateDir::removal(bool keep_dumps) const {
+  Removal out;
+  std::error_code ec;
+  if (!fs::is_directory(m_dir, ec)) {
+    return out;
+  }
+  out.remove.push_back(m_dir);
+  for (fs::recursive_directory_iterator it(m_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const bool dump = keep_dumps && within(it->path(), dumps_dir());
+    (dump ? out.keep : out.remove).push_back(it->path());
+  }
+  // An empty dumps/ keeps nothing; otherwise the directory holding it stays too.
+  const bool any_dump = std::any_of(out.keep.begin(), out.keep.end(),
+                                    [&](const fs::path& p) { return p != dumps_dir(); });
+  if (any_dump) {
+    out.remove.erase(out.remove.begin());
+    out.keep.push_back(m_dir);
+  } else {
+    out.remove.insert(out.remove.end(), out.keep.begin(), out.keep.end());
+    out.keep.clear();
+  }
+  std::sort(out.remove.begin(), out.remove.end());
+  std::sort(out.keep.begin(), out.keep.end());
+  return out;
+}
+
+Status StateDir::remove_paths(const std::vector<fs::path>& paths) const {
+  if (paths.empty()) {
+    return {};
+  }
+  if (auto st = writable(); !st) {
+    return st;
+  }
+  std::lock_guard lock(*m_mutex);
+  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
+    std::error_code ec;
+    fs::remove(*it, ec);  // not recursive: what a directory holds was listed before it
+    if (ec) {
+      return Error::failure("cannot remove " + it->string() + ": " + ec.message());
+    }
   }
   return {};
 }

@@ -12,6 +12,7 @@
 //   secrets/<name>                      passwords and tokens, never printed
 //   state.json                          labctl's own bookkeeping (generations, ...)
 //   logs/<vm>.serial.log                the VMs' serial consoles
+//   dumps/<vm>-<instance>-...           database dumps saved by `squash upgrade`
 
 #include <filesystem>
 #include <functional>
@@ -36,11 +37,23 @@ struct KnownHost {
 // $LABCTL_STATE_DIR, else $XDG_STATE_HOME/labctl, else ~/.local/state/labctl.
 Result<std::filesystem::path> default_state_root();
 
+// What `down --all` deletes from a state directory, and what it keeps.
+struct Removal {
+  std::vector<std::filesystem::path> remove;  // sorted: a directory before what it holds
+  std::vector<std::filesystem::path> keep;    // the dumps (and the directories holding them)
+};
+
 class StateDir {
  public:
   // Opens (creating with mode 0700) <root>/<classroom>.
   static Result<StateDir> open(const std::string& classroom);
   static Result<StateDir> open_at(const std::filesystem::path& root, const std::string& classroom);
+  // For commands that only read (status, handout, ssh, a dry run): nothing is created or
+  // written, so an absent directory stays absent and reads as empty; what would write (a new
+  // key, a secret, state.json, a log directory) fails instead.
+  static Result<StateDir> open_read_only(const std::string& classroom);
+  static Result<StateDir> open_read_only_at(const std::filesystem::path& root,
+                                            const std::string& classroom);
 
   const std::filesystem::path& dir() const { return m_dir; }
   std::filesystem::path private_key_path() const { return m_dir / "id_ed25519"; }
@@ -66,17 +79,27 @@ class StateDir {
   // Read-modify-write under the directory's lock (threads of this process).
   Status update_state(const std::function<void(nlohmann::json&)>& change) const;
 
-  // Deletes the whole classroom directory (the last step of `down`).
+  // Deletes the whole classroom directory.
   Status remove_all() const;
+  // Every path in the directory, the directory too, split into what `down --all` deletes
+  // and, with keep_dumps, the dumps it keeps (dumps/ and the directory stay then).
+  Removal removal(bool keep_dumps) const;
+  // Deletes exactly these paths (a Removal's `remove`), what a directory holds before it; a
+  // directory that still holds something else (made since it was listed) is an error.
+  Status remove_paths(const std::vector<std::filesystem::path>& paths) const;
+  std::filesystem::path dumps_dir() const { return m_dir / "dumps"; }
 
  private:
-  explicit StateDir(std::filesystem::path dir);
+  explicit StateDir(std::filesystem::path dir, bool read_only = false);
+  Status writable() const;
+  Status prepare_dir(const std::filesystem::path& dir) const;
   Result<KeyPair> load_or_create_key(const std::filesystem::path& private_path,
                                      const std::filesystem::path& public_path,
                                      const std::string& comment) const;
 
   std::filesystem::path m_dir;
   std::shared_ptr<std::mutex> m_mutex;  // shared: StateDir is copied into workers
+  bool m_read_only = false;
 };
 
 // Writes `content` to `path` with `mode` through a temp file in the same directory, fsync,

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <fstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -160,5 +161,67 @@ TEST_CASE("the classroom state directory keeps keys and secrets private", "[unit
     REQUIRE(state->remove_all().ok());
     CHECK_FALSE(fs::exists(state->dir()));
     CHECK(fs::exists(scratch.path()));
+  }
+}
+
+TEST_CASE("a state directory opened read-only creates and writes nothing", "[unit]") {
+  labctl::testing::ScratchDir scratch("lct-state-ro");
+  auto state = StateDir::open_read_only_at(scratch.path(), "cd26");
+  REQUIRE(state.ok());
+  SECTION("an absent directory reads as empty and stays absent") {
+    auto doc = state->read_state();
+    REQUIRE(doc.ok());
+    CHECK(doc->empty());
+    CHECK_FALSE(state->classroom_key().ok());
+    CHECK_FALSE(state->host_key("cd26-team1-vm1").ok());
+    CHECK_FALSE(state->serial_log_path("cd26-team1-vm1").ok());
+    CHECK_FALSE(state->write_state({{"a", 1}}).ok());
+    CHECK_FALSE(state->write_secret("s", "x").ok());
+    CHECK(fs::is_empty(scratch.path()));
+  }
+  SECTION("what `up` made is read") {
+    auto writer = StateDir::open_at(scratch.path(), "cd26");
+    REQUIRE(writer.ok());
+    auto key = writer->classroom_key();
+    REQUIRE(key.ok());
+    auto read = state->classroom_key();
+    REQUIRE(read.ok());
+    CHECK(read->public_line == key->public_line);
+    CHECK_FALSE(state->write_known_hosts({}).ok());
+  }
+}
+
+TEST_CASE("down's removal lists every path and keeps the dumps", "[unit]") {
+  labctl::testing::ScratchDir scratch("lct-state-rm");
+  auto state = StateDir::open_at(scratch.path(), "cd26");
+  REQUIRE(state.ok());
+  const fs::path dir = state->dir();
+  REQUIRE(state->write_state({{"a", 1}}).ok());
+  REQUIRE(state->write_secret("pw", "x").ok());
+  SECTION("without dumps everything goes, the directory too") {
+    const auto removal = state->removal(true);
+    CHECK(removal.remove ==
+          std::vector<fs::path>{dir, dir / "secrets", dir / "secrets/pw", dir / "state.json"});
+    CHECK(removal.keep.empty());
+    REQUIRE(state->remove_paths(removal.remove).ok());
+    CHECK_FALSE(fs::exists(dir));
+  }
+  SECTION("dumps are kept with the directory that holds them, unless purged") {
+    fs::create_directories(dir / "dumps");
+    std::ofstream(dir / "dumps/vm1-main.sql") << "dump";
+    const auto kept = state->removal(true);
+    CHECK(kept.remove ==
+          std::vector<fs::path>{dir / "secrets", dir / "secrets/pw", dir / "state.json"});
+    CHECK(kept.keep == std::vector<fs::path>{dir, dir / "dumps", dir / "dumps/vm1-main.sql"});
+    CHECK(state->removal(false).remove.size() == 6);
+    REQUIRE(state->remove_paths(kept.remove).ok());
+    CHECK(fs::exists(dir / "dumps/vm1-main.sql"));
+    CHECK_FALSE(fs::exists(dir / "state.json"));
+  }
+  SECTION("a file that appeared after the listing keeps its directory, with an error") {
+    const auto removal = state->removal(true);
+    std::ofstream(dir / "secrets/late") << "x";
+    CHECK_FALSE(state->remove_paths(removal.remove).ok());
+    CHECK(fs::exists(dir / "secrets/late"));
   }
 }

@@ -1,0 +1,151 @@
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/golden.hpp"
+#include "tests/labctl_cli.hpp"
+
+// The classroom's state directory as the labctl executable treats it: read-only commands
+// create nothing, `down --all` lists every path it deletes and keeps the database dumps
+// unless --purge, `status` and `squash ls` say when the stack is the stand-in and when an
+// address is only planned. Against test:///default: no VM exists.
+
+namespace {
+
+namespace fs = std::filesystem;
+using labctl::testing::LabctlCli;
+using labctl::testing::ScratchDir;
+
+const std::string k_lab = labctl::testing::small_lab_text("stt", "[red]");
+
+struct Fixture {
+  ScratchDir scratch{"lct-state"};
+  LabctlCli labctl{scratch.path(), {.global_args = {"--connect", "test:///default"}}};
+  fs::path root = scratch.path() / "state";
+  fs::path dir = root / "stt";
+
+  Fixture() {
+    std::ofstream(scratch.path() / "lab.yaml") << k_lab;
+    fs::create_directories(root);
+  }
+  void put(const std::string& relative, const std::string& text = "x") const {
+    fs::create_directories((dir / relative).parent_path());
+    std::ofstream(dir / relative) << text;
+  }
+  nlohmann::json json(const std::vector<std::string>& args) const {
+    std::vector<std::string> with = {"--json"};
+    with.insert(with.end(), args.begin(), args.end());
+    const auto result = labctl.run(with);
+    REQUIRE(result.exit_code == 0);
+    return nlohmann::json::parse(result.out);
+  }
+};
+
+std::vector<std::string> tree(const fs::path& dir) {
+  std::vector<std::string> out;
+  if (fs::exists(dir)) {
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+      out.push_back(entry.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("read-only commands create nothing in the state directory", "[exe][state]") {
+  Fixture f;
+  const std::vector<std::vector<std::string>> commands = {
+      {"validate"}, {"show", "red"},      {"plan", "--all"}, {"up", "--all", "--dry-run"},
+      {"status"},   {"handout", "--all"}, {"squash", "ls"},
+  };
+  for (const auto& args : commands) {
+    for (bool json : {false, true}) {
+      std::vector<std::string> run = args;
+      if (json) {
+        run.insert(run.begin(), "--json");
+      }
+      CHECK(f.labctl.run(run).exit_code == 0);
+      CHECK(tree(f.root).empty());
+    }
+  }
+}
+
+TEST_CASE("status and squash ls mark a stand-in stack and planned addresses", "[exe][state]") {
+  Fixture f;
+  SECTION("a VM that does not exist: its address is planned") {
+    const auto status = f.labctl.run({"status"});
+    CHECK(contains(status.out, " (planned)"));
+    const auto rows = f.json({"status"});
+    CHECK(rows[0]["state"] == "absent");
+    CHECK(rows[0]["ip_planned"] == true);
+    CHECK(rows[0]["standin"] == false);
+  }
+  SECTION("state.json says stand-in") {
+    f.put("state.json", R"({"standin": true})");
+    CHECK(contains(f.labctl.run({"status"}).out, "standin:"));
+    CHECK(f.json({"status"})[0]["standin"] == true);
+    CHECK(contains(f.labctl.run({"squash", "ls"}).out, "6.0.0 (standin)"));
+    CHECK(f.json({"squash", "ls"})[0]["standin"] == true);
+  }
+  SECTION("without it, nothing is marked") {
+    CHECK_FALSE(contains(f.labctl.run({"status"}).out, "standin"));
+    CHECK(f.json({"squash", "ls"})[0]["standin"] == false);
+  }
+}
+
+TEST_CASE("down --all lists every path it deletes and keeps the dumps", "[exe][state]") {
+  Fixture f;
+  for (const char* file :
+       {"id_ed25519", "id_ed25519.pub", "state.json", "known_hosts", "secrets/stt-red-vm1-main",
+        "logs/stt-red-vm1.serial.log", "dumps/stt-red-vm1-main-6.0.0-20260101T000000Z.sql"}) {
+    f.put(file);
+  }
+  const std::string dump = (f.dir / "dumps/stt-red-vm1-main-6.0.0-20260101T000000Z.sql").string();
+  const std::vector<std::string> deleted = {f.dir / "id_ed25519",
+                                            f.dir / "id_ed25519.pub",
+                                            f.dir / "known_hosts",
+                                            f.dir / "logs",
+                                            f.dir / "logs/stt-red-vm1.serial.log",
+                                            f.dir / "secrets",
+                                            f.dir / "secrets/stt-red-vm1-main",
+                                            f.dir / "state.json"};
+
+  SECTION("the plan names each path; the dumps stay, and where is said") {
+    const auto down = f.labctl.run({"down", "--all", "--yes"});
+    REQUIRE(down.exit_code == 0);
+    for (const std::string& path : deleted) {
+      CHECK(contains(down.out, "delete  state  " + path + "\n"));
+    }
+    CHECK(contains(down.out, "keep    dump   " + dump + "\n"));
+    CHECK(contains(down.out, "Database dumps are kept in " + (f.dir / "dumps").string()));
+    CHECK(tree(f.root) == std::vector<std::string>{f.dir, f.dir / "dumps", dump});
+  }
+  SECTION("--json: the same lists; --purge deletes the dumps and the directory") {
+    const auto doc = f.json({"down", "--all", "--yes"});
+    CHECK(doc["state"]["delete"] == deleted);
+    CHECK(doc["state"]["keep"] ==
+          std::vector<std::string>{f.dir.string(), (f.dir / "dumps").string(), dump});
+    const auto purged = f.json({"down", "--all", "--yes", "--purge"});
+    CHECK(purged["state"]["delete"] ==
+          std::vector<std::string>{f.dir.string(), (f.dir / "dumps").string(), dump});
+    CHECK(purged["state"]["keep"].empty());
+    CHECK(tree(f.root).empty());
+  }
+  SECTION("not confirmed: nothing goes") {
+    CHECK(f.labctl.run({"down", "--all"}).exit_code == 2);
+    CHECK(tree(f.dir).size() == deleted.size() + 2);
+  }
+  SECTION("--purge without --all is refused") {
+    CHECK(f.labctl.run({"down", "red", "--purge", "--yes"}).exit_code == 2);
+  }
+}
