@@ -87,8 +87,9 @@ void install_stop_handlers();
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);
 
-// The plan as a table (ACTION KIND NAME REASON) or, with --json, a JSON array.
-void print_plan(const GlobalOptions& global, const plan::Plan& plan);
+// The plan as a table (ACTION KIND NAME REASON) or, with --json, a JSON array; its
+// conflicts first, as "conflict" rows (or "adopt", under --adopt, for adoptable ones).
+void print_plan(const GlobalOptions& global, const plan::Plan& plan, bool adopt = false);
 
 void add_validate(Registry r);
 void add_show(Registry r);

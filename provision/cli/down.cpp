@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "provision/cli/converge.hpp"
+#include "provision/cli/identity.hpp"
+#include "provision/plan/conflicts.hpp"
 
 namespace labctl::cli {
 
@@ -15,6 +17,7 @@ struct DownArgs {
   std::vector<std::string> teams;
   bool all = false;
   bool yes = false;
+  bool adopt = false;
 };
 
 bool confirmed(const plan::Plan& plan, bool yes) {
@@ -30,6 +33,27 @@ bool confirmed(const plan::Plan& plan, bool yes) {
   return answer == "y" || answer == "Y" || answer == "yes";
 }
 
+// --all also reaches every listed host that holds no team now (a team removed from the
+// file, a placement that moved): only tagged objects are deleted there.
+std::vector<std::pair<std::string, std::vector<const model::Team*>>> hosts_to_visit(
+    const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope, bool all) {
+  auto groups = teams_by_host(global, lab, scope);
+  const auto visited = [&](const std::string& uri) {
+    return std::any_of(groups.begin(), groups.end(), [&](const auto& g) { return g.first == uri; });
+  };
+  if (all && global.connect.empty()) {
+    for (const model::Host& host : lab.hosts) {
+      if (!visited(host.uri)) {
+        groups.push_back({host.uri, {}});
+      }
+    }
+  }
+  if (all && groups.empty()) {
+    groups.push_back({host_uri(global, lab), {}});
+  }
+  return groups;
+}
+
 Status run_down(const GlobalOptions& global, const DownArgs& args) {
   auto lab = load(global);
   if (!lab) {
@@ -39,26 +63,16 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
   if (!scope) {
     return scope.error();
   }
+  auto identity = read_identity(*lab, args.adopt);
+  if (!identity) {
+    return identity.error();
+  }
+  lab->identity = *identity;
   auto state = sys::StateDir::open(lab->classroom);
   if (!state) {
     return state.error();
   }
-  // --all also reaches every listed host that holds no team now (a team removed from the
-  // file, a placement that moved): only tagged objects are deleted there.
-  auto groups = teams_by_host(global, *lab, *scope);
-  const auto visited = [&](const std::string& uri) {
-    return std::any_of(groups.begin(), groups.end(), [&](const auto& g) { return g.first == uri; });
-  };
-  if (args.all && global.connect.empty()) {
-    for (const model::Host& host : lab->hosts) {
-      if (!visited(host.uri)) {
-        groups.push_back({host.uri, {}});
-      }
-    }
-  }
-  if (args.all && groups.empty()) {
-    groups.push_back({host_uri(global, *lab), {}});
-  }
+  const auto groups = hosts_to_visit(global, *lab, *scope, args.all);
   install_stop_handlers();
   auto reporter = reporter_for(global);
   std::string failures;
@@ -71,6 +85,12 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
       continue;
     }
     const plan::Plan plan = plan::plan_down(*lab, *inventory, *scope);
+    // Another lab file's objects (same classroom name) are not this one's to delete.
+    if (auto st = plan::refuse_conflicts(plan.conflicts, uri, args.adopt); !st) {
+      print_plan(global, plan, args.adopt);
+      failures += "\n  " + st.error().message;
+      continue;
+    }
     if (plan.empty()) {
       fmt::print("{}: nothing of classroom {} to delete.\n", uri, lab->classroom);
       continue;
@@ -100,6 +120,9 @@ void add_down(Registry r) {
   sub->add_option("TEAM", args->teams, "Teams to remove");
   sub->add_flag("--all", args->all, "The whole classroom, and its state directory last");
   sub->add_flag("-y,--yes", args->yes, "Do not ask");
+  sub->add_flag("--adopt", args->adopt,
+                "Also delete the classroom's objects that carry another identity (another lab "
+                "file with this classroom name, or labctl before identities)");
   sub->callback([r, args] { r.command = [r, args] { return run_down(r.global, *args); }; });
 }
 
