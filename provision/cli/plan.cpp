@@ -152,6 +152,8 @@ void add_plan(Registry r) {
   sub->add_flag("--all", *all, "Every team of the classroom");
   sub->add_flag("--adopt", options->adopt,
                 "Plan as `up --adopt`: the classroom's objects of another identity are adopted");
+  sub->add_flag("--force", options->force,
+                "Plan as `up --force`: memory that does not fit is not refused");
   sub->callback([r, teams, all, options] {
     r.command = [r, teams, all, options]() -> Status {
       auto lab = load(r.global);
