@@ -2,11 +2,13 @@
 
 // The interface every backend implements (libvirt, Hyper-V). The core (plan, apply, ready,
 // cli) talks to hosts only through it; no `if backend == ...` outside hypervisors/: ask
-// capabilities(). Every object a backend creates carries a Tag; inventory() lists only
-// objects tagged with the given classroom, and the delete_* calls refuse untagged objects.
+// capabilities(). Every object a backend creates carries a Tag; inventory() lists the
+// objects tagged with the given classroom, and apart from them the names held by anything
+// else (the planner's conflicts); the delete_* calls refuse untagged objects.
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,10 @@ struct Tag {
   std::string team;       // "" for classroom-wide objects (pool, base image volumes)
   std::string role;       // "network", "pool", "base", "disk", "seed", "domain"
   std::string spec_hash;  // domains: model::Vm::spec_hash; networks: hash of their XML inputs
+  // The classroom's identity (model::Lab::identity): two lab files with the same classroom
+  // name have different ones. "" on tags written before identities, and on pools and volumes,
+  // which are the classroom's by path.
+  std::string identity;
 };
 
 struct Object {
@@ -41,11 +47,19 @@ struct Object {
   int vcpus = 0;                       // domains
   std::string pool;                    // volumes: their pool
   std::string cidr;                    // networks with an address
+  std::string bridge;                  // networks: the bridge device they use ("" unknown)
 };
 
 struct Inventory {
   std::string host;  // the URI it was read from
   std::vector<Object> objects;
+  // Objects on the host that are not this classroom's, names only: untagged (tag.classroom
+  // "") or another classroom's. The planner reports those whose names it needs as conflicts.
+  std::vector<Object> others;
+  // What a bridge (or ovs) network can join, and what a created network's bridge must not
+  // be named: libvirt, the host's network interfaces; Hyper-V, its External switches.
+  // nullopt when the backend cannot list them (then nothing is checked).
+  std::optional<std::vector<std::string>> devices;
 
   const Object* find(ObjectKind kind, std::string_view name) const;
 };
@@ -114,6 +128,10 @@ class Hypervisor {
   virtual Status stop_domain(const std::string& name) = 0;  // hard power-off
   virtual Status delete_domain(const std::string& classroom, const std::string& name) = 0;
   virtual Result<PowerState> domain_state(const std::string& name) = 0;
+
+  // `--adopt`: rewrites the tag of one of the classroom's domains or networks (an Object of
+  // inventory()) with this identity, keeping the rest of its tag. Nothing else changes.
+  virtual Status retag(const Object& object, const std::string& identity) = 0;
 };
 
 // Chooses the backend by the URI's scheme: hyperv:// -> Hyper-V, anything else -> libvirt.

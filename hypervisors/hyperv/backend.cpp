@@ -138,6 +138,12 @@ class HypervBackend : public Hypervisor {
     return out ? parse_vm_state_output(*out) : Result<PowerState>(out.error());
   }
 
+  Status retag(const Object& object, const std::string& identity) override {
+    Tag tag = object.tag;
+    tag.identity = identity;
+    return execute(render_retag(tag.classroom, object.kind, object.name, tag));
+  }
+
  private:
   Result<std::string> query(const Result<std::string>& script) {
     if (!script) {

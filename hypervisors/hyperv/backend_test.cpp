@@ -160,11 +160,11 @@ TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[un
                                                  "cd26-team1-vm2-seed.iso"});
     CHECK(f.host->nats == Nats{{"cd26-nat", "10.61.0.0/16"}});
     CHECK(f.host->vms.at("cd26-team1-vm2").notes ==
-          "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02");
+          "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02 identity=" + lab.identity);
     CHECK(f.host->vms.at("cd26-team1-vm2").state == "Running");
     CHECK(f.host->switches.at("cd26-team1-lab") ==
           "labctl:v1 classroom=cd26 team=team1 role=network spec=" +
-              model::network_spec_hash(lab.teams[0].networks[1]));
+              model::network_spec_hash(lab.teams[0].networks[1]) + " identity=" + lab.identity);
   }
   SECTION("a second up sees everything in the inventory and creates nothing") {
     REQUIRE(up_team(*f.hv, lab, f.base).ok());
@@ -228,7 +228,7 @@ TEST_CASE("Hyper-V backend: a cmdlet failing mid-way surfaces and a re-run conve
   CHECK(f.host->calls == Calls(k_fresh_up.begin(), k_fresh_up.end() - 1));
   // The half-built VM carries the placeholder spec, so the next run recreates it.
   CHECK(f.host->vms.at("cd26-team1-vm2").notes ==
-        "labctl:v1 classroom=cd26 team=team1 role=domain spec=pending");
+        "labctl:v1 classroom=cd26 team=team1 role=domain spec=pending identity=" + lab.identity);
 
   f.host->calls.clear();
   REQUIRE(up_team(*f.hv, lab, f.base).ok());
@@ -237,7 +237,7 @@ TEST_CASE("Hyper-V backend: a cmdlet failing mid-way surfaces and a re-run conve
                                "create-overlay cd26-team1-vm2.qcow2", "create-vm cd26-team1-vm2",
                                "start-vm cd26-team1-vm2"});
   CHECK(f.host->vms.at("cd26-team1-vm2").notes ==
-        "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02");
+        "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02 identity=" + lab.identity);
   CHECK(f.host->vms.at("cd26-team1-vm2").state == "Running");
 
   f.host->calls.clear();

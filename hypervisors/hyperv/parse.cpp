@@ -194,6 +194,36 @@ void add_storage(const json& doc, const std::string& classroom, Inventory& inven
   }
 }
 
+bool is_external(const json& sw) {
+  const json type = sw.value("SwitchType", json());
+  return type == json("External") || type == json(2);  // VMSwitchType: External 2
+}
+
+// What holds names outside the classroom (its conflicts), and the External switches that a
+// bridge network can join. Absent from a dry run's empty answer: then nothing is checked.
+void add_others(const json& doc, Inventory& inventory) {
+  if (!doc.contains("OtherSwitches")) {
+    return;
+  }
+  for (const json& vm : as_list(doc.value("OtherVms", json()))) {
+    inventory.others.push_back(
+        {ObjectKind::domain, text_of(vm, "Name"), parse_tag(text_of(vm, "Notes")).value_or(Tag{})});
+  }
+  std::vector<std::string> external;
+  for (const char* key : {"Switches", "OtherSwitches"}) {
+    for (const json& sw : as_list(doc.value(key, json()))) {
+      if (is_external(sw)) {
+        external.push_back(text_of(sw, "Name"));
+      }
+      if (std::string_view(key) == "OtherSwitches") {
+        inventory.others.push_back({ObjectKind::network, text_of(sw, "Name"),
+                                    parse_tag(text_of(sw, "Notes")).value_or(Tag{})});
+      }
+    }
+  }
+  inventory.devices = std::move(external);
+}
+
 }  // namespace
 
 Result<Inventory> parse_inventory(std::string_view text, const std::string& classroom) {
@@ -211,6 +241,7 @@ Result<Inventory> parse_inventory(std::string_view text, const std::string& clas
   add_storage(*doc, classroom, inventory);
   add_networks(*doc, classroom, inventory);
   add_domains(*doc, classroom, inventory);
+  add_others(*doc, inventory);
   return inventory;
 }
 

@@ -158,6 +158,33 @@ TEST_CASE("inventory JSON parses into tagged objects only", "[unit]") {
   }
 }
 
+// Issue 13: what holds the classroom's names beside it (conflicts), the External switches a
+// bridge network joins, and the identity in a tag.
+TEST_CASE("inventory JSON: other VMs and switches, External switches, identities", "[unit]") {
+  json doc = json::parse(k_ps51_inventory);
+  doc["Vms"]["Notes"] = std::string(k_vm1_notes) + " identity=0123456789abcdef";
+  doc["OtherVms"] = {{{"Name", "cd26-team1-vm2"}, {"Notes", "bought by hand"}},
+                     {{"Name", "cd27-team1-vm1"},
+                      {"Notes", "labctl:v1 classroom=cd27 team=team1 role=domain spec=x"}}};
+  doc["OtherSwitches"] = {{"Name", "uplink"}, {"SwitchType", 2}, {"Notes", nullptr}};
+  auto inventory = hy::parse_inventory(doc.dump(), "cd26");
+  REQUIRE(inventory.ok());
+  CHECK(inventory->find(ObjectKind::domain, "cd26-team1-vm1")->tag.identity == "0123456789abcdef");
+  CHECK(inventory->find(ObjectKind::network, "cd26-team1-lan")->tag.identity.empty());
+  std::vector<std::string> others;
+  for (const Object& other : inventory->others) {
+    others.push_back(labctl::hv::to_string(other.kind) + " " + other.name + " (" +
+                     other.tag.classroom + ")");
+  }
+  CHECK(others == std::vector<std::string>{"domain cd26-team1-vm2 ()",
+                                           "domain cd27-team1-vm1 (cd27)", "network uplink ()"});
+  REQUIRE(inventory->devices.has_value());
+  CHECK(*inventory->devices == std::vector<std::string>{"uplink"});
+  SECTION("an answer without them (a dry run's) checks no device") {
+    CHECK_FALSE(hy::parse_inventory(k_ps51_inventory, "cd26")->devices.has_value());
+  }
+}
+
 TEST_CASE("host info, host networks and VM state parse", "[unit]") {
   SECTION("host info: bytes from Get-VMHost, KiB from Win32_OperatingSystem") {
     auto info = hy::parse_host_info(

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "hypervisors/hypervisor.hpp"
 #include "provision/model/lab.hpp"
 #include "provision/model/result.hpp"
 
@@ -51,6 +52,11 @@ Result<std::string> render_stop_vm(std::string_view name);
 Result<std::string> render_vm_state(std::string_view name);
 Result<std::string> render_delete_vm(std::string_view root, std::string_view classroom,
                                      std::string_view name);
+
+// `--adopt`: rewrites the Notes of one of the classroom's VMs (ObjectKind::domain) or
+// switches (network) with `tag`; refused when it does not carry the classroom's tag.
+Result<std::string> render_retag(std::string_view classroom, ObjectKind kind, std::string_view name,
+                                 const Tag& tag);
 
 // Queries: each prints one JSON document (ConvertTo-Json -Depth 6 -Compress) on stdout.
 Result<std::string> render_inventory(std::string_view root, std::string_view classroom);

@@ -99,7 +99,7 @@ Result<std::string> render_create_network(const model::Lab& lab, const model::Ne
         Error::failure("Open vSwitch networks are not supported on Hyper-V; use isolated, "
                        "nat or bridge"));
   }
-  Tag tag{lab.classroom, net.team, "network", model::network_spec_hash(net)};
+  Tag tag{lab.classroom, net.team, "network", model::network_spec_hash(net), lab.identity};
   s.line("$name = " + s.q(net.name));
   if (net.kind == model::NetworkKind::bridge) {
     render_bridge(s, net);
@@ -107,7 +107,8 @@ Result<std::string> render_create_network(const model::Lab& lab, const model::Ne
   }
   // Tagged from the start with a placeholder spec: a switch left half-built by a failure
   // is seen by the next inventory, and recreated.
-  s.line("$pending = " + tag_or_check(s, {lab.classroom, net.team, "network", "pending"}));
+  s.line("$pending = " +
+         tag_or_check(s, {lab.classroom, net.team, "network", "pending", lab.identity}));
   if (net.kind == model::NetworkKind::nat) {
     render_nat(s, lab, net);
   } else {

@@ -34,6 +34,16 @@ Result<std::string> render_inventory(std::string_view root, std::string_view cla
       "[pscustomobject]@{ Name = $_.Name; SwitchType = [string]$_.SwitchType; Notes = $_.Notes;");
   s.line("  Address = $(if ($ip) { $ip.IPAddress + '/' + $ip.PrefixLength } else { '' }) }");
   s.close("})");
+  // Names held by anything else (conflicts), and the External switches a bridge network joins.
+  s.line(
+      "$otherVms = @(Get-VM | Where-Object { -not (Test-LabctlTag $_.Notes $classroom) } | "
+      "ForEach-Object { [pscustomobject]@{ Name = $_.Name; Notes = $_.Notes } })");
+  s.line(
+      "$otherSwitches = @(Get-VMSwitch | Where-Object { -not (Test-LabctlTag $_.Notes "
+      "$classroom) } |");
+  s.line(
+      "  ForEach-Object { [pscustomobject]@{ Name = $_.Name; SwitchType = [string]$_.SwitchType; "
+      "Notes = $_.Notes } })");
   s.line(
       "$natInfo = $(if ($nat) { [pscustomobject]@{ Name = $nat.Name; Prefix = "
       "$nat.InternalIPInterfaceAddressPrefix } } else { $null })");
@@ -49,7 +59,29 @@ Result<std::string> render_inventory(std::string_view root, std::string_view cla
   s.close();
   s.line(
       "ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; "
-      "Vms = $vms; Switches = $switches; Files = $files; Nat = $natInfo })");
+      "Vms = $vms; Switches = $switches; Files = $files; Nat = $natInfo;");
+  s.line("  OtherVms = $otherVms; OtherSwitches = $otherSwitches })");
+  return s.finish();
+}
+
+Result<std::string> render_retag(std::string_view classroom, ObjectKind kind, std::string_view name,
+                                 const Tag& tag) {
+  const bool vm = kind == ObjectKind::domain;
+  Script s(vm ? "retag-vm" : "retag-network", std::string(name));
+  s.check(check_name("classroom", classroom));
+  s.check(check_name(vm ? "VM" : "network", name));
+  if (!vm && kind != ObjectKind::network) {
+    s.check(Error::failure(to_string(kind) + " " + std::string(name) + " carries no tag"));
+  }
+  auto text = format_tag(tag);
+  s.check(text ? Status() : Status(text.error()));
+  s.with_tag_function();
+  s.line(std::string(vm ? "$object = Get-VM" : "$object = Get-VMSwitch") + " -Name " + s.q(name));
+  s.open("if (-not (Test-LabctlTag $object.Notes " + s.q(classroom) + ")) {");
+  s.line("throw ('labctl: ' + " + s.q(name) + " + ' does not carry this classroom''s tag')");
+  s.close();
+  s.line(std::string(vm ? "Set-VM -VM $object" : "Set-VMSwitch -VMSwitch $object") + " -Notes " +
+         s.q(text ? *text : ""));
   return s.finish();
 }
 

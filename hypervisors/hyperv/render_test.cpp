@@ -66,6 +66,10 @@ TEST_CASE("Hyper-V query scripts", "[golden]") {
   all += must(hy::render_host_info());
   all += must(hy::render_host_networks());
   all += must(hy::render_vm_state("cd26-team1-vm1"));
+  const labctl::hv::Tag tag{"cd26", "team1", "domain", "5f3a9c01", "0123456789abcdef"};
+  all += must(hy::render_retag("cd26", labctl::hv::ObjectKind::domain, "cd26-team1-vm1", tag));
+  all += must(hy::render_retag("cd26", labctl::hv::ObjectKind::network, "cd26-team1-lan",
+                               {"cd26", "team1", "network", "04b3f5084915", "0123456789abcdef"}));
   labctl::testing::check_golden("hyperv/queries.ps1", all);
 }
 

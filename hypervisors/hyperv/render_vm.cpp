@@ -94,7 +94,8 @@ Result<std::string> render_create_vm(const model::Lab& lab, const model::Vm& vm,
                   s.q(vm.name), vm.memory));
   // Tagged at once with a placeholder spec: a VM left half-built by a failure is seen by
   // the next inventory, with a spec that never matches, and so recreated.
-  s.line("Set-VM -VM $vm -Notes " + quoted_tag(s, {lab.classroom, vm.team, "domain", "pending"}));
+  s.line("Set-VM -VM $vm -Notes " +
+         quoted_tag(s, {lab.classroom, vm.team, "domain", "pending", lab.identity}));
   // TurnOff on host shutdown: the default (Save) keeps a file as large as the VM's memory.
   s.line(
       "Set-VM -VM $vm -AutomaticCheckpointsEnabled $false -AutomaticStartAction Nothing "
@@ -111,7 +112,7 @@ Result<std::string> render_create_vm(const model::Lab& lab, const model::Vm& vm,
       "Set-VMFirmware -VM $vm -FirstBootDevice (Get-VMHardDiskDrive -VM $vm | "
       "Select-Object -First 1)");
   s.line("Set-VM -VM $vm -Notes " +
-         quoted_tag(s, {lab.classroom, vm.team, "domain", vm.spec_hash}));
+         quoted_tag(s, {lab.classroom, vm.team, "domain", vm.spec_hash, lab.identity}));
   return s.finish();
 }
 

@@ -129,7 +129,8 @@ std::string script_subject(std::string_view script) {
 }
 
 Result<std::string> format_tag(const Tag& tag) {
-  for (const std::string* value : {&tag.classroom, &tag.team, &tag.role, &tag.spec_hash}) {
+  for (const std::string* value :
+       {&tag.classroom, &tag.team, &tag.role, &tag.spec_hash, &tag.identity}) {
     if (!tag_value_ok(*value)) {
       return Error::failure(
           fmt::format("tag value '{}' has characters outside [A-Za-z0-9._:/-]", *value));
@@ -138,8 +139,10 @@ Result<std::string> format_tag(const Tag& tag) {
   if (tag.classroom.empty()) {
     return Error::failure("a tag needs a classroom");
   }
-  return fmt::format("{} classroom={} team={} role={} spec={}", k_tag_marker, tag.classroom,
-                     tag.team, tag.role, tag.spec_hash);
+  // The identity is left out while there is none, so that a tag reads as it did before.
+  return fmt::format("{} classroom={} team={} role={} spec={}{}", k_tag_marker, tag.classroom,
+                     tag.team, tag.role, tag.spec_hash,
+                     tag.identity.empty() ? "" : " identity=" + tag.identity);
 }
 
 std::optional<Tag> parse_tag(std::string_view notes) {
@@ -164,6 +167,8 @@ std::optional<Tag> parse_tag(std::string_view notes) {
         tag.role = value;
       } else if (key == "spec") {
         tag.spec_hash = value;
+      } else if (key == "identity") {
+        tag.identity = value;
       }
     }
     if (!tag.classroom.empty()) {

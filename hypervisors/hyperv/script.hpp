@@ -49,7 +49,8 @@ std::string script_verb(std::string_view script);
 // The subject of a script's header line ("cd26-team1-vm1").
 std::string script_subject(std::string_view script);
 
-// Tags live in Notes as one line: "labctl:v1 classroom=cd26 team=team1 role=domain spec=ab12".
+// Tags live in Notes as one line: "labctl:v1 classroom=cd26 team=team1 role=domain spec=ab12
+// identity=<32 hex digits>" (no identity on tags written before classrooms had one).
 // Values are checked so that the line splits back into the same words.
 Result<std::string> format_tag(const Tag& tag);
 // The first labctl line of a Notes text, if any.

@@ -83,6 +83,7 @@ inline model::Lab test_lab(int teams = 1) {
   model::Lab lab;
   lab.file = "labs/cd26.yaml";
   lab.classroom = "cd26";
+  lab.identity = "0123456789abcdef0123456789abcdef";
   lab.title = "Test classroom";
   lab.hosts.push_back({"hyperv://", 4 * model::k_gib, {}});
   lab.image.name = "debian-12-docker";

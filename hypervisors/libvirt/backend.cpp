@@ -260,4 +260,36 @@ Result<PowerState> LibvirtHypervisor::domain_state(const std::string& name) {
   return power_state(state);
 }
 
+Status LibvirtHypervisor::retag_domain(const std::string& name, const Tag& tag) {
+  auto dom = lookup_domain(name);
+  if (!dom) {
+    return dom.error();
+  }
+  const std::string ns(k_tag_namespace);
+  const std::string prefix(k_tag_prefix);
+  const std::string element = render_metadata_element(tag);
+  const unsigned live = virDomainIsActive(dom->get()) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0;
+  if (virDomainSetMetadata(dom->get(), VIR_DOMAIN_METADATA_ELEMENT, element.c_str(), prefix.c_str(),
+                           ns.c_str(), VIR_DOMAIN_AFFECT_CONFIG | live) < 0) {
+    return libvirt_error("cannot re-tag domain", name);
+  }
+  return {};
+}
+
+// Pools and volumes carry no tag: they are the classroom's by their path.
+Status LibvirtHypervisor::retag(const Object& object, const std::string& identity) {
+  Tag tag = object.tag;
+  tag.identity = identity;
+  switch (object.kind) {
+    case ObjectKind::domain:
+      return retag_domain(object.name, tag);
+    case ObjectKind::network:
+      return retag_network(object.name, tag);
+    case ObjectKind::pool:
+    case ObjectKind::volume:
+      break;
+  }
+  return Error::failure(to_string(object.kind) + " " + object.name + " carries no tag");
+}
+
 }  // namespace labctl::hv::libvirt

@@ -49,6 +49,7 @@ class LibvirtHypervisor : public Hypervisor {
   Status stop_domain(const std::string& name) override;
   Status delete_domain(const std::string& classroom, const std::string& name) override;
   Result<PowerState> domain_state(const std::string& name) override;
+  Status retag(const Object& object, const std::string& identity) override;
 
   // An empty volume: the first half of upload_volume. Also how tests on test:///default,
   // whose driver cannot upload, make a base volume.
@@ -73,6 +74,9 @@ class LibvirtHypervisor : public Hypervisor {
   void collect_volumes(const std::string& classroom, virStoragePoolPtr pool,
                        const std::string& pool_name, Inventory& inventory) const;
   Status collect_domains(const std::string& classroom, Inventory& inventory) const;
+  void collect_devices(Inventory& inventory) const;
+  Status retag_domain(const std::string& name, const Tag& tag);
+  Status retag_network(const std::string& name, const Tag& tag);
   Capabilities probe_capabilities() const;
 
   ConnectHandle m_conn;

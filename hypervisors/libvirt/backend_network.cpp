@@ -32,11 +32,27 @@ Tag volume_tag(const std::string& classroom, const std::string& name) {
   return tag;
 }
 
+// The persistent definition, where a re-tag lands at once (the running network keeps its
+// old XML until it restarts); the live one for a transient network, or on a driver without
+// the flag (the test driver).
+std::string defined_xml(virNetworkPtr net) {
+  std::string xml = take_string(virNetworkGetXMLDesc(net, VIR_NETWORK_XML_INACTIVE));
+  return xml.empty() ? take_string(virNetworkGetXMLDesc(net, 0)) : xml;
+}
+
+Object network_object(virNetworkPtr net, const std::string& xml, Tag tag) {
+  Object object{ObjectKind::network, virNetworkGetName(net), std::move(tag)};
+  object.state = virNetworkIsActive(net) == 1 ? PowerState::running : PowerState::off;
+  object.cidr = network_cidr(xml);
+  object.bridge = attribute(xml, "bridge", "name").value_or("");
+  return object;
+}
+
 }  // namespace
 
 std::optional<Tag> network_tag(virNetworkPtr net) {
   // virNetworkGetMetadata only exists from libvirt 9.7; the XML keeps <metadata> in 9.0.
-  return parse_tag(take_string(virNetworkGetXMLDesc(net, 0)));
+  return parse_tag(defined_xml(net));
 }
 
 Result<NetworkHandle> LibvirtHypervisor::lookup_network(const std::string& name) const {
@@ -91,7 +107,7 @@ Result<std::vector<HostNetwork>> LibvirtHypervisor::host_networks() {
   }
   std::vector<HostNetwork> found;
   for (const NetworkHandle& net : adopt_all<NetworkHandle>(raw, count)) {
-    const std::string xml = take_string(virNetworkGetXMLDesc(net.get(), 0));
+    const std::string xml = defined_xml(net.get());
     const auto tag = parse_tag(xml);
     found.push_back({virNetworkGetName(net.get()), network_cidr(xml), tag ? tag->classroom : ""});
   }
@@ -106,15 +122,45 @@ Status LibvirtHypervisor::collect_networks(const std::string& classroom,
     return libvirt_error("cannot list networks of", m_uri);
   }
   for (const NetworkHandle& net : adopt_all<NetworkHandle>(raw, count)) {
-    const std::string xml = take_string(virNetworkGetXMLDesc(net.get(), 0));
+    const std::string xml = defined_xml(net.get());
     const auto tag = parse_tag(xml);
-    if (!tag || tag->classroom != classroom) {
-      continue;
-    }
-    Object object{ObjectKind::network, virNetworkGetName(net.get()), *tag};
-    object.state = virNetworkIsActive(net.get()) == 1 ? PowerState::running : PowerState::off;
-    object.cidr = network_cidr(xml);
-    inventory.objects.push_back(std::move(object));
+    const bool ours = tag && tag->classroom == classroom;
+    (ours ? inventory.objects : inventory.others)
+        .push_back(network_object(net.get(), xml, tag.value_or(Tag{})));
+  }
+  return {};
+}
+
+// Host interfaces, bridges among them; none listed where there is no interface driver
+// (qemu:///session), and then nothing is checked against them.
+void LibvirtHypervisor::collect_devices(Inventory& inventory) const {
+  virInterfacePtr* raw = nullptr;
+  const int count = virConnectListAllInterfaces(m_conn.get(), &raw, 0);
+  if (count < 0) {
+    return;
+  }
+  std::vector<std::string> names;
+  for (const InterfaceHandle& iface : adopt_all<InterfaceHandle>(raw, count)) {
+    names.emplace_back(virInterfaceGetName(iface.get()));
+  }
+  inventory.devices = std::move(names);
+}
+
+Status LibvirtHypervisor::retag_network(const std::string& name, const Tag& tag) {
+  auto net = lookup_network(name);
+  if (!net) {
+    return net.error();
+  }
+  std::string xml = defined_xml(net->get());
+  const auto tags = start_tags(xml, std::string(k_tag_prefix) + ":tag");
+  if (tags.empty() || !parse_tag(xml)) {
+    return Error::failure("network " + name + " carries no labctl tag to rewrite");
+  }
+  const std::size_t at = static_cast<std::size_t>(tags.front().data() - xml.data());
+  xml.replace(at, tags.front().size(), render_tag(tag));
+  NetworkHandle redefined(virNetworkDefineXML(m_conn.get(), xml.c_str()));
+  if (!redefined) {
+    return libvirt_error("cannot re-tag network", name);
   }
   return {};
 }
@@ -139,10 +185,13 @@ Status LibvirtHypervisor::collect_pools(const std::string& classroom, Inventory&
   const std::string ours = pool_path(m_options.pool_root, classroom);
   for (const PoolHandle& pool : adopt_all<PoolHandle>(raw, count)) {
     auto path = owned_pool_path(pool.get());
+    const std::string name = virStoragePoolGetName(pool.get());
     if (!path || *path != ours) {
+      // Another classroom's pool is named by its directory, the last part of its path.
+      const std::string owner = path ? path->substr(path->rfind('/') + 1) : "";
+      inventory.others.push_back({ObjectKind::pool, name, Tag{owner, "", "pool", ""}});
       continue;
     }
-    const std::string name = virStoragePoolGetName(pool.get());
     Object object{ObjectKind::pool, name, Tag{classroom, "", "pool", ""}};
     const bool active = virStoragePoolIsActive(pool.get()) == 1;
     object.state = active ? PowerState::running : PowerState::off;
@@ -164,7 +213,12 @@ Status LibvirtHypervisor::collect_domains(const std::string& classroom,
   for (const DomainHandle& dom : adopt_all<DomainHandle>(raw, count)) {
     const auto tag = domain_tag(dom.get());
     virDomainInfo info{};
-    if (!tag || tag->classroom != classroom || virDomainGetInfo(dom.get(), &info) < 0) {
+    if (!tag || tag->classroom != classroom) {
+      inventory.others.push_back(
+          {ObjectKind::domain, virDomainGetName(dom.get()), tag.value_or(Tag{})});
+      continue;
+    }
+    if (virDomainGetInfo(dom.get(), &info) < 0) {
       continue;
     }
     Object object{ObjectKind::domain, virDomainGetName(dom.get()), *tag};
@@ -188,6 +242,7 @@ Result<Inventory> LibvirtHypervisor::inventory(const std::string& classroom) {
       return listed.error();
     }
   }
+  collect_devices(inventory);
   return inventory;
 }
 

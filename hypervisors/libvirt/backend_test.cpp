@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "hypervisors/libvirt/test_lab.hpp"
+#include "provision/plan/conflicts.hpp"
 #include "tests/golden.hpp"
 
 // test:///default keeps its state per connection: each test does everything on one
@@ -229,6 +230,96 @@ TEST_CASE("libvirt backend refuses to delete what it does not own", "[libvirt]")
     CHECK(deleted.error().message.find("refusing") != std::string::npos);
     CHECK_FALSE(hv->delete_volume("default-pool", "anything").ok());
   }
+}
+
+// Issue 13: a domain defined by hand with a VM's name, a network holding a lab network's
+// bridge, and a bridge the lab joins are seen by inventory and plan, before anything is made.
+TEST_CASE("libvirt inventory shows what holds the classroom's names, and the host's devices",
+          "[libvirt]") {
+  auto hv = open_test_driver();
+  model::Lab lab = make_test_lab({.classroom = "lctlvc", .teams = 1});
+  lab.identity = "0123456789abcdef0123456789abcdef";
+  const model::Vm& vm = lab.teams[0].vms[0];
+  const model::Network& net = lab.teams[0].networks[0];
+  const std::string hand_dom = "<domain type='test'><name>" + vm.name +
+                               "</name><memory>65536</memory><os><type>hvm</type></os></domain>";
+  const std::string hand_net =
+      "<network><name>lctlvc-hold</name><bridge name='" + net.bridge + "'/></network>";
+  const libvirt::DomainHandle raw_dom(virDomainDefineXML(hv->connection(), hand_dom.c_str()));
+  const libvirt::NetworkHandle raw_net(virNetworkDefineXML(hv->connection(), hand_net.c_str()));
+  REQUIRE(raw_dom);
+  REQUIRE(raw_net);
+  auto inv = hv->inventory(lab.classroom);
+  REQUIRE(inv.ok());
+  CHECK(inv->objects.empty());
+  REQUIRE(inv->devices.has_value());
+  CHECK(std::find(inv->devices->begin(), inv->devices->end(), "eth1") != inv->devices->end());
+
+  const plan::Plan p = plan::plan_up(lab, *inv, {.all = true});
+  CHECK(p.conflicts == std::vector<plan::Conflict>{
+                           {"bridge", net.bridge, "team1", "",
+                            "used by network lctlvc-hold, a network that is not labctl's", false},
+                           {"vm", vm.name, "team1", "vm1", "a domain that is not labctl's", false},
+                       });
+  CHECK_FALSE(plan::refuse_conflicts(p.conflicts, hv->uri(), true).ok());
+
+  SECTION("a bridge the lab joins is checked against the host's interfaces") {
+    model::Lab bridged = lab;
+    bridged.teams[0].networks[1].kind = model::NetworkKind::bridge;
+    bridged.teams[0].networks[1].bridge = "br-hold";
+    const Status missing = plan::check_bridges(bridged, *inv, {.all = true});
+    REQUIRE_FALSE(missing.ok());
+    CHECK_THAT(missing.error().message, Catch::Contains("joins br-hold"));
+    const std::string iface =
+        "<interface type='bridge' name='br-hold'><start mode='none'/>"
+        "<bridge stp='off'/></interface>";
+    const libvirt::InterfaceHandle raw_iface(
+        virInterfaceDefineXML(hv->connection(), iface.c_str(), 0));
+    REQUIRE(raw_iface);
+    auto again = hv->inventory(lab.classroom);
+    REQUIRE(again.ok());
+    CHECK(plan::check_bridges(bridged, *again, {.all = true}).ok());
+  }
+}
+
+// Objects tagged before classrooms had identities, taken over by --adopt: the tag keeps its
+// classroom, team, role and spec and gains the identity; nothing else changes.
+TEST_CASE("libvirt backend re-tags a classroom's domains and networks", "[libvirt]") {
+  auto hv = open_test_driver();
+  model::Lab lab = make_test_lab({.classroom = "lctlva", .teams = 1});
+  build_lab(*hv, lab);  // no identity yet: tags as labctl wrote them before
+  const model::Network& net = lab.teams[0].networks[0];
+  // The test driver shows a running network's live XML only, where a re-tag lands at restart.
+  require_ok(hv->delete_network(lab.classroom, net.name));
+  const libvirt::NetworkHandle stopped(
+      virNetworkDefineXML(hv->connection(), libvirt::render_network(lab, net).c_str()));
+  REQUIRE(stopped);
+
+  lab.identity = "0123456789abcdef0123456789abcdef";
+  auto inv = hv->inventory(lab.classroom);
+  REQUIRE(inv.ok());
+  const auto adoptable = plan::adoptable_objects(lab, *inv);
+  CHECK(adoptable.size() == 4);  // both networks, both domains
+  REQUIRE(hv->domain_state(lab.teams[0].vms[0].name).ok());
+  require_ok(hv->start_domain(lab.teams[0].vms[0].name));
+  for (const Object* object : adoptable) {
+    require_ok(hv->retag(*object, lab.identity));
+  }
+  auto after = hv->inventory(lab.classroom);
+  REQUIRE(after.ok());
+  std::vector<Object> retagged;
+  for (const Object& object : after->objects) {
+    if (object.kind == ObjectKind::domain || object.name == net.name) {
+      CHECK(object.tag.identity == lab.identity);
+      retagged.push_back(object);
+    }
+  }
+  CHECK(retagged.size() == 3);
+  const Object* dom = after->find(ObjectKind::domain, lab.teams[0].vms[0].name);
+  REQUIRE(dom != nullptr);
+  CHECK(dom->tag.spec_hash == lab.teams[0].vms[0].spec_hash);
+  CHECK(dom->state == PowerState::running);
+  CHECK_FALSE(hv->retag(*after->find(ObjectKind::pool, lab.pool), lab.identity).ok());
 }
 
 TEST_CASE("libvirt backend: what the test driver offers and lacks", "[libvirt]") {

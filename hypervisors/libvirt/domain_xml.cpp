@@ -120,7 +120,7 @@ std::string devices(const DomainRequest& request, const DomainPaths& paths) {
 
 std::string render_domain(const DomainRequest& request, const DomainPaths& paths) {
   const model::Vm& vm = *request.vm;
-  const Tag tag{request.lab->classroom, vm.team, "domain", vm.spec_hash};
+  const Tag tag{request.lab->classroom, vm.team, "domain", vm.spec_hash, request.lab->identity};
   const model::Bytes kib = vm.memory / 1024;
   std::string out = fmt::format("<domain type=\"{}\">\n", q(request.accelerator));
   out += fmt::format("  <name>{}</name>\n", q(vm.name));

@@ -29,6 +29,9 @@ struct PoolFreer {
 struct VolumeFreer {
   void operator()(virStorageVolPtr p) const { virStorageVolFree(p); }
 };
+struct InterfaceFreer {
+  void operator()(virInterfacePtr p) const { virInterfaceFree(p); }
+};
 struct StreamFreer {
   void operator()(virStreamPtr p) const { virStreamFree(p); }
 };
@@ -41,6 +44,7 @@ using DomainHandle = std::unique_ptr<virDomain, DomainFreer>;
 using NetworkHandle = std::unique_ptr<virNetwork, NetworkFreer>;
 using PoolHandle = std::unique_ptr<virStoragePool, PoolFreer>;
 using VolumeHandle = std::unique_ptr<virStorageVol, VolumeFreer>;
+using InterfaceHandle = std::unique_ptr<virInterface, InterfaceFreer>;
 using StreamHandle = std::unique_ptr<virStream, StreamFreer>;
 using CString = std::unique_ptr<char, MallocFreer>;
 

@@ -78,6 +78,9 @@ class TestDriverHypervisor : public Hypervisor {
   Result<PowerState> domain_state(const std::string& name) override {
     return m_real.domain_state(name);
   }
+  Status retag(const Object& object, const std::string& identity) override {
+    return m_real.retag(object, identity);
+  }
 
  private:
   LibvirtHypervisor& m_real;

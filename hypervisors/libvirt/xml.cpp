@@ -72,7 +72,7 @@ std::string network_body(const model::Lab& lab, const model::Network& net) {
 }
 
 std::string network_xml(const model::Lab& lab, const model::Network& net, const std::string& spec) {
-  const Tag tag{lab.classroom, net.team, "network", spec};
+  const Tag tag{lab.classroom, net.team, "network", spec, lab.identity};
   return "<network>\n" + fmt::format("  <name>{}</name>\n", q(net.name)) + metadata(tag) +
          network_body(lab, net) + "</network>\n";
 }
@@ -106,10 +106,25 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// The identity is left out while there is none, so that a tag reads as it did before.
+std::string tag_attributes(const Tag& tag) {
+  const std::string identity =
+      tag.identity.empty() ? "" : fmt::format(" identity=\"{}\"", q(tag.identity));
+  return fmt::format("classroom=\"{}\" team=\"{}\" role=\"{}\" spec=\"{}\"{}", q(tag.classroom),
+                     q(tag.team), q(tag.role), q(tag.spec_hash), identity);
+}
+
+}  // namespace
+
 std::string render_tag(const Tag& tag) {
-  return fmt::format(
-      "<{0}:tag xmlns:{0}=\"{1}\" classroom=\"{2}\" team=\"{3}\" role=\"{4}\" spec=\"{5}\"/>",
-      k_tag_prefix, k_tag_namespace, q(tag.classroom), q(tag.team), q(tag.role), q(tag.spec_hash));
+  return fmt::format("<{0}:tag xmlns:{0}=\"{1}\" {2}/>", k_tag_prefix, k_tag_namespace,
+                     tag_attributes(tag));
+}
+
+std::string render_metadata_element(const Tag& tag) {
+  return "<tag " + tag_attributes(tag) + "/>";
 }
 
 std::string pool_path(std::string_view pool_root, std::string_view classroom) {

@@ -4,7 +4,8 @@
 // defines what these return. Every value goes through xml_escape.
 //
 // Ownership tag: networks and domains carry
-//   <metadata><labctl:tag xmlns:labctl="k_tag_namespace" classroom= team= role= spec=/></metadata>
+//   <metadata><labctl:tag xmlns:labctl="k_tag_namespace" classroom= team= role= spec= identity=/>
+//   </metadata> (identity only once the classroom has one)
 // libvirt 9.0 keeps <metadata> in network XML (checked on qemu:///system and test:///default:
 // define, start and dumpxml all return it); only the virNetworkGetMetadata API arrives in 9.7,
 // so the backend reads network tags from virNetworkGetXMLDesc. Pools and volumes cannot carry
@@ -27,6 +28,8 @@ std::string xml_escape(std::string_view text);
 
 // The <labctl:tag .../> element, with its xmlns declaration.
 std::string render_tag(const Tag& tag);
+// The same tag as virDomainSetMetadata takes it: unprefixed, libvirt binds the namespace.
+std::string render_metadata_element(const Tag& tag);
 
 // Target directory of the classroom's pool.
 std::string pool_path(std::string_view pool_root, std::string_view classroom);

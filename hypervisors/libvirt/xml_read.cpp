@@ -152,6 +152,7 @@ std::optional<Tag> tag_from(std::string_view start_tag) {
   tag.team = tag_attribute(start_tag, "team").value_or("");
   tag.role = tag_attribute(start_tag, "role").value_or("");
   tag.spec_hash = tag_attribute(start_tag, "spec").value_or("");
+  tag.identity = tag_attribute(start_tag, "identity").value_or("");
   return tag;
 }
 

@@ -93,9 +93,11 @@ void install_stop_handlers();
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);
 
-// The plan as a table (ACTION KIND NAME REASON) or, with --json, one more entry
+// The plan as a table (ACTION KIND NAME REASON), its conflicts first as "conflict" rows (or
+// "adopt", under --adopt, for adoptable ones); with --json one more entry
 // {"host": URI, "actions": [...]} at the end of the document's "hosts".
-void print_plan(const GlobalOptions& global, const std::string& uri, const plan::Plan& plan);
+void print_plan(const GlobalOptions& global, const std::string& uri, const plan::Plan& plan,
+                bool adopt = false);
 
 void add_validate(Registry r);
 void add_show(Registry r);

@@ -8,6 +8,7 @@
 
 #include "provision/apply/guest.hpp"
 #include "provision/model/addressing.hpp"
+#include "provision/plan/conflicts.hpp"
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/lifecycle.hpp"
 
@@ -181,6 +182,42 @@ Status check_subnets(const model::Lab& lab, const std::vector<const model::Team*
         }
       }
     }
+  }
+  return {};
+}
+
+Status check_host(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                  hv::Hypervisor& hypervisor, const hv::Inventory& inventory,
+                  const plan::Plan& plan, const std::string& uri, const ConvergeOptions& options) {
+  plan::Scope scope;
+  for (const model::Team* team : teams) {
+    scope.teams.push_back(team->name);
+  }
+  if (auto st = plan::refuse_conflicts(plan.conflicts, uri, options.adopt); !st) {
+    return st;
+  }
+  if (auto st = check_capacity(lab, plan, hypervisor, uri, options.force); !st) {
+    return st;
+  }
+  if (auto st = check_subnets(lab, teams, hypervisor, uri); !st) {
+    return st;
+  }
+  if (auto st = plan::check_bridges(lab, inventory, scope); !st) {
+    return st;
+  }
+  return hv::check_host_setup(uri, teams);
+}
+
+Status adopt_objects(const model::Lab& lab, hv::Hypervisor& hypervisor,
+                     const hv::Inventory& inventory, sys::Reporter& reporter) {
+  for (const hv::Object* object : plan::adoptable_objects(lab, inventory)) {
+    const std::string subject = "adopt " + hv::to_string(object->kind) + " " + object->name;
+    if (auto st = hypervisor.retag(*object, lab.identity); !st) {
+      reporter.report({object->tag.team, "", subject, sys::EventState::failed, st.error().message});
+      return st;
+    }
+    reporter.report({object->tag.team, "", subject, sys::EventState::done,
+                     "re-tagged with identity " + lab.identity});
   }
   return {};
 }

@@ -17,6 +17,7 @@ struct ConvergeOptions {
   bool force = false;    // start even when the capacity check says it does not fit
   bool no_wait = false;  // return after apply, without waiting for the guests
   bool standin = false;  // build stand-in images in the VMs (no registry reachable)
+  bool adopt = false;    // re-tag the classroom's objects tagged by another identity, or none
   int jobs = 0;
 };
 
@@ -27,8 +28,21 @@ std::vector<std::pair<std::string, std::vector<const model::Team*>>> teams_by_ho
 // `plan` and `up --dry-run` on one host: the plan against the host's inventory; for a scripted
 // backend (Hyper-V) also the exact scripts `up` would run, against an empty host when the
 // host cannot be reached from here (no powershell.exe on Linux).
+// Makes every check `up` makes on that host (check_host) and fails as `up` would.
 Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
-                 const plan::Scope& scope);
+                 const plan::Scope& scope, const ConvergeOptions& options);
+
+// Every check `up` makes on one host before it changes anything, and that `plan` and
+// `up --dry-run` make too: conflicts (plan::Plan::conflicts; with --adopt only the
+// foreign ones), memory, subnets, bridges, the host's setup.
+Status check_host(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                  hv::Hypervisor& hypervisor, const hv::Inventory& inventory,
+                  const plan::Plan& plan, const std::string& uri, const ConvergeOptions& options);
+
+// `--adopt`: re-tags the inventory's objects of the classroom that carry another identity
+// (or none) with lab.identity, reporting each.
+Status adopt_objects(const model::Lab& lab, hv::Hypervisor& hypervisor,
+                     const hv::Inventory& inventory, sys::Reporter& reporter);
 
 // "kvm" or "qemu": the lab's choice, else what the host's probe says works.
 std::string choose_accelerator(const model::Lab& lab, const hv::Capabilities& caps);

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "provision/cli/converge.hpp"
+#include "provision/cli/identity.hpp"
+#include "provision/plan/conflicts.hpp"
 
 namespace labctl::cli {
 
@@ -16,6 +18,7 @@ struct DownArgs {
   bool all = false;
   bool yes = false;
   bool purge = false;  // --all: the database dumps go too
+  bool adopt = false;  // also the classroom's objects of another identity
 };
 
 // One host's share of the deletion.
@@ -85,7 +88,14 @@ DownPlan plan_deletion(const GlobalOptions& global, const model::Lab& lab, const
       out.failures += fmt::format("\n  {}: {}", uri, inventory.error().message);
       continue;
     }
-    out.hosts.push_back({uri, std::move(*hypervisor), plan::plan_down(lab, *inventory, scope)});
+    plan::Plan plan = plan::plan_down(lab, *inventory, scope);
+    // Another lab file's objects (same classroom name) are not this one's to delete.
+    if (auto st = plan::refuse_conflicts(plan.conflicts, uri, args.adopt); !st) {
+      print_plan(global, uri, plan, args.adopt);
+      out.failures += "\n  " + st.error().message;
+      continue;
+    }
+    out.hosts.push_back({uri, std::move(*hypervisor), std::move(plan)});
   }
   if (args.all && out.failures.empty()) {
     out.state = state.removal(!args.purge);
@@ -152,7 +162,15 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
     return lab.error();
   }
   auto scope = scope_of(*lab, args.teams, args.all);
-  auto state = scope ? open_state(lab->classroom) : Result<sys::StateDir>(scope.error());
+  if (!scope) {
+    return scope.error();
+  }
+  auto identity = read_identity(*lab, args.adopt);
+  if (!identity) {
+    return identity.error();
+  }
+  lab->identity = *identity;
+  auto state = open_state(lab->classroom);
   if (!state) {
     return state.error();
   }
@@ -197,6 +215,9 @@ void add_down(Registry r) {
                 "The whole classroom, and its state directory last (database dumps are kept)");
   sub->add_flag("--purge", args->purge, "With --all: delete the database dumps too");
   sub->add_flag("-y,--yes", args->yes, "Do not ask");
+  sub->add_flag("--adopt", args->adopt,
+                "Also delete the classroom's objects that carry another identity (another lab "
+                "file with this classroom name, or labctl before identities)");
   sub->callback([r, args] { r.command = [r, args] { return run_down(r.global, *args); }; });
 }
 

@@ -3,6 +3,7 @@
 
 #include "provision/apply/apply.hpp"
 #include "provision/cli/converge.hpp"
+#include "provision/cli/identity.hpp"
 
 namespace labctl::cli {
 
@@ -18,10 +19,24 @@ struct NoFiles : apply::Materializer {
   std::string accelerator() override { return "hyperv"; }
 };
 
+}  // namespace
+
+namespace {
+
+std::vector<const model::Team*> teams_in(const model::Lab& lab, const plan::Scope& scope) {
+  std::vector<const model::Team*> teams;
+  for (const model::Team& team : lab.teams) {
+    if (scope.covers(team.name)) {
+      teams.push_back(&team);
+    }
+  }
+  return teams;
+}
+
 // The scripts a scripted backend (Hyper-V) would run for the plan: printed after the table,
 // or under --json the host entry's "powershell" (a list of scripts).
 Status print_scripts(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
-                     const plan::Plan& plan, hv::ScriptedDryRun& dry) {
+                     hv::ScriptedDryRun& dry, const plan::Plan& plan) {
   NoFiles files;
   sys::RecordingReporter quiet;
   const apply::Outcome outcome = apply::apply(lab, plan, *dry.hypervisor, files, quiet, {});
@@ -43,22 +58,10 @@ Status print_scripts(const GlobalOptions& global, const model::Lab& lab, const s
   return {};
 }
 
-// What `up` would refuse before creating anything: another NAT on a host-wide-NAT host.
-Status check_plan_nat(const model::Lab& lab, const plan::Scope& scope, hv::Hypervisor& hypervisor,
-                      const std::string& uri) {
-  std::vector<const model::Team*> teams;
-  for (const model::Team& team : lab.teams) {
-    if (scope.covers(team.name)) {
-      teams.push_back(&team);
-    }
-  }
-  return check_nat(lab, teams, hypervisor, uri);
-}
-
 }  // namespace
 
 Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
-                 const plan::Scope& scope) {
+                 const plan::Scope& scope, const ConvergeOptions& options) {
   auto dry = hv::open_dry_run(uri);
   auto hypervisor = connect(uri);
   auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
@@ -77,56 +80,98 @@ Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::
   if (!global.json) {
     fmt::print("host {}: {} actions\n", uri, plan.actions.size());
   }
-  print_plan(global, uri, plan);
-  if (reached && !plan.empty()) {
-    if (auto st = check_plan_nat(lab, scope, **hypervisor, uri); !st) {
+  print_plan(global, uri, plan, options.adopt);
+  if (reached && (!plan.empty() || !plan.conflicts.empty())) {
+    // What `up` would refuse before creating anything.
+    const auto teams = teams_in(lab, scope);
+    if (auto st = check_host(lab, teams, **hypervisor, *inventory, plan, uri, options); !st) {
       return st;
     }
   }
   if (!dry || plan.empty()) {
     return {};  // libvirt: the plan is the dry run
   }
-  return print_scripts(global, lab, uri, plan, *dry);
+  return print_scripts(global, lab, uri, *dry, plan);
 }
 
-void print_plan(const GlobalOptions& global, const std::string& uri, const plan::Plan& plan) {
+namespace {
+
+// A conflict as a row of the plan: "conflict" (up refuses), or "adopt" under --adopt.
+std::string conflict_op(const plan::Conflict& conflict, bool adopt) {
+  return adopt && conflict.adoptable ? "adopt" : "conflict";
+}
+
+nlohmann::ordered_json plan_json(const plan::Plan& plan, bool adopt) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const plan::Conflict& c : plan.conflicts) {
+    out.push_back({{"op", conflict_op(c, adopt)},
+                   {"kind", c.kind},
+                   {"name", c.name},
+                   {"team", c.team},
+                   {"vm", c.vm},
+                   {"reason", c.holder}});
+  }
+  for (const plan::Action& a : plan.actions) {
+    out.push_back({{"op", plan::to_string(a.op)},
+                   {"kind", plan::to_string(a.role)},
+                   {"name", a.name},
+                   {"team", a.team},
+                   {"vm", a.vm},
+                   {"reason", a.reason}});
+  }
+  return out;
+}
+
+}  // namespace
+
+void print_plan(const GlobalOptions& global, const std::string& uri, const plan::Plan& plan,
+                bool adopt) {
   if (global.json) {
-    nlohmann::ordered_json actions = nlohmann::ordered_json::array();
-    for (const plan::Action& a : plan.actions) {
-      actions.push_back({{"op", plan::to_string(a.op)},
-                         {"kind", plan::to_string(a.role)},
-                         {"name", a.name},
-                         {"team", a.team},
-                         {"vm", a.vm},
-                         {"reason", a.reason}});
-    }
-    global.output->document["hosts"].push_back({{"host", uri}, {"actions", actions}});
+    global.output->document["hosts"].push_back(
+        {{"host", uri}, {"actions", plan_json(plan, adopt)}});
     return;
   }
-  if (plan.empty()) {
+  if (plan.empty() && plan.conflicts.empty()) {
     fmt::print("Nothing to do: the hosts match the lab file.\n");
     return;
   }
   std::vector<std::vector<std::string>> rows;
+  for (const plan::Conflict& c : plan.conflicts) {
+    rows.push_back({conflict_op(c, adopt), c.kind, c.name, c.holder});
+  }
   for (const plan::Action& a : plan.actions) {
     rows.push_back({plan::to_string(a.op), plan::to_string(a.role), a.name, a.reason});
   }
   print_table({"ACTION", "KIND", "NAME", "REASON"}, rows);
   fmt::print("\n{} actions.\n", plan.actions.size());
+  if (!plan.conflicts.empty()) {
+    fmt::print("{} conflicts: names the classroom needs that are held{}.\n", plan.conflicts.size(),
+               adopt ? " (adopt: re-tagged by `up --adopt`)" : "");
+  }
 }
 
 void add_plan(Registry r) {
   auto* sub = r.app.add_subcommand("plan", "Print what `up` would do, and why; change nothing");
   auto teams = std::make_shared<std::vector<std::string>>();
   auto all = std::make_shared<bool>(false);
+  auto options = std::make_shared<ConvergeOptions>();
   sub->add_option("TEAM", *teams, "Teams to plan");
   sub->add_flag("--all", *all, "Every team of the classroom");
-  sub->callback([r, teams, all] {
-    r.command = [r, teams, all]() -> Status {
+  sub->add_flag("--adopt", options->adopt,
+                "Plan as `up --adopt`: the classroom's objects of another identity are adopted");
+  sub->add_flag("--force", options->force,
+                "Plan as `up --force`: memory that does not fit is not refused");
+  sub->callback([r, teams, all, options] {
+    r.command = [r, teams, all, options]() -> Status {
       auto lab = load(r.global);
       if (!lab) {
         return lab.error();
       }
+      auto identity = read_identity(*lab, options->adopt);
+      if (!identity) {
+        return identity.error();
+      }
+      lab->identity = *identity;
       auto scope = scope_of(*lab, *teams, *all);
       if (!scope) {
         return scope.error();
@@ -145,7 +190,7 @@ void add_plan(Registry r) {
         for (const model::Team* team : host_teams) {
           host_scope.teams.push_back(team->name);
         }
-        if (auto st = plan_host(r.global, *lab, uri, host_scope); !st) {
+        if (auto st = plan_host(r.global, *lab, uri, host_scope, *options); !st) {
           failures += "\n  " + st.error().message;
         }
       }

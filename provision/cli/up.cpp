@@ -2,6 +2,7 @@
 
 #include "provision/apply/guest.hpp"
 #include "provision/cli/converge.hpp"
+#include "provision/cli/identity.hpp"
 
 namespace labctl::cli {
 
@@ -13,63 +14,143 @@ struct UpArgs {
   ConvergeOptions options;
 };
 
-Status converge_host(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
-                     const std::string& uri, const std::vector<const model::Team*>& teams,
-                     const UpArgs& args, sys::Reporter& reporter,
-                     std::vector<ready::VmReadiness>& results) {
+// One host's share of `up`, checked before anything on any host changes.
+struct HostWork {
+  std::string uri;
+  std::vector<const model::Team*> teams;
+  std::unique_ptr<hv::Hypervisor> hypervisor;
+  hv::Inventory inventory;
+  plan::Plan plan;
+};
+
+plan::Scope scope_of_host(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                          const UpArgs& args) {
   plan::Scope scope;
   for (const model::Team* team : teams) {
     scope.teams.push_back(team->name);
   }
   scope.all = args.all && teams.size() == lab.teams.size();
-  if (args.options.dry_run) {
-    return plan_host(global, lab, uri, scope);
-  }
+  return scope;
+}
+
+// Connects, plans and makes every check; changes nothing.
+Result<HostWork> prepare_host(const model::Lab& lab, const std::string& uri,
+                              const std::vector<const model::Team*>& teams, const UpArgs& args) {
+  HostWork work{uri, teams, nullptr, {}, {}};
   auto hypervisor = connect(uri);
   if (!hypervisor) {
     return hypervisor.error();
   }
-  auto inventory = (*hypervisor)->inventory(lab.classroom);
+  work.hypervisor = std::move(*hypervisor);
+  auto inventory = work.hypervisor->inventory(lab.classroom);
   if (!inventory) {
     return inventory.error();
   }
-  const plan::Plan plan = plan::plan_up(lab, *inventory, scope);
-  if (auto st = check_capacity(lab, plan, **hypervisor, uri, args.options.force); !st) {
-    return st;
+  work.inventory = std::move(*inventory);
+  work.plan = plan::plan_up(lab, work.inventory, scope_of_host(lab, teams, args));
+  if (auto st =
+          check_host(lab, teams, *work.hypervisor, work.inventory, work.plan, uri, args.options);
+      !st) {
+    return st.error();
   }
-  if (auto st = check_subnets(lab, teams, **hypervisor, uri); !st) {
-    return st;
-  }
-  if (auto st = hv::check_host_setup(uri, teams); !st) {
-    return st;
-  }
-  reporter.report({"", "", "host " + uri, sys::EventState::info,
-                   fmt::format("{} actions; accelerator {}", plan.actions.size(),
-                               choose_accelerator(lab, (*hypervisor)->capabilities()))});
-  if (auto st = apply_plan(global, lab, state, **hypervisor, plan, args.options, reporter); !st) {
-    return st;
-  }
+  return work;
+}
+
+Status write_known_hosts(const sys::StateDir& state, const std::vector<const model::Vm*>& vms) {
   std::vector<sys::KnownHost> known;
-  std::vector<const model::Vm*> vms;
-  for (const model::Team* team : teams) {
-    for (const model::Vm& vm : team->vms) {
-      vms.push_back(&vm);
-      for (const model::Nic& nic : vm.nics) {
-        if (!nic.ip.empty()) {
-          known.push_back({nic.ip, vm.name});
-        }
+  for (const model::Vm* vm : vms) {
+    for (const model::Nic& nic : vm->nics) {
+      if (!nic.ip.empty()) {
+        known.push_back({nic.ip, vm->name});
       }
     }
   }
-  if (auto st = state.write_known_hosts(known); !st) {
+  return state.write_known_hosts(known);
+}
+
+Status converge_host(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
+                     HostWork& work, const UpArgs& args, sys::Reporter& reporter,
+                     std::vector<ready::VmReadiness>& results) {
+  hv::Hypervisor& hypervisor = *work.hypervisor;
+  if (auto st =
+          args.options.adopt ? adopt_objects(lab, hypervisor, work.inventory, reporter) : Status();
+      !st) {
+    return st;
+  }
+  reporter.report({"", "", "host " + work.uri, sys::EventState::info,
+                   fmt::format("{} actions; accelerator {}", work.plan.actions.size(),
+                               choose_accelerator(lab, hypervisor.capabilities()))});
+  if (auto st = apply_plan(global, lab, state, hypervisor, work.plan, args.options, reporter);
+      !st) {
+    return st;
+  }
+  std::vector<const model::Vm*> vms;
+  for (const model::Team* team : work.teams) {
+    for (const model::Vm& vm : team->vms) {
+      vms.push_back(&vm);
+    }
+  }
+  if (auto st = write_known_hosts(state, vms); !st) {
     return st;
   }
   if (!args.options.no_wait) {
     std::vector<ready::VmReadiness> host_results;
-    bring_up_guests(global, lab, state, **hypervisor, vms, args.options, reporter, host_results);
+    bring_up_guests(global, lab, state, hypervisor, vms, args.options, reporter, host_results);
     results.insert(results.end(), host_results.begin(), host_results.end());
   }
   return {};
+}
+
+Status dry_run(const GlobalOptions& global, const GlobalOptions& placed, const model::Lab& lab,
+               const plan::Scope& scope, const UpArgs& args) {
+  std::string failures;
+  for (const auto& [uri, teams] : teams_by_host(placed, lab, scope)) {
+    if (auto st = plan_host(global, lab, uri, scope_of_host(lab, teams, args), args.options); !st) {
+      failures += "\n  " + st.error().message;  // each check's message names the host
+    }
+  }
+  return failures.empty() ? Status() : Error::failure("dry run failed:" + failures);
+}
+
+// Every host is checked before any is changed: a conflict on the second host must not leave
+// the first one half converged.
+Result<std::vector<HostWork>> prepare_hosts(const GlobalOptions& placed, const model::Lab& lab,
+                                            const plan::Scope& scope, const UpArgs& args) {
+  std::vector<HostWork> hosts;
+  std::string failures;
+  for (const auto& [uri, teams] : teams_by_host(placed, lab, scope)) {
+    auto work = prepare_host(lab, uri, teams, args);
+    if (!work) {
+      failures += "\n  " + work.error().message;  // each check's message names the host
+    } else {
+      hosts.push_back(std::move(*work));
+    }
+  }
+  if (!failures.empty()) {
+    return Error::failure("up refused, nothing was changed:" + failures);
+  }
+  return hosts;
+}
+
+Status converge_hosts(const GlobalOptions& global, const model::Lab& lab,
+                      const sys::StateDir& state, std::vector<HostWork>& hosts,
+                      const UpArgs& args) {
+  install_stop_handlers();
+  auto reporter = reporter_for(global);
+  std::vector<ready::VmReadiness> results;
+  std::string failures;
+  for (HostWork& work : hosts) {
+    if (auto st = converge_host(global, lab, state, work, args, *reporter, results); !st) {
+      failures += fmt::format("\n  {}: {}", work.uri, st.error().message);
+    }
+  }
+  reporter->finish();
+  Status summary = results.empty() ? Status() : summarize(global, results);
+  if (!failures.empty()) {
+    return Error::failure("up failed:" + failures +
+                          (summary ? "" : "\n" + summary.error().message));
+  }
+  return summary;
 }
 
 Status run_up(const GlobalOptions& global, const UpArgs& args) {
@@ -87,6 +168,12 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   if (!state) {
     return state.error();
   }
+  auto identity = args.options.dry_run ? read_identity(*lab, args.options.adopt)
+                                       : claim_identity(*lab, *state, args.options.adopt);
+  if (!identity) {
+    return identity.error();
+  }
+  lab->identity = *identity;
   if (args.options.standin && !args.options.dry_run) {
     if (auto st = state->update_state([](nlohmann::json& s) { s["standin"] = true; }); !st) {
       return st;
@@ -97,30 +184,19 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   if (!placement) {
     return placement.error();
   }
-  if (auto st = args.options.dry_run ? Status() : record_placement(*state, *placement); !st) {
+  GlobalOptions placed = global;
+  placed.placement = *placement;
+  if (args.options.dry_run) {
+    return dry_run(global, placed, *lab, *scope, args);
+  }
+  auto hosts = prepare_hosts(placed, *lab, *scope, args);
+  if (!hosts) {
+    return hosts.error();
+  }
+  if (auto st = record_placement(*state, *placement); !st) {
     return st;
   }
-  GlobalOptions placed = global;
-  placed.placement = std::move(*placement);
-  install_stop_handlers();
-  auto reporter = reporter_for(global);
-  std::vector<ready::VmReadiness> results;
-  std::string failures;
-  for (const auto& [uri, teams] : teams_by_host(placed, *lab, *scope)) {
-    if (auto st = converge_host(global, *lab, *state, uri, teams, args, *reporter, results); !st) {
-      failures += fmt::format("\n  {}: {}", uri, st.error().message);
-    }
-  }
-  reporter->finish();
-  if (args.options.dry_run) {
-    return failures.empty() ? Status() : Error::failure("dry run failed:" + failures);
-  }
-  Status summary = results.empty() ? Status() : summarize(global, results);
-  if (!failures.empty()) {
-    return Error::failure("up failed:" + failures +
-                          (summary ? "" : "\n" + summary.error().message));
-  }
-  return summary;
+  return converge_hosts(global, *lab, *state, *hosts, args);
 }
 
 }  // namespace
@@ -136,6 +212,9 @@ void add_up(Registry r) {
   sub->add_flag("--force", args->options.force,
                 "Overcommit: place and start teams even where their memory does not fit");
   sub->add_flag("--no-wait", args->options.no_wait, "Do not wait for the guests to be ready");
+  sub->add_flag("--adopt", args->options.adopt,
+                "Take over the classroom's objects on the hosts that carry another identity "
+                "(another lab file with this classroom name, or labctl before identities)");
   sub->add_flag("--standin", args->options.standin,
                 "Build stand-in Squash TM images inside the VMs (no registry reachable)");
   sub->add_option("-j,--jobs", args->options.jobs, "Parallel actions (default: cores)");

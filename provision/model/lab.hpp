@@ -137,8 +137,11 @@ struct StageTimeouts {
 };
 
 struct Lab {
-  std::string file;         // path the lab was loaded from
-  std::string classroom;    // "cd26": prefix of every resource name, part of every tag
+  std::string file;       // path the lab was loaded from
+  std::string classroom;  // "cd26": prefix of every resource name, part of every tag
+  // Not from the file: the classroom's identity (128 random bits, hex) that the CLI reads
+  // from its state directory and that every tag carries; "" = none made yet.
+  std::string identity;
   std::string title;        // free text for hand-outs
   std::vector<Host> hosts;  // empty: the default URI
   Image image;

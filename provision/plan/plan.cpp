@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "provision/plan/conflicts.hpp"
+
 namespace labctl::plan {
 
 using hv::Inventory;
@@ -335,13 +337,17 @@ Plan plan_up(const Lab& lab, const Inventory& inventory, const Scope& scope) {
       planner.converge_team(team);
     }
   }
-  return planner.finish();
+  Plan plan = planner.finish();
+  plan.conflicts = find_conflicts(lab, inventory, scope);
+  return plan;
 }
 
 Plan plan_down(const Lab& lab, const Inventory& inventory, const Scope& scope) {
   Planner planner(lab, inventory);
   planner.delete_all(scope);
-  return planner.finish();
+  Plan plan = planner.finish();
+  plan.conflicts = ownership_conflicts(lab, inventory);
+  return plan;
 }
 
 Plan plan_reset(const Lab& lab, const Inventory& inventory, const std::string& team_name,
@@ -355,7 +361,9 @@ Plan plan_reset(const Lab& lab, const Inventory& inventory, const std::string& t
       }
     }
   }
-  return planner.finish();
+  Plan plan = planner.finish();
+  plan.conflicts = find_conflicts(lab, inventory, Scope{{team_name}, false});
+  return plan;
 }
 
 std::string to_string(Op op) {

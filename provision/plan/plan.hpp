@@ -30,9 +30,24 @@ struct Action {
   bool operator==(const Action&) const = default;
 };
 
+// A name the classroom needs that something not ours holds (never touched), or one of the
+// classroom's own objects tagged by another identity. `up` refuses while there is one;
+// `--adopt` re-tags the adoptable ones (conflicts.hpp).
+struct Conflict {
+  std::string kind;        // "vm", "network", "pool", "bridge"
+  std::string name;        // the name on the host
+  std::string team;        // the team that needs it ("" for classroom-wide names)
+  std::string vm;          // the VM's key, for "vm"
+  std::string holder;      // who holds it, in words
+  bool adoptable = false;  // the classroom's, by another identity or none: --adopt re-tags it
+
+  bool operator==(const Conflict&) const = default;
+};
+
 struct Plan {
   std::vector<Action> actions;
-  bool empty() const { return actions.empty(); }
+  std::vector<Conflict> conflicts;
+  bool empty() const { return actions.empty(); }  // nothing to do (conflicts aside)
 };
 
 // Which teams a command acts on. `all` also covers classroom-wide objects (pool, base image).
@@ -45,6 +60,7 @@ struct Scope {
 
 // Converge the scope's teams to the lab: create what is missing, recreate what changed,
 // start what is stopped, delete tagged objects of the scope that the lab no longer has.
+// Each plan also lists its conflicts (conflicts.hpp: for down, only the ownership ones).
 Plan plan_up(const model::Lab& lab, const hv::Inventory& inventory, const Scope& scope);
 
 // Delete every tagged object of the scope (for `all`: the classroom's pool and base too).

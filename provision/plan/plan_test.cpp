@@ -34,13 +34,13 @@ hv::Inventory converged(const model::Lab& lab) {
   for (const auto& team : lab.teams) {
     for (const auto& net : team.networks) {
       add(hv::ObjectKind::network, net.name,
-          {lab.classroom, team.name, "network", model::network_spec_hash(net)});
+          {lab.classroom, team.name, "network", model::network_spec_hash(net), lab.identity});
     }
     for (const auto& vm : team.vms) {
       add(hv::ObjectKind::volume, vm.seed_volume, {});
       add(hv::ObjectKind::volume, vm.disk_volume, {});
-      auto* dom =
-          add(hv::ObjectKind::domain, vm.name, {lab.classroom, team.name, "domain", vm.spec_hash});
+      auto* dom = add(hv::ObjectKind::domain, vm.name,
+                      {lab.classroom, team.name, "domain", vm.spec_hash, lab.identity});
       dom->memory = vm.memory;
       dom->vcpus = vm.vcpus;
     }
@@ -81,8 +81,10 @@ TEST_CASE("plan_up on an empty host creates networks, then volumes, then VMs", "
 }
 
 TEST_CASE("plan_up is empty when everything is converged", "[unit]") {
-  const auto lab = testing::small_lab();
+  auto lab = testing::small_lab();
+  lab.identity = "0123456789abcdef0123456789abcdef";
   CHECK(plan::plan_up(lab, converged(lab), {.all = true}).empty());
+  CHECK(plan::plan_up(lab, converged(lab), {.all = true}).conflicts.empty());
   CHECK(plan::plan_up(lab, converged(lab), {.teams = {"team2"}}).empty());
 }
 

@@ -25,6 +25,9 @@ try {
     [pscustomobject]@{ Name = $_.Name; SwitchType = [string]$_.SwitchType; Notes = $_.Notes;
       Address = $(if ($ip) { $ip.IPAddress + '/' + $ip.PrefixLength } else { '' }) }
   })
+  $otherVms = @(Get-VM | Where-Object { -not (Test-LabctlTag $_.Notes $classroom) } | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Notes = $_.Notes } })
+  $otherSwitches = @(Get-VMSwitch | Where-Object { -not (Test-LabctlTag $_.Notes $classroom) } |
+    ForEach-Object { [pscustomobject]@{ Name = $_.Name; SwitchType = [string]$_.SwitchType; Notes = $_.Notes } })
   $natInfo = $(if ($nat) { [pscustomobject]@{ Name = $nat.Name; Prefix = $nat.InternalIPInterfaceAddressPrefix } } else { $null })
   $pool = (Test-Path -LiteralPath $marker) -and (Test-LabctlTag (Get-Content -LiteralPath $marker -Raw) $classroom)
   $files = @()
@@ -32,7 +35,8 @@ try {
     $files = @(Get-ChildItem -LiteralPath $dir -File | Where-Object { -not $_.Name.StartsWith('.') } |
       ForEach-Object { [pscustomobject]@{ Name = $_.Name; Length = $_.Length } })
   }
-  ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; Vms = $vms; Switches = $switches; Files = $files; Nat = $natInfo })
+  ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; Vms = $vms; Switches = $switches; Files = $files; Nat = $natInfo;
+    OtherVms = $otherVms; OtherSwitches = $otherSwitches })
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -78,6 +82,54 @@ $ProgressPreference = 'SilentlyContinue'
 try {
   $vm = Get-VM -Name 'cd26-team1-vm1'
   ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Name = $vm.Name; State = [string]$vm.State })
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl retag-vm cd26-team1-vm1
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $object = Get-VM -Name 'cd26-team1-vm1'
+  if (-not (Test-LabctlTag $object.Notes 'cd26')) {
+    throw ('labctl: ' + 'cd26-team1-vm1' + ' does not carry this classroom''s tag')
+  }
+  Set-VM -VM $object -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c01 identity=0123456789abcdef'
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl retag-network cd26-team1-lan
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+function Test-LabctlTag([string]$Notes, [string]$Classroom) {
+  foreach ($line in ($Notes -split '\r?\n')) {
+    $words = @($line.Trim() -split ' +')
+    if ($words[0] -ceq 'labctl:v1' -and $words -ccontains ('classroom=' + $Classroom)) {
+      return $true
+    }
+  }
+  return $false
+}
+try {
+  $object = Get-VMSwitch -Name 'cd26-team1-lan'
+  if (-not (Test-LabctlTag $object.Notes 'cd26')) {
+    throw ('labctl: ' + 'cd26-team1-lan' + ' does not carry this classroom''s tag')
+  }
+  Set-VMSwitch -VMSwitch $object -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=04b3f5084915 identity=0123456789abcdef'
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))

@@ -47,7 +47,7 @@ $ProgressPreference = 'SilentlyContinue'
 [Console]::OutputEncoding = [Text.Encoding]::UTF8
 try {
   $name = 'cd26-team1-lan'
-  $pending = 'labctl:v1 classroom=cd26 team=team1 role=network spec=pending'
+  $pending = 'labctl:v1 classroom=cd26 team=team1 role=network spec=pending identity=0123456789abcdef0123456789abcdef'
   $natName = 'cd26-nat'
   $natPrefix = '10.61.0.0/16'
   $nat = Get-NetNat -Name $natName -ErrorAction SilentlyContinue
@@ -64,7 +64,7 @@ try {
   if ($null -eq $nat) {
     New-NetNat -Name $natName -InternalIPInterfaceAddressPrefix $natPrefix | Out-Null
   }
-  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=04b3f5084915'
+  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=04b3f5084915 identity=0123456789abcdef0123456789abcdef'
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -76,9 +76,9 @@ $ProgressPreference = 'SilentlyContinue'
 [Console]::OutputEncoding = [Text.Encoding]::UTF8
 try {
   $name = 'cd26-team1-lab'
-  $pending = 'labctl:v1 classroom=cd26 team=team1 role=network spec=pending'
+  $pending = 'labctl:v1 classroom=cd26 team=team1 role=network spec=pending identity=0123456789abcdef0123456789abcdef'
   New-VMSwitch -Name $name -SwitchType Private -Notes $pending | Out-Null
-  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=07b3a2d6bde8'
+  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=07b3a2d6bde8 identity=0123456789abcdef0123456789abcdef'
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -228,7 +228,7 @@ try {
     }
   }
   $vm = New-VM -Name 'cd26-team1-vm1' -Generation 2 -MemoryStartupBytes 2147483648 -VHDPath $disk -Path $dir
-  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=pending'
+  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=pending identity=0123456789abcdef0123456789abcdef'
   Set-VM -VM $vm -AutomaticCheckpointsEnabled $false -AutomaticStartAction Nothing -AutomaticStopAction TurnOff
   Set-VMMemory -VM $vm -DynamicMemoryEnabled $false -StartupBytes 2147483648
   Set-VMProcessor -VM $vm -Count 2
@@ -238,7 +238,7 @@ try {
   Add-VMNetworkAdapter -VM $vm -Name 'lab' -SwitchName 'cd26-team1-lab' -StaticMacAddress '02C41E010101'
   Add-VMDvdDrive -VM $vm -Path $seed
   Set-VMFirmware -VM $vm -FirstBootDevice (Get-VMHardDiskDrive -VM $vm | Select-Object -First 1)
-  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c01'
+  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c01 identity=0123456789abcdef0123456789abcdef'
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -269,7 +269,7 @@ try {
     }
   }
   $vm = New-VM -Name 'cd26-team1-vm2' -Generation 2 -MemoryStartupBytes 2147483648 -VHDPath $disk -Path $dir
-  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=pending'
+  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=pending identity=0123456789abcdef0123456789abcdef'
   Set-VM -VM $vm -AutomaticCheckpointsEnabled $false -AutomaticStartAction Nothing -AutomaticStopAction TurnOff
   Set-VMMemory -VM $vm -DynamicMemoryEnabled $false -StartupBytes 2147483648
   Set-VMProcessor -VM $vm -Count 2
@@ -279,7 +279,7 @@ try {
   Add-VMNetworkAdapter -VM $vm -Name 'lab' -SwitchName 'cd26-team1-lab' -StaticMacAddress '02C41E010201'
   Add-VMDvdDrive -VM $vm -Path $seed
   Set-VMFirmware -VM $vm -FirstBootDevice (Get-VMHardDiskDrive -VM $vm | Select-Object -First 1)
-  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02'
+  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02 identity=0123456789abcdef0123456789abcdef'
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))

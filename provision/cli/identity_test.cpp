@@ -1,0 +1,94 @@
+#include "provision/cli/identity.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+
+#include <catch2/catch.hpp>
+
+#include "tests/fixture.hpp"
+#include "tests/golden.hpp"
+
+namespace {
+
+using namespace labctl;
+
+// LABCTL_STATE_DIR for one test, restored after it.
+class StateRoot {
+ public:
+  explicit StateRoot(const std::filesystem::path& root) {
+    const char* old = std::getenv("LABCTL_STATE_DIR");
+    m_old = old != nullptr ? std::optional<std::string>(old) : std::nullopt;
+    ::setenv("LABCTL_STATE_DIR", root.c_str(), 1);
+  }
+  ~StateRoot() {
+    if (m_old) {
+      ::setenv("LABCTL_STATE_DIR", m_old->c_str(), 1);
+    } else {
+      ::unsetenv("LABCTL_STATE_DIR");
+    }
+  }
+  StateRoot(const StateRoot&) = delete;
+  StateRoot& operator=(const StateRoot&) = delete;
+
+ private:
+  std::optional<std::string> m_old;
+};
+
+model::Lab lab_at(const std::filesystem::path& file) {
+  model::Lab lab = testing::small_lab("lct", 1, 1);
+  lab.file = file.string();
+  std::ofstream(file) << "classroom: lct\n";
+  return lab;
+}
+
+}  // namespace
+
+TEST_CASE("a classroom's identity is made once, and a second lab file of its name is refused",
+          "[unit]") {
+  testing::ScratchDir dir("lct-identity");
+  const StateRoot root(dir.path() / "state");
+  std::filesystem::create_directories(dir.path() / "a");
+  std::filesystem::create_directories(dir.path() / "b");
+  const model::Lab first = lab_at(dir.path() / "a" / "lab.yaml");
+  const model::Lab second = lab_at(dir.path() / "b" / "lab.yaml");
+
+  SECTION("nothing is recorded, or created, by reading") {
+    auto none = cli::read_identity(first, false);
+    REQUIRE(none.ok());
+    CHECK(none->empty());
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "state"));
+  }
+  auto state = sys::StateDir::open(first.classroom);
+  REQUIRE(state.ok());
+  auto made = cli::claim_identity(first, *state, false);
+  REQUIRE(made.ok());
+  CHECK(made->size() == 32);
+  CHECK(made->find_first_not_of("0123456789abcdef") == std::string::npos);
+
+  SECTION("the same lab file gets the same identity back") {
+    CHECK(cli::claim_identity(first, *state, false).value() == *made);
+    CHECK(cli::read_identity(first, false).value() == *made);
+  }
+  SECTION("another lab file with the same classroom name is refused, naming both files") {
+    auto refused = cli::claim_identity(second, *state, false);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message,
+               Catch::Contains("classroom lct on this machine belongs to another lab file, " +
+                               (dir.path() / "a" / "lab.yaml").string()) &&
+                   Catch::Contains((dir.path() / "b" / "lab.yaml").string()) &&
+                   Catch::Contains("--adopt"));
+    CHECK_FALSE(cli::read_identity(second, false).ok());
+  }
+  SECTION("--adopt: the other lab file takes the classroom over, identity and all") {
+    CHECK(cli::read_identity(second, true).value() == *made);
+    CHECK(cli::claim_identity(second, *state, true).value() == *made);
+    CHECK(cli::claim_identity(second, *state, false).value() == *made);
+    CHECK_FALSE(cli::claim_identity(first, *state, false).ok());
+  }
+}
+
+TEST_CASE("new identities are 128 random bits", "[unit]") {
+  CHECK(cli::new_identity() != cli::new_identity());
+  CHECK(cli::new_identity().size() == 32);
+}
