@@ -89,9 +89,10 @@ TEST_CASE("--json: every subcommand prints one JSON document, also on failure", 
       {{"validate"}},
       {{"show", "red"}},
       {{"show", "green"}, 2, "usage"},
-      {{"plan", "--all"}},
+      // --force: test:///default reports 3 MiB free, and plan makes up's memory check.
+      {{"plan", "--all", "--force"}},
       {{"plan"}, 2, "usage"},
-      {{"up", "--all", "--dry-run"}},
+      {{"up", "--all", "--dry-run", "--force"}},
       {{"up", "green"}, 2, "usage"},
       {{"status"}},
       {{"status", "green"}, 2, "usage"},
@@ -151,7 +152,7 @@ TEST_CASE("--json: what each document holds", "[exe][json]") {
     CHECK(doc["error"].value("message", "").find("test:///default") != std::string::npos);
   }
   SECTION("plan: one entry per host, with its host") {
-    const auto hosts = run_json(labctl, {{"plan", "--all"}}).at("hosts");
+    const auto hosts = run_json(labctl, {{"plan", "--all", "--force"}}).at("hosts");
     REQUIRE(hosts.size() == 1);
     CHECK(hosts[0].at("host") == "test:///default");
     CHECK_FALSE(hosts[0].at("actions").empty());
@@ -163,7 +164,7 @@ TEST_CASE("--json: plan over two hosts is one document, Hyper-V's script in a fi
   ScratchDir scratch("lct-json");
   std::ofstream(scratch.path() / "lab.yaml") << k_two_hosts;
   const LabctlCli labctl(scratch.path());
-  const auto hosts = run_json(labctl, {{"plan", "--all"}}).at("hosts");
+  const auto hosts = run_json(labctl, {{"plan", "--all", "--force"}}).at("hosts");
   REQUIRE(hosts.size() == 2);
   CHECK(hosts[0].at("host") == "test:///default");
   CHECK_FALSE(hosts[0].contains("powershell"));

@@ -65,8 +65,13 @@ bool contains(const std::string& text, const std::string& part) {
 TEST_CASE("read-only commands create nothing in the state directory", "[exe][state]") {
   Fixture f;
   const std::vector<std::vector<std::string>> commands = {
-      {"validate"}, {"show", "red"},      {"plan", "--all"}, {"up", "--all", "--dry-run"},
-      {"status"},   {"handout", "--all"}, {"squash", "ls"},
+      {"validate"},
+      {"show", "red"},
+      {"plan", "--all", "--force"},
+      {"up", "--all", "--dry-run", "--force"},
+      {"status"},
+      {"handout", "--all"},
+      {"squash", "ls"},
   };
   for (const auto& args : commands) {
     for (bool json : {false, true}) {

@@ -83,7 +83,7 @@ int run(int argc, char** argv) {
     return print_json_outcome(status, *global.output);
   }
   if (!status) {
-    fmt::print(stderr, "labctl: {}\n", sys::printable(status.error().message));
+    fmt::print(stderr, "labctl: {}\n", sys::printable_message(status.error().message));
     return status.error().exit_code();
   }
   return 0;

@@ -71,4 +71,16 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string printable_message(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  for (std::size_t nl = text.find('\n'); nl != std::string_view::npos;
+       nl = text.find('\n', start)) {
+    out += printable(text.substr(start, nl - start));
+    out += nl + 1 < text.size() && text[nl + 1] == ' ' ? "\n" : "\\n";
+    start = nl + 1;
+  }
+  return out + printable(text.substr(start));
+}
+
 }  // namespace labctl::sys

@@ -14,4 +14,10 @@ namespace labctl::sys {
 // bytes that are not UTF-8 as \xNN. Printable text, UTF-8 included, is kept as it is.
 std::string printable(std::string_view text);
 
+// A message of labctl's own, which may hold lines of input: as printable(), but a newline
+// followed by a space is kept. labctl indents every line after a message's first (a list of
+// failures, a serial tail), so those lines stay lines; a newline from input that would start
+// a line of its own at the left margin (a forged "ok" line) is escaped.
+std::string printable_message(std::string_view text);
+
 }  // namespace labctl::sys

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 using labctl::sys::printable;
+namespace sys = labctl::sys;
 
 TEST_CASE("printable: text from input cannot drive the terminal", "[unit]") {
   SECTION("printable text, UTF-8 included, is kept") {
@@ -30,4 +31,12 @@ TEST_CASE("printable: text from input cannot drive the terminal", "[unit]") {
     CHECK(printable("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate
     CHECK(printable("\xe2\x82x") == "\\xe2\\x82x");
   }
+}
+
+TEST_CASE("printable_message keeps labctl's indented lines, escapes a line from input", "[unit]") {
+  CHECK(sys::printable_message("up failed:\n  blue/vm1: stage address failed\n      | panic") ==
+        "up failed:\n  blue/vm1: stage address failed\n      | panic");
+  CHECK(sys::printable_message("no team 'a\nok: done'") == "no team 'a\\nok: done'");
+  CHECK(sys::printable_message("trailing\n") == "trailing\\n");
+  CHECK(sys::printable_message("\x1b[32m\n  x\r") == "\\x1b[32m\n  x\\r");
 }
