@@ -135,12 +135,12 @@ void print_state_removal(const GlobalOptions& global, const sys::StateDir& state
 }
 
 void print_down(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
-                const DownPlan& down) {
+                const DownPlan& down, bool adopt) {
   for (const HostDown& host : down.hosts) {
     if (host.plan.empty() && !global.json) {
       fmt::print("{}: nothing of classroom {} to delete.\n", host.uri, lab.classroom);
     } else {
-      print_plan(global, host.uri, host.plan);
+      print_plan(global, host.uri, host.plan, adopt);
     }
   }
   print_state_removal(global, state, down.state);
@@ -178,7 +178,7 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
     return Error::usage("--purge goes with --all (the state directory is removed only then)");
   }
   DownPlan down = plan_deletion(global, *lab, *scope, *state, args);
-  print_down(global, *lab, *state, down);
+  print_down(global, *lab, *state, down, args.adopt);
   if (down.size() > 0 && !confirmed(global, down.size(), args.yes)) {
     return Error::usage(
         "not confirmed: nothing deleted (give --yes when not on a terminal or with --json)");

@@ -148,7 +148,7 @@ Status converge_hosts(const GlobalOptions& global, const model::Lab& lab,
   Status summary = results.empty() ? Status() : summarize(global, results);
   if (!failures.empty()) {
     return Error::failure("up failed:" + failures +
-                          (summary ? "" : "\n" + summary.error().message));
+                          (summary ? "" : "\n  " + summary.error().message));
   }
   return summary;
 }

@@ -170,12 +170,12 @@ Status refuse_conflicts(const std::vector<Conflict>& conflicts, const std::strin
   std::string advice;
   if (foreign) {
     advice +=
-        "\nlabctl never redefines, starts or deletes what is not its own: remove or rename "
+        "\n  labctl never redefines, starts or deletes what is not its own: remove or rename "
         "it on the host, or give the classroom another name.";
   }
   if (adoptable) {
     advice +=
-        "\nIf this lab file is now the classroom's, give --adopt: its objects are re-tagged "
+        "\n  If this lab file is now the classroom's, give --adopt: its objects are re-tagged "
         "with this lab file's identity (the other lab file then no longer owns them).";
   }
   return Error::failure(

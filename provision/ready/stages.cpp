@@ -227,6 +227,11 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
       std::this_thread::sleep_for(timeouts.poll);
       c = check(deps, vm, stage, left(), session);
     }
+    if (failure) {
+      // The rest of a traceback (its error line) may come in the console's next write.
+      std::this_thread::sleep_for(timeouts.poll);
+      failure = console_failure(console);
+    }
     const double at = std::chrono::duration<double>(Clock::now() - start).count();
     if (!c.done) {
       r.failed = stage;
