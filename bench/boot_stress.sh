@@ -84,7 +84,8 @@ for r in range(1, rounds + 1):
         vm = row.get("vm", "?")
         logs = glob.glob(f"{root}/{r}.logs/*-{vm}.serial.log")
         text = open(logs[0], errors="replace").read() if logs else ""
-        ren, key = "renamed from eth" in text, "KeyError" in text
+        ren = any("virtio_net" in l and "renamed from" in l for l in text.splitlines())
+        key = "KeyError" in text
         renamed += ren; keyerrors += key
         failed = row.get("failed", "")
         failures += bool(failed)
