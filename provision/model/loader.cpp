@@ -4,8 +4,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <sstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "provision/model/spec.hpp"
@@ -44,15 +47,50 @@ void read_and_expand(Reader& reader, const YAML::Node& document, LabSpec& spec) 
   }
 }
 
+// Where a document's first node starts: the events of one document, all dropped but that.
+class FirstNodeMark : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> mark;
+
+  void OnDocumentStart(const YAML::Mark&) override { mark.reset(); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { seen(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { seen(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    seen(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    seen(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    seen(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void seen(const YAML::Mark& m) {
+    if (!mark) {
+      mark = m;
+    }
+  }
+};
+
 // The one document of the file. yaml-cpp's Load() reads the first and drops the rest, which
-// would silently ignore half of a file split by `---`.
+// would silently ignore half of a file split by `---`. The parser is asked for two documents
+// at most: YAML::LoadAll() never returns on some inputs (the fuzzer's ",+").
 YAML::Node only_document(Reader& reader, const std::string& text) {
-  const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-  if (documents.size() > 1) {
-    reader.error(loc_of(documents[1].Mark(), "", {1, 1, ""}),
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  FirstNodeMark first;
+  if (parser.HandleNextDocument(first) && parser.HandleNextDocument(first)) {
+    reader.error(loc_of(first.mark.value_or(YAML::Mark::null_mark()), "", {1, 1, ""}),
                  "a second YAML document (after ---): a lab file is one document");
   }
-  return documents.empty() ? YAML::Node() : documents.front();
+  return YAML::Load(text);
 }
 
 Result<std::string> read_lab_file(const std::string& path) {

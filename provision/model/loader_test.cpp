@@ -328,6 +328,8 @@ TEST_CASE("bounds on input: what is read and how long checks take", "[unit][mode
           "lab.yaml:12:1: (top level): a second YAML document (after ---): a lab file is one "
           "document");
     CHECK(parse_lab("---\n" + k_base + "...\n", "lab.yaml").ok());
+    // YAML::LoadAll() never returned on this input (found by the fuzzer).
+    CHECK_FALSE(parse_lab(",+", "lab.yaml").ok());
   }
   SECTION("long lists are refused with the reason") {
     std::string names = "classroom: cd26\nteams:\n  names:\n";
