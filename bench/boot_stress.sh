@@ -13,6 +13,7 @@
 # boot an image made by an older recipe, e.g. `git show REV:provision/images/build-debian`).
 # Needs root and a running libvirtd (provision/bootstrap), python3 for the summary.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 rounds=5
 vms=4
@@ -33,21 +34,7 @@ work=$(mktemp -d /tmp/lct-bench-stress.XXXXXX)
 classroom=bs$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 export LABCTL_STATE_DIR=$work/state
 lab=$work/lab.yaml
-{
-  echo "classroom: $classroom"
-  echo "image: { build: debian-12, with: [docker] }"
-  echo "defaults: { memory: 2GiB, vcpus: $vcpus, disk: 4GiB }"
-  echo "timeouts: { address: 300s }"
-  echo "teams: { names: [stress] }"
-  echo "template:"
-  echo "  networks:"
-  echo "    lan: { kind: nat, bridge_name: \"{classroom}{team_index}{net}\" }"
-  echo "    lab: { kind: isolated, bridge_name: \"{classroom}{team_index}{net}\" }"
-  echo "  vms:"
-  for i in $(seq 1 "$vms"); do
-    echo "    vm$i: {}"
-  done
-} >"$lab"
+bench_lab "$classroom" stress "$vms" "$vcpus" "lan lab" "{}" "timeouts: { address: 300s }" >"$lab"
 
 run() { "$labctl" -f "$lab" --connect qemu:///system "$@"; }
 cleanup() { run down --all --yes >/dev/null 2>&1 || true; rm -rf "$work"; }

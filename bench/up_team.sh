@@ -9,6 +9,7 @@
 # Needs root, a running libvirtd (provision/bootstrap) and python3 for the summary. The stack
 # is the stand-in (--standin): no registry is reachable on the development machines.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 vms=1
 vcpus=1
@@ -30,21 +31,10 @@ work=$(mktemp -d /tmp/lct-bench-up.XXXXXX)
 classroom=bench$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 export LABCTL_STATE_DIR=$work/state
 lab=$work/lab.yaml
-{
-  echo "classroom: $classroom"
-  echo "image: { build: debian-12, with: [docker]${image_name:+, name: $image_name}${boot:+, boot: $boot} }"
-  echo "squashtm: { image: labctl-standin/squash-tm }"
-  echo "defaults: { memory: 2GiB, vcpus: $vcpus, disk: 4GiB }"
-  echo "teams: { names: [bench] }"
-  echo "template:"
-  echo "  networks:"
-  echo "    lan: { kind: nat, bridge_name: \"{classroom}{team_index}{net}\" }"
-  echo "    lab: { kind: isolated, bridge_name: \"{classroom}{team_index}{net}\" }"
-  echo "  vms:"
-  for i in $(seq 1 "$vms"); do
-    echo "    vm$i: { instances: [ { name: main, version: 6.0.0, db: h2 } ] }"
-  done
-} >"$lab"
+BENCH_IMAGE="{ build: debian-12, with: [docker]${image_name:+, name: $image_name}${boot:+, boot: $boot} }" \
+  bench_lab "$classroom" bench "$vms" "$vcpus" "lan lab" \
+  "{ instances: [ { name: main, version: 6.0.0, db: h2 } ] }" \
+  "squashtm: { image: labctl-standin/squash-tm }" >"$lab"
 
 run() { "$labctl" -f "$lab" --connect qemu:///system "$@"; }
 cleanup() { run down --all --yes >/dev/null 2>&1 || true; rm -rf "$work"; }
