@@ -136,6 +136,8 @@ TEST_CASE("a domain defined by hand with a VM's name: plan shows it, up refuses,
                                 Catch::Contains("never redefines, starts or deletes"));
   }
   CHECK(hand.dump() == before);
+  // Refused before anything is written: no state directory, no identity claimed.
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "state" / classroom));
   CHECK_THAT(virsh({"domstate", vm}).out, Catch::StartsWith("shut off"));
   CHECK(named(classroom) == std::vector<std::string>{"list " + vm});
 }
@@ -165,6 +167,8 @@ TEST_CASE("down --all leaves a network of another identity, unless --adopt", "[s
   CHECK_THAT(up.err, Catch::Contains("network " + net) && Catch::Contains("give --adopt"));
   const auto down = labctl.run({"down", "--all", "--yes"});
   CHECK(down.exit_code == 1);
+  CHECK_THAT(down.err,
+             Catch::Contains("down refused, nothing deleted") && Catch::Contains("network " + net));
   CHECK(named(classroom) == std::vector<std::string>{"net-list " + net});
 
   const auto adopted = labctl.run({"down", "--all", "--yes", "--adopt"});

@@ -33,6 +33,7 @@ struct DownPlan {
   std::vector<HostDown> hosts;
   sys::Removal state;    // --all: the classroom's state directory
   std::string failures;  // hosts that could not be read: the state directory stays then
+  std::string refused;   // hosts holding another identity's objects: nothing is deleted then
   std::size_t size() const {
     std::size_t n = state.remove.size();
     for (const HostDown& host : hosts) {
@@ -92,12 +93,12 @@ DownPlan plan_deletion(const GlobalOptions& global, const model::Lab& lab, const
     // Another lab file's objects (same classroom name) are not this one's to delete.
     if (auto st = plan::refuse_conflicts(plan.conflicts, uri, args.adopt); !st) {
       print_plan(global, uri, plan, args.adopt);
-      out.failures += "\n  " + st.error().message;
+      out.refused += "\n  " + st.error().message;
       continue;
     }
     out.hosts.push_back({uri, std::move(*hypervisor), std::move(plan)});
   }
-  if (args.all && out.failures.empty()) {
+  if (args.all && out.failures.empty() && out.refused.empty()) {
     out.state = state.removal(!args.purge);
   }
   return out;
@@ -165,6 +166,9 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
   if (!scope) {
     return scope.error();
   }
+  if (args.purge && !args.all) {
+    return Error::usage("--purge goes with --all (the state directory is removed only then)");
+  }
   auto identity = read_identity(*lab, args.adopt);
   if (!identity) {
     return identity.error();
@@ -174,11 +178,12 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
   if (!state) {
     return state.error();
   }
-  if (args.purge && !args.all) {
-    return Error::usage("--purge goes with --all (the state directory is removed only then)");
-  }
   DownPlan down = plan_deletion(global, *lab, *scope, *state, args);
   print_down(global, *lab, *state, down, args.adopt);
+  // A refusal on one host stops the whole down, before anything goes on any host.
+  if (!down.refused.empty()) {
+    return Error::failure("down refused, nothing deleted:" + down.refused);
+  }
   if (down.size() > 0 && !confirmed(global, down.size(), args.yes)) {
     return Error::usage(
         "not confirmed: nothing deleted (give --yes when not on a terminal or with --json)");

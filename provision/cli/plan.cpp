@@ -146,7 +146,7 @@ void print_plan(const GlobalOptions& global, const std::string& uri, const plan:
   fmt::print("\n{} actions.\n", plan.actions.size());
   if (!plan.conflicts.empty()) {
     fmt::print("{} conflicts: names the classroom needs that are held{}.\n", plan.conflicts.size(),
-               adopt ? " (adopt: re-tagged by `up --adopt`)" : "");
+               adopt ? " (adopt: --adopt takes them over as this classroom's)" : "");
   }
 }
 

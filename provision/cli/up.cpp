@@ -162,23 +162,13 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   if (!scope) {
     return scope.error();
   }
-  // A dry run reads only: it creates no state directory.
-  auto state = args.options.dry_run ? sys::StateDir::open_read_only(lab->classroom)
-                                    : sys::StateDir::open(lab->classroom);
-  if (!state) {
-    return state.error();
-  }
-  auto identity = args.options.dry_run ? read_identity(*lab, args.options.adopt)
-                                       : claim_identity(*lab, *state, args.options.adopt);
+  // Nothing is written before every host is checked: the identity is read here, and claimed
+  // (with the state directory made) only once `up` is going to change the hosts.
+  auto identity = read_identity(*lab, args.options.adopt);
   if (!identity) {
     return identity.error();
   }
   lab->identity = *identity;
-  if (args.options.standin && !args.options.dry_run) {
-    if (auto st = state->update_state([](nlohmann::json& s) { s["standin"] = true; }); !st) {
-      return st;
-    }
-  }
   // Placed before anything is created; a dry run places without recording.
   auto placement = place_scope(global, *lab, *scope, args.options.force);
   if (!placement) {
@@ -192,6 +182,22 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   auto hosts = prepare_hosts(placed, *lab, *scope, args);
   if (!hosts) {
     return hosts.error();
+  }
+  auto state = sys::StateDir::open(lab->classroom);
+  if (!state) {
+    return state.error();
+  }
+  // The same identity as read (or, for a classroom's first `up`, a new one: no object can
+  // carry it yet, so the checks above hold for it).
+  identity = claim_identity(*lab, *state, args.options.adopt);
+  if (!identity) {
+    return identity.error();
+  }
+  lab->identity = *identity;
+  if (args.options.standin) {
+    if (auto st = state->update_state([](nlohmann::json& s) { s["standin"] = true; }); !st) {
+      return st;
+    }
   }
   if (auto st = record_placement(*state, *placement); !st) {
     return st;

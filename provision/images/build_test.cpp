@@ -1,4 +1,3 @@
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -57,12 +56,10 @@ TEST_CASE("build the Docker base image", "[image][vm]") {
 
   SECTION("a second build returns the cache at once") {
     RecordingRunner again;
-    const auto start = std::chrono::steady_clock::now();
     auto cached = build_image(image, options, again);
     REQUIRE(cached.ok());
     CHECK(cached->disk == paths->disk);
-    CHECK(again.commands.empty());
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    CHECK(again.commands.empty());  // nothing rebuilt: no command at all
   }
   SECTION("the filesystem holds what labctl relies on") {
     labctl::testing::ScratchDir scratch("lct-images-check");

@@ -94,6 +94,15 @@ TEST_CASE("the classroom's objects of another identity are conflicts that --adop
     CHECK(plan::plan_down(lab, inv, {.all = true}).conflicts == expected);
     CHECK(plan::adoptable_objects(lab, inv).size() == 2);
   }
+  SECTION("down of one team sees only that team's") {
+    CHECK(plan::plan_down(lab, inv, {.teams = {"team1"}}).conflicts == expected);
+    inv.objects.push_back(
+        object(ObjectKind::domain, "lct-team2-vm1", {"lct", "team2", "domain", "", "feedc0de"}));
+    CHECK(plan::plan_down(lab, inv, {.teams = {"team1"}}).conflicts == expected);
+    CHECK(plan::plan_down(lab, inv, {.teams = {"team2"}}).conflicts ==
+          std::vector<Conflict>{{"vm", "lct-team2-vm1", "team2", "",
+                                 "classroom lct of another lab file (identity feedc0de)", true}});
+  }
   SECTION("refused unless --adopt") {
     CHECK_THAT(message_of(plan::refuse_conflicts(expected, "test:///default", false)),
                Catch::Contains("network lct-team1-lan: classroom lct's, tagged before") &&

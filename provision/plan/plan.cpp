@@ -346,7 +346,13 @@ Plan plan_down(const Lab& lab, const Inventory& inventory, const Scope& scope) {
   Planner planner(lab, inventory);
   planner.delete_all(scope);
   Plan plan = planner.finish();
-  plan.conflicts = ownership_conflicts(lab, inventory);
+  // Only what this down would delete: another team's objects of another identity do not
+  // stop `down team1`; classroom-wide ones (team "") count for --all only.
+  for (Conflict& conflict : ownership_conflicts(lab, inventory)) {
+    if (scope.all || (!conflict.team.empty() && scope.covers(conflict.team))) {
+      plan.conflicts.push_back(std::move(conflict));
+    }
+  }
   return plan;
 }
 
