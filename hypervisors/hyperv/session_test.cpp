@@ -1,9 +1,12 @@
 #include "hypervisors/hyperv/session.hpp"
 
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include "hypervisors/hyperv/fake_powershell_test.hpp"
 #include "hypervisors/hyperv/render.hpp"
+#include "hypervisors/hyperv/script.hpp"
 #include "tests/golden.hpp"
 
 namespace hy = labctl::hv::hyperv;
@@ -113,4 +116,48 @@ TEST_CASE("one PowerShell process runs every script of a run", "[unit]") {
     CHECK(host.processes == 2);
   }
   CHECK(host.calls.size() >= 1);
+}
+
+namespace {
+
+// The session loop's protocol in a POSIX shell: the same stdin lines and sentinels, over
+// real pipes to a real child. Each answer is the script's header and the shell's pid.
+constexpr const char* k_loop_in_sh = R"sh(nonce=$1
+while IFS= read -r line; do
+  script=$(printf '%s' "$line" | base64 -d | iconv -f UTF-16LE -t UTF-8)
+  case $script in *Start-Sleep*) sleep 5 ;; esac
+  printf '%s pid=%s\r\n' "$(printf '%s\n' "$script" | head -n 1)" "$$"
+  printf '\r\nlabctl-end-%s 0\r\n' "$nonce"
+  printf '\r\nlabctl-end-%s\r\n' "$nonce" >&2
+done)sh";
+
+}  // namespace
+
+TEST_CASE("the session over a real child process (a shell speaking the loop's protocol)",
+          "[unit]") {
+  int started = 0;
+  auto start = [&started](const std::vector<std::string>& argv) {
+    ++started;
+    const std::string nonce = hy::script_subject(hy::testing::decode_command(argv.back()));
+    return labctl::sys::start_live_process({"sh", "-c", k_loop_in_sh, "sh", nonce});
+  };
+  hy::SessionOptions options;
+  options.timeout = std::chrono::seconds(1);
+  hy::SessionPowerShellRunner runner(start, options);
+  std::set<std::string> pids;
+  for (const char* subject : {"a", "b", "c"}) {
+    auto result = runner.run(script("echo", subject));
+    REQUIRE(result.ok());
+    CHECK_THAT(result->out, Catch::StartsWith("# labctl echo " + std::string(subject) + " pid="));
+    pids.insert(result->out.substr(result->out.find("pid=")));
+  }
+  CHECK(pids.size() == 1);
+  CHECK(started == 1);
+  auto late = runner.run("# labctl wait long\nStart-Sleep 60\n");
+  REQUIRE_FALSE(late.ok());
+  CHECK_THAT(late.error().message, Catch::Contains("no answer within 1 s"));
+  auto again = runner.run(script("echo", "d"));
+  REQUIRE(again.ok());
+  CHECK(pids.count(again->out.substr(again->out.find("pid="))) == 0);
+  CHECK(started == 2);
 }
