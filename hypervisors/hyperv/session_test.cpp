@@ -125,7 +125,7 @@ namespace {
 constexpr const char* k_loop_in_sh = R"sh(nonce=$1
 while IFS= read -r line; do
   script=$(printf '%s' "$line" | base64 -d | iconv -f UTF-16LE -t UTF-8)
-  case $script in *Start-Sleep*) sleep 5 ;; esac
+  case $script in *Start-Sleep*) sleep 10 ;; esac
   printf '%s pid=%s\r\n' "$(printf '%s\n' "$script" | head -n 1)" "$$"
   printf '\r\nlabctl-end-%s 0\r\n' "$nonce"
   printf '\r\nlabctl-end-%s\r\n' "$nonce" >&2
@@ -141,14 +141,18 @@ TEST_CASE("the session over a real child process (a shell speaking the loop's pr
     const std::string nonce = hy::script_subject(hy::testing::decode_command(argv.back()));
     return labctl::sys::start_live_process({"sh", "-c", k_loop_in_sh, "sh", nonce});
   };
+  // upload-volume has its own, long, timeout: the answered scripts use it, so that a busy
+  // machine does not fail them; the one that hangs has the short one.
   hy::SessionOptions options;
   options.timeout = std::chrono::seconds(1);
+  options.upload_timeout = std::chrono::seconds(60);
   hy::SessionPowerShellRunner runner(start, options);
   std::set<std::string> pids;
   for (const char* subject : {"a", "b", "c"}) {
-    auto result = runner.run(script("echo", subject));
+    auto result = runner.run(script("upload-volume", subject));
     REQUIRE(result.ok());
-    CHECK_THAT(result->out, Catch::StartsWith("# labctl echo " + std::string(subject) + " pid="));
+    CHECK_THAT(result->out,
+               Catch::StartsWith("# labctl upload-volume " + std::string(subject) + " pid="));
     pids.insert(result->out.substr(result->out.find("pid=")));
   }
   CHECK(pids.size() == 1);
@@ -156,7 +160,7 @@ TEST_CASE("the session over a real child process (a shell speaking the loop's pr
   auto late = runner.run("# labctl wait long\nStart-Sleep 60\n");
   REQUIRE_FALSE(late.ok());
   CHECK_THAT(late.error().message, Catch::Contains("no answer within 1 s"));
-  auto again = runner.run(script("echo", "d"));
+  auto again = runner.run(script("upload-volume", "d"));
   REQUIRE(again.ok());
   CHECK(pids.count(again->out.substr(again->out.find("pid="))) == 0);
   CHECK(started == 2);
