@@ -6,6 +6,7 @@
 
 #include "hypervisors/hyperv/backend.hpp"
 #include "hypervisors/hyperv/runner.hpp"
+#include "hypervisors/hyperv/session.hpp"
 #include "hypervisors/hypervisor.hpp"
 #include "hypervisors/libvirt/backend.hpp"
 #include "hypervisors/libvirt/bridge_helper.hpp"
@@ -43,9 +44,9 @@ class NoConversion : public sys::ProcessRunner {
 
 Result<std::unique_ptr<Hypervisor>> open_hypervisor(const std::string& uri) {
   if (is_hyperv(uri)) {
-    hyperv::HypervOptions options;
-    options.converter = std::make_unique<sys::SystemRunner>();
-    return hyperv::make_hyperv(uri, hyperv::make_powershell_runner(), std::move(options));
+    // labctl runs under WSL 2 there: local files reach PowerShell as Windows paths.
+    return hyperv::make_hyperv(uri, hyperv::make_powershell_runner(),
+                               hyperv::wsl_options(std::make_shared<sys::SystemRunner>()));
   }
   auto opened = libvirt::LibvirtHypervisor::open(uri, libvirt_options());
   if (!opened) {

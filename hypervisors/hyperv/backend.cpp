@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -62,11 +64,11 @@ class HypervBackend : public Hypervisor {
   }
 
   Status create_network(const model::Lab& lab, const model::Network& net) override {
-    return execute(render_create_network(lab, net));
+    return execute(render_create_network(lab, net, m_options.root));
   }
 
   Status delete_network(const std::string& classroom, const std::string& name) override {
-    return execute(render_delete_network(classroom, name));
+    return execute(render_delete_network(classroom, name, m_options.root));
   }
 
   Status create_pool(const model::Lab& lab) override {
@@ -122,11 +124,28 @@ class HypervBackend : public Hypervisor {
     if (request.lab == nullptr || request.vm == nullptr) {
       return Error::failure("Hyper-V: create_domain needs a lab and a VM");
     }
-    // The accelerator does not apply; the serial console is not captured (see docs).
+    // The accelerator does not apply. The serial log is where start_domain's capture of the
+    // VM's COM1 pipe writes: this machine's file, as Windows names it.
+    if (!request.serial_log.empty()) {
+      auto log = windows_path(request.serial_log);
+      if (!log) {
+        return log.error();
+      }
+      const std::lock_guard lock(m_mutex);
+      m_console_logs[request.vm->name] = *log;
+    }
     return execute(render_create_vm(*request.lab, *request.vm, m_options.root));
   }
 
-  Status start_domain(const std::string& name) override { return execute(render_start_vm(name)); }
+  Status start_domain(const std::string& name) override {
+    std::string log;
+    {
+      const std::lock_guard lock(m_mutex);
+      const auto known = m_console_logs.find(name);
+      log = known == m_console_logs.end() ? "" : known->second;
+    }
+    return execute(render_start_vm(name, m_options.root, log));
+  }
   Status stop_domain(const std::string& name) override { return execute(render_stop_vm(name)); }
 
   Status delete_domain(const std::string& classroom, const std::string& name) override {
@@ -161,9 +180,18 @@ class HypervBackend : public Hypervisor {
     return out ? Status() : Status(out.error());
   }
 
+  Result<std::string> windows_path(const std::string& local) const {
+    return m_options.windows_path ? m_options.windows_path(local) : Result<std::string>(local);
+  }
+
   std::string m_uri;
   std::unique_ptr<PowerShellRunner> m_runner;
   HypervOptions m_options;
+  // VM -> its console log, for the VMs created by this backend (apply's workers run VM
+  // chains in parallel: guarded by m_mutex). A VM only started, not created, by this run
+  // gets no capture (docs/hyperv.md).
+  std::map<std::string, std::string> m_console_logs;
+  std::mutex m_mutex;
 };
 
 Status HypervBackend::upload_volume(const std::string& pool, const std::string& name,
@@ -180,14 +208,11 @@ Status HypervBackend::upload_volume(const std::string& pool, const std::string& 
     }
     source = *vhdx;
   }
-  if (m_options.windows_path) {
-    auto mapped = m_options.windows_path(source);
-    if (!mapped) {
-      return mapped.error();
-    }
-    source = *mapped;
+  auto mapped = windows_path(source);
+  if (!mapped) {
+    return mapped.error();
   }
-  return execute(render_upload_volume(m_options.root, *classroom, name, source));
+  return execute(render_upload_volume(m_options.root, *classroom, name, *mapped));
 }
 
 }  // namespace
@@ -218,9 +243,14 @@ Result<std::string> vhdx_source(const std::string& local_file, sys::ProcessRunne
 }
 
 std::function<Result<std::string>(const std::string&)> wslpath_mapper(
-    sys::ProcessRunner& processes) {
-  return [&processes](const std::string& path) -> Result<std::string> {
-    auto out = sys::run_checked(processes, {"wslpath", "-w", path});
+    std::shared_ptr<sys::ProcessRunner> processes) {
+  return [processes](const std::string& path) -> Result<std::string> {
+    // wslpath refuses a file that does not exist: its directory is mapped instead.
+    const std::filesystem::path local(path);
+    std::error_code ec;
+    const bool exists = std::filesystem::exists(local, ec) || !local.has_parent_path();
+    auto out = sys::run_checked(*processes,
+                                {"wslpath", "-w", exists ? path : local.parent_path().string()});
     if (!out) {
       return out.error();
     }
@@ -228,8 +258,15 @@ std::function<Result<std::string>(const std::string&)> wslpath_mapper(
     while (!windows.empty() && (windows.back() == '\n' || windows.back() == '\r')) {
       windows.pop_back();
     }
-    return windows;
+    return exists ? windows : windows + "\\" + local.filename().string();
   };
+}
+
+HypervOptions wsl_options(std::shared_ptr<sys::ProcessRunner> processes) {
+  HypervOptions options;
+  options.converter = processes;
+  options.windows_path = wslpath_mapper(std::move(processes));
+  return options;
 }
 
 std::unique_ptr<hv::Hypervisor> make_hyperv(std::string uri,

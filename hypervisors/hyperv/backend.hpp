@@ -17,15 +17,21 @@ struct HypervOptions {
   std::string root;  // "" = k_default_root (C:\ProgramData\labctl)
   // Runs `qemu-img convert` on this machine when a qcow2 base image must become VHDX;
   // null = never convert (upload_volume of a qcow2 without a VHDX beside it is an Error).
-  std::unique_ptr<sys::ProcessRunner> converter;
+  std::shared_ptr<sys::ProcessRunner> converter;
   // Turns a local file name into one Windows can open (labctl runs under WSL: /mnt/c/x ->
   // C:\x); empty = names are passed as they are.
   std::function<Result<std::string>(const std::string&)> windows_path;
 };
 
-// A windows_path that asks WSL's `wslpath -w` (through `processes`, which must outlive it).
+// A windows_path that asks WSL's `wslpath -w` through `processes`. A file that does not
+// exist yet (a console log) is mapped through its directory.
 std::function<Result<std::string>(const std::string&)> wslpath_mapper(
-    sys::ProcessRunner& processes);
+    std::shared_ptr<sys::ProcessRunner> processes);
+
+// What `hyperv://` runs with in production: labctl under WSL 2, so every local file is
+// handed to PowerShell through wslpath_mapper(), and qcow2 images are converted with
+// qemu-img; both through `processes` (the factory gives the system's).
+HypervOptions wsl_options(std::shared_ptr<sys::ProcessRunner> processes);
 
 std::unique_ptr<hv::Hypervisor> make_hyperv(std::string uri,
                                             std::unique_ptr<PowerShellRunner> runner);

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "hypervisors/hyperv/backend.hpp"
+#include "hypervisors/hyperv/fake_powershell_test.hpp"
 #include "hypervisors/hyperv/powershell.hpp"
 #include "hypervisors/hyperv/render.hpp"
 #include "hypervisors/hyperv/runner.hpp"
@@ -57,16 +58,7 @@ TEST_CASE("a dry run records the exact PowerShell and runs nothing", "[unit]") {
 }
 
 TEST_CASE("under WSL, local files reach PowerShell as Windows paths", "[unit]") {
-  class FakeWslpath : public labctl::sys::ProcessRunner {
-   public:
-    std::vector<std::vector<std::string>> calls;
-    using ProcessRunner::run;
-    labctl::Result<labctl::sys::ProcessResult> run(const std::vector<std::string>& argv,
-                                                   const labctl::sys::ProcessOptions&) override {
-      calls.push_back(argv);
-      return labctl::sys::ProcessResult{0, "\\\\wsl.localhost\\Debian\\tmp\\seed.iso\n", ""};
-    }
-  } wslpath;
+  auto wslpath = std::make_shared<hy::testing::FakeWslpath>();
   auto recorder = std::make_unique<hy::RecordingRunner>();
   hy::RecordingRunner* recorded = recorder.get();
   hy::HypervOptions options;
@@ -75,7 +67,8 @@ TEST_CASE("under WSL, local files reach PowerShell as Windows paths", "[unit]") 
   REQUIRE(
       hv->upload_volume("cd26-pool", "cd26-team1-vm1-seed.iso", "/tmp/seed.iso", VolumeFormat::raw)
           .ok());
-  CHECK(wslpath.calls == std::vector<std::vector<std::string>>{{"wslpath", "-w", "/tmp/seed.iso"}});
+  // The seed does not exist here: wslpath, which refuses missing files, maps its directory.
+  CHECK(wslpath->calls == std::vector<std::vector<std::string>>{{"wslpath", "-w", "/tmp"}});
   REQUIRE(recorded->scripts().size() == 1);
   CHECK_THAT(recorded->scripts()[0],
              Catch::Contains("Copy-Item -LiteralPath '\\\\wsl.localhost\\Debian\\tmp\\seed.iso' "

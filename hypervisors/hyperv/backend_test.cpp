@@ -1,5 +1,6 @@
 #include "hypervisors/hyperv/backend.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -10,6 +11,7 @@
 #include "hypervisors/hyperv/render.hpp"
 #include "hypervisors/hyperv/test_lab.hpp"
 #include "provision/plan/plan.hpp"
+#include "provision/ready/console.hpp"
 #include "tests/golden.hpp"
 
 namespace hy = labctl::hv::hyperv;
@@ -30,7 +32,7 @@ using Steps = std::vector<std::function<Status()>>;
 // VMs whose tag carries another spec (or "pending") are deleted with their disk and
 // recreated; missing ones are created and started.
 void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const model::Team& team,
-                  const labctl::hv::Inventory& have, Steps& steps) {
+                  const labctl::hv::Inventory& have, const std::string& console_dir, Steps& steps) {
   for (const model::Vm& vm : team.vms) {
     const labctl::hv::Object* domain = have.find(ObjectKind::domain, vm.name);
     const bool stale = domain != nullptr && domain->tag.spec_hash != vm.spec_hash;
@@ -52,7 +54,10 @@ void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const model::Team& team
   for (const model::Vm& vm : team.vms) {
     const labctl::hv::Object* domain = have.find(ObjectKind::domain, vm.name);
     if (domain == nullptr || domain->tag.spec_hash != vm.spec_hash) {
-      steps.emplace_back([&] { return hv.create_domain({&lab, &vm, "", ""}); });
+      steps.emplace_back([&] {
+        return hv.create_domain(
+            {&lab, &vm, "", console_dir.empty() ? "" : console_dir + "/" + vm.name + ".log"});
+      });
       steps.emplace_back([&] { return hv.start_domain(vm.name); });
     }
   }
@@ -61,7 +66,7 @@ void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const model::Team& team
 // A stand-in for the planner (written in parallel): creates what the inventory lacks,
 // in the design's order (pool, base, networks, disks, VMs), and stops at the first error.
 Status up_team(Hypervisor& hv, const model::Lab& lab, const std::string& base_image,
-               std::size_t team = 0) {
+               std::size_t team = 0, const std::string& console_dir = "") {
   auto have = hv.inventory(lab.classroom);
   if (!have) {
     return have.error();
@@ -80,7 +85,7 @@ Status up_team(Hypervisor& hv, const model::Lab& lab, const std::string& base_im
       steps.emplace_back([&] { return hv.create_network(lab, net); });
     }
   }
-  add_vm_steps(hv, lab, lab.teams[team], *have, steps);
+  add_vm_steps(hv, lab, lab.teams[team], *have, console_dir, steps);
   for (const auto& step : steps) {
     if (Status status = step(); !status) {
       return status;
@@ -118,17 +123,19 @@ std::string write_vhdx(const std::filesystem::path& dir) {
   return path;
 }
 
+// The backend as the factory makes it for `hyperv://` (wsl_options), with WSL's wslpath
+// and Windows' powershell.exe replaced by fakes.
 struct Fixture {
   labctl::testing::ScratchDir scratch{"lct-hyperv"};
   std::string base = write_vhdx(scratch.path());
-  FakePowerShell* host = nullptr;  // owned by the backend
+  std::unique_ptr<FakePowerShell> owned = std::make_unique<FakePowerShell>();
+  FakePowerShell* host = owned.get();
+  std::shared_ptr<hy::testing::FakeWslpath> wslpath = std::make_shared<hy::testing::FakeWslpath>();
   std::unique_ptr<Hypervisor> hv;
 
-  Fixture() {
-    auto fake = std::make_unique<FakePowerShell>();
-    host = fake.get();
-    hv = hy::make_hyperv("hyperv://",
-                         std::make_unique<hy::ProcessPowerShellRunner>(std::move(fake)));
+  explicit Fixture(bool wsl = true) {
+    hv = hy::make_hyperv("hyperv://", hy::testing::session_on(*host),
+                         wsl ? hy::wsl_options(wslpath) : hy::HypervOptions{});
   }
 };
 
@@ -155,6 +162,7 @@ TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[un
   SECTION("a fresh up runs every create script, in order, and the host ends up complete") {
     REQUIRE(up_team(*f.hv, lab, f.base).ok());
     CHECK(f.host->calls == k_fresh_up);
+    CHECK(f.host->processes == 1);  // one powershell.exe for the whole run
     CHECK(f.host->files == std::set<std::string>{"cd26-base.vhdx", "cd26-team1-vm1.vhdx",
                                                  "cd26-team1-vm1-seed.iso", "cd26-team1-vm2.vhdx",
                                                  "cd26-team1-vm2-seed.iso"});
@@ -210,6 +218,92 @@ TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[un
             "this classroom's tag; not deleting it");
       CHECK(f.host->vms.count("cd26-team1-vm1-old") == 1);
     }
+  }
+}
+
+TEST_CASE("Hyper-V backend as hyperv:// makes it: every path in every script is Windows'",
+          "[unit]") {
+  const model::Lab lab = hy::testing::test_lab();
+  SECTION("under WSL, up and down hand PowerShell no Linux path") {
+    Fixture f;
+    REQUIRE(up_team(*f.hv, lab, f.base).ok());
+    REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
+    CHECK(f.host->calls.size() == k_fresh_up.size() + 9);
+    CHECK(f.host->linux_paths.empty());
+    CHECK(f.wslpath->calls.front() == Calls{"wslpath", "-w", f.base});
+    CHECK(f.wslpath->calls.size() == 3);  // the base image and two seeds
+  }
+  SECTION("the check has teeth: without the mapping, the uploads name Linux paths") {
+    Fixture f(false);
+    REQUIRE(up_team(*f.hv, lab, f.base).ok());
+    CHECK(f.host->linux_paths ==
+          Calls{f.base, "/tmp/cd26-team1-vm1-seed.iso", "/tmp/cd26-team1-vm2-seed.iso"});
+  }
+}
+
+TEST_CASE("Hyper-V backend: each VM's COM1 is captured into its serial log, read as libvirt's",
+          "[unit]") {
+  Fixture f;
+  const model::Lab lab = hy::testing::test_lab();
+  const std::string dir = f.scratch.path().string();
+  f.host->boot_output["cd26-team1-vm1"] =
+      "[    0.000000] Linux version 6.1.0\r\n[    2.1] Kernel panic - not syncing: VFS: Unable "
+      "to mount root fs\r\n";
+  REQUIRE(up_team(*f.hv, lab, f.base, 0, dir).ok());
+  CHECK(f.host->com_ports == Nats{{"cd26-team1-vm1", "\\\\.\\pipe\\labctl-cd26-team1-vm1"},
+                                  {"cd26-team1-vm2", "\\\\.\\pipe\\labctl-cd26-team1-vm2"}});
+  std::string windows_dir = "\\\\wsl.localhost\\Debian" + dir;
+  std::replace(windows_dir.begin(), windows_dir.end(), '/', '\\');
+  CHECK(f.host->consoles == Nats{{"cd26-team1-vm1", windows_dir + "\\cd26-team1-vm1.log"},
+                                 {"cd26-team1-vm2", windows_dir + "\\cd26-team1-vm2.log"}});
+  CHECK(f.host->linux_paths.empty());
+  labctl::ready::ConsoleWatch watch(dir + "/cd26-team1-vm1.log");
+  const auto failure = watch.poll();
+  REQUIRE(failure.has_value());
+  CHECK(failure->what == "kernel panic");
+  CHECK(failure->summary == "[    2.1] Kernel panic - not syncing: VFS: Unable to mount root fs");
+  SECTION("a VM started again without being created by this run gets no capture") {
+    f.host->consoles.clear();
+    auto other =
+        hy::make_hyperv("hyperv://", hy::testing::session_on(*f.host), hy::wsl_options(f.wslpath));
+    REQUIRE(other->start_domain("cd26-team1-vm1").ok());
+    CHECK(f.host->consoles.empty());
+  }
+}
+
+TEST_CASE("Hyper-V backend: WSL 2 reaches the nat switches by forwarding, undone by down",
+          "[unit]") {
+  Fixture f;
+  const model::Lab lab = hy::testing::test_lab(2);
+  using Forwarding = std::map<std::string, bool>;
+  SECTION("on for WSL's vEthernet and each nat switch's, off again with the last one") {
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    REQUIRE(up_team(*f.hv, lab, f.base, 1).ok());
+    CHECK(f.host->forwarding == Forwarding{{"vEthernet (WSL)", true},
+                                           {"vEthernet (cd26-team1-lan)", true},
+                                           {"vEthernet (cd26-team2-lan)", true}});
+    CHECK(f.host->forwarding_record == Calls{"vEthernet (WSL)"});
+    REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
+    CHECK(f.host->forwarding ==
+          Forwarding{{"vEthernet (WSL)", true}, {"vEthernet (cd26-team2-lan)", true}});
+    REQUIRE(down_team(*f.hv, "cd26", "team2").ok());
+    CHECK(f.host->forwarding == Forwarding{{"vEthernet (WSL)", false}});
+    CHECK(f.host->forwarding_record.empty());
+  }
+  SECTION("WSL restarted (its forwarding off again): the next VM start turns it back on") {
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    f.host->forwarding["vEthernet (WSL)"] = false;
+    f.host->forwarding_record.clear();
+    REQUIRE(f.hv->start_domain("cd26-team1-vm1").ok());
+    CHECK(f.host->forwarding.at("vEthernet (WSL)"));
+    CHECK(f.host->forwarding_record == Calls{"vEthernet (WSL)"});
+  }
+  SECTION("forwarding that was on before labctl stays on after down") {
+    f.host->forwarding["vEthernet (WSL)"] = true;
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    CHECK(f.host->forwarding_record.empty());
+    REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
+    CHECK(f.host->forwarding == Forwarding{{"vEthernet (WSL)", true}});
   }
 }
 

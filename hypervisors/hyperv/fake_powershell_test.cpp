@@ -1,9 +1,15 @@
 #include "hypervisors/hyperv/fake_powershell_test.hpp"
 
+#include <algorithm>
+#include <fstream>
+#include <thread>
+#include <utility>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "hypervisors/hyperv/script.hpp"
+#include "hypervisors/hyperv/session.hpp"
 
 namespace labctl::hv::hyperv::testing {
 
@@ -32,12 +38,50 @@ std::string quoted_after(const std::string& script, const std::string& marker, b
   return script.substr(start, script.find('\'', start) - start);
 }
 
+// The single-quoted literals of a script that start with '/' ('' inside is a quote), but
+// '/' alone (the inventory joins an address and its prefix length with it).
+std::vector<std::string> linux_path_literals(const std::string& script) {
+  std::vector<std::string> found;
+  for (std::size_t at = script.find('\''); at != std::string::npos;) {
+    std::string literal;
+    std::size_t i = at + 1;
+    for (; i < script.size(); ++i) {
+      if (script[i] == '\'' && i + 1 < script.size() && script[i + 1] == '\'') {
+        literal += '\'';
+        ++i;
+      } else if (script[i] == '\'') {
+        break;
+      } else {
+        literal += script[i];
+      }
+    }
+    if (literal.size() > 1 && literal.starts_with('/')) {
+      found.push_back(literal);
+    }
+    at = i < script.size() ? script.find('\'', i + 1) : std::string::npos;
+  }
+  return found;
+}
+
 bool tagged_for(const std::string& notes, const std::string& classroom) {
   auto tag = parse_tag(notes);
   return tag && tag->classroom == classroom;
 }
 
 }  // namespace
+
+Result<sys::ProcessResult> FakeWslpath::run(const std::vector<std::string>& argv,
+                                            const sys::ProcessOptions&) {
+  calls.push_back(argv);
+  if (argv.size() != 3 || argv[0] != "wslpath" || argv[1] != "-w" || !argv[2].starts_with('/')) {
+    return sys::ProcessResult{1, "", "FakeWslpath: only `wslpath -w /absolute/path`"};
+  }
+  std::string windows = "\\\\wsl.localhost\\Debian";
+  for (char c : argv[2]) {
+    windows += c == '/' ? '\\' : c;
+  }
+  return sys::ProcessResult{0, windows + "\n", ""};
+}
 
 std::string decode_command(const std::string& encoded) {
   const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -67,17 +111,16 @@ std::string decode_command(const std::string& encoded) {
   return utf8;
 }
 
-Result<sys::ProcessResult> FakePowerShell::run(const std::vector<std::string>& argv,
-                                               const sys::ProcessOptions&) {
-  REQUIRE(argv.size() == 7);
-  CHECK(argv[0] == "powershell.exe");
-  CHECK(std::vector<std::string>(argv.begin() + 1, argv.end() - 1) ==
-        std::vector<std::string>{"-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass",
-                                 "-EncodedCommand"});
-  const std::string script = decode_command(argv[6]);
+sys::ProcessResult FakePowerShell::answer(const std::string& script) {
+  for (std::string& path : linux_path_literals(script)) {
+    linux_paths.push_back(std::move(path));
+  }
   const std::string verb = script_verb(script);
   const std::string subject = script_subject(script);
   calls.push_back(verb + " " + subject);
+  if (const auto it = scripted.find(calls.back()); it != scripted.end()) {
+    return it->second;
+  }
   if (calls.back() == fail_on) {
     fail_on.clear();
     if (verb == "create-vm") {
@@ -86,6 +129,84 @@ Result<sys::ProcessResult> FakePowerShell::run(const std::vector<std::string>& a
     return failed(fail_message);
   }
   return apply(verb, subject, script);
+}
+
+namespace {
+
+// One fake powershell.exe running the session loop: each stdin line is a script, answered
+// by the host and closed by the loop's sentinel lines.
+class FakePowerShellProcess : public sys::LiveProcess {
+ public:
+  FakePowerShellProcess(FakePowerShell& host, std::string nonce)
+      : m_host(host), m_end("labctl-end-" + std::move(nonce)) {}
+
+  Status write(std::string_view text) override {
+    m_input.append(text);
+    for (std::size_t nl = m_input.find('\n'); nl != std::string::npos; nl = m_input.find('\n')) {
+      const std::string script = decode_command(m_input.substr(0, nl));
+      m_input.erase(0, nl + 1);
+      const std::string call = script_verb(script) + " " + script_subject(script);
+      if (call == m_host.hang_on || call == m_host.die_on) {
+        m_dead = call == m_host.die_on;
+        (call == m_host.hang_on ? m_host.hang_on : m_host.die_on).clear();
+        m_host.calls.push_back(call);
+        continue;
+      }
+      const sys::ProcessResult result = m_host.answer(script);
+      m_out += result.out + "\r\n" + m_end + " " + std::to_string(result.exit_code) + "\r\n";
+      m_err += result.err + "\r\n" + m_end + "\r\n";
+    }
+    return {};
+  }
+
+  bool read(std::string& out, std::string& err, Deadline deadline) override {
+    if (m_out.empty() && m_err.empty()) {
+      if (m_dead) {
+        return false;
+      }
+      std::this_thread::sleep_until(deadline);  // a script that never answers
+      return true;
+    }
+    // A few bytes at a time on stdout: the session must cope with a sentinel split over reads.
+    out += m_out.substr(0, 7);
+    m_out.erase(0, std::min<std::size_t>(7, m_out.size()));
+    err += std::exchange(m_err, {});
+    return true;
+  }
+
+  void kill() override { m_dead = true; }
+
+ private:
+  FakePowerShell& m_host;
+  std::string m_end;
+  std::string m_input, m_out, m_err;
+  bool m_dead = false;
+};
+
+}  // namespace
+
+sys::LiveStarter FakePowerShell::starter() {
+  return [this](const std::vector<std::string>& argv) -> Result<std::unique_ptr<sys::LiveProcess>> {
+    REQUIRE(argv.size() == 7);
+    CHECK(argv[0] == "powershell.exe");
+    CHECK(std::vector<std::string>(argv.begin() + 1, argv.end() - 1) ==
+          std::vector<std::string>{"-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass",
+                                   "-EncodedCommand"});
+    const std::string loop = decode_command(argv[6]);
+    REQUIRE(script_verb(loop) == "session");
+    const std::string nonce = quoted_after(loop, "$labctlEnd = 'labctl-end-", false);
+    REQUIRE(nonce == script_subject(loop));
+    ++processes;
+    return std::unique_ptr<sys::LiveProcess>(std::make_unique<FakePowerShellProcess>(*this, nonce));
+  };
+}
+
+std::unique_ptr<PowerShellRunner> session_on(FakePowerShell& host,
+                                             std::chrono::milliseconds timeout) {
+  SessionOptions options;
+  options.timeout = timeout;
+  options.upload_timeout = timeout;
+  return std::make_unique<SessionPowerShellRunner>(host.starter(), options);
 }
 
 sys::ProcessResult FakePowerShell::apply(const std::string& verb, const std::string& subject,
@@ -116,7 +237,10 @@ sys::ProcessResult FakePowerShell::apply(const std::string& verb, const std::str
   if (verb == "create-vm") {
     return create_vm(subject, script, false);
   }
-  if (verb == "start-vm" || verb == "stop-vm") {
+  if (verb == "start-vm") {
+    return start_vm(subject, script);
+  }
+  if (verb == "stop-vm") {
     if (vms.count(subject) == 0) {
       return failed("Get-VM: Hyper-V was unable to find a virtual machine with name \"" + subject +
                     "\".");
@@ -151,6 +275,9 @@ sys::ProcessResult FakePowerShell::create_vm(const std::string& name, const std:
     }
   }
   vms[name] = {quoted_after(script, "-Notes '", !partial), "Off"};
+  if (!partial) {
+    com_ports[name] = quoted_after(script, "Set-VMComPort -VM $vm -Number 1 -Path '", false);
+  }
   return ok();
 }
 
@@ -180,6 +307,63 @@ sys::ProcessResult FakePowerShell::create_network(const std::string& name,
                       std::to_string(std::stoi(script.substr(script.find("-PrefixLength ") + 14)));
     nats.emplace(nat_name, prefix);
   }
+  if (script.find("'vEthernet (WSL*'") != std::string::npos) {
+    forward_from_wsl();
+  }
+  return ok();
+}
+
+bool FakePowerShell::labctl_nat_switches() const {
+  for (const std::string& name : internal) {
+    if (switches.at(name).starts_with("labctl:v1 ")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// What forward_from_wsl() does: forwarding on every labctl nat switch's vEthernet and on
+// WSL's, recording the WSL interfaces it was off on.
+void FakePowerShell::forward_from_wsl() {
+  if (!labctl_nat_switches()) {
+    return;
+  }
+  for (const std::string& name : internal) {
+    forwarding["vEthernet (" + name + ")"] = true;
+  }
+  for (auto& [alias, on] : forwarding) {
+    if (alias.starts_with("vEthernet (WSL") && !on) {
+      on = true;
+      forwarding_record.push_back(alias);
+    }
+  }
+}
+
+// Forwarding, the console capture started from the script's -EncodedCommand, Start-VM.
+sys::ProcessResult FakePowerShell::start_vm(const std::string& name, const std::string& script) {
+  if (vms.count(name) == 0) {
+    return failed("Start-VM: Hyper-V was unable to find a virtual machine with name \"" + name +
+                  "\".");
+  }
+  forward_from_wsl();
+  const std::string encoded = quoted_after(script, "'-EncodedCommand', '", false);
+  if (!encoded.empty()) {
+    const std::string capture = decode_command(encoded);
+    for (std::string& path : linux_path_literals(capture)) {
+      linux_paths.push_back(std::move(path));
+    }
+    CHECK(script_verb(capture) == "console");
+    CHECK("\\\\.\\pipe\\" + quoted_after(capture, "::new('.', '", false) == com_ports[name]);
+    consoles[name] = quoted_after(capture, "$log = '", false);
+    const std::string wsl = "\\\\wsl.localhost\\Debian";
+    if (const auto out = boot_output.find(name);
+        out != boot_output.end() && consoles[name].starts_with(wsl)) {
+      std::string local = consoles[name].substr(wsl.size());
+      std::replace(local.begin(), local.end(), '\\', '/');
+      std::ofstream(local, std::ios::binary) << out->second;
+    }
+  }
+  vms[name].state = "Running";
   return ok();
 }
 
@@ -195,6 +379,13 @@ sys::ProcessResult FakePowerShell::delete_switch(const std::string& name,
     switches.erase(name);
     internal.erase(name);
     addresses.erase(name);
+    forwarding.erase("vEthernet (" + name + ")");
+  }
+  if (!labctl_nat_switches() && script.find("wsl-forwarding.txt") != std::string::npos) {
+    for (const std::string& alias : forwarding_record) {
+      forwarding[alias] = false;
+    }
+    forwarding_record.clear();
   }
   for (const std::string& left : internal) {
     if (tagged_for(switches[left], classroom)) {

@@ -1,21 +1,26 @@
 #pragma once
 
-// FakePowerShell: a Windows host in memory behind a fake process runner. It receives the
-// exact argv labctl would give powershell.exe, decodes the -EncodedCommand script, keys on
-// its header line ("# labctl create-vm cd26-team1-vm1") and answers the way the script
-// would on Hyper-V: JSON in the cmdlets' documented shapes for queries, exit code 1 with a
-// "labctl-error:" line (and the usual stderr noise) for failures.
+// FakePowerShell, for Windows only (no Windows host exists here): a Hyper-V host in memory
+// behind a fake long-lived powershell.exe. It receives the exact argv labctl would start
+// powershell.exe with, decodes the session loop it was given (session.hpp) for its nonce,
+// then reads one script per stdin line as that loop would, keys on the script's header
+// line ("# labctl create-vm cd26-team1-vm1") and answers the way the script would on
+// Hyper-V: JSON in the cmdlets' documented shapes for queries, exit code 1 with a
+// "labctl-error:" line (and the usual stderr noise) for failures, each stream closed by
+// the loop's sentinel line.
 
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "hypervisors/hyperv/runner.hpp"
+#include "provision/sys/live_process.hpp"
 #include "provision/sys/process.hpp"
 
 namespace labctl::hv::hyperv::testing {
 
-class FakePowerShell : public sys::ProcessRunner {
+class FakePowerShell {
  public:
   struct Vm {
     std::string notes;
@@ -28,15 +33,34 @@ class FakePowerShell : public sys::ProcessRunner {
   std::map<std::string, std::string> addresses;  // switch -> host address "10.61.1.1/24"
   std::map<std::string, std::string> nats;       // NetNat name -> its inside prefix
   std::set<std::string> files;                   // in the classroom's directory
+  std::map<std::string, std::string> com_ports;  // VM -> its COM1 path (a named pipe)
+  std::map<std::string, std::string> consoles;   // VM -> the file its COM1 is captured into
+  // VM -> what it writes on COM1 when it starts: the capture writes it into the console file
+  // (a \\wsl.localhost\Debian\ path: the Linux file under /).
+  std::map<std::string, std::string> boot_output;
+  // IPv4 forwarding per interface; WSL's vEthernet is there from the start.
+  std::map<std::string, bool> forwarding = {{"vEthernet (WSL)", false}};
+  std::vector<std::string> forwarding_record;  // <root>\wsl-forwarding.txt
   bool pool = false;
   bool numeric_state = false;  // write State as PowerShell 5.1 does for enums: 2, 3, ...
   std::string fail_on;         // "verb subject": fails once, after a partial effect
   std::string fail_message;
   std::vector<std::string> calls;  // "verb subject", in order
+  // Every single-quoted literal of every script that is a Linux path ('/' and more):
+  // PowerShell on Windows cannot open it. Empty when labctl mapped every local file.
+  std::vector<std::string> linux_paths;
 
-  using ProcessRunner::run;
-  Result<sys::ProcessResult> run(const std::vector<std::string>& argv,
-                                 const sys::ProcessOptions& options) override;
+  int processes = 0;    // powershell.exe processes started
+  std::string hang_on;  // "verb subject": never answers, once (a script's timeout)
+  std::string die_on;   // "verb subject": the process ends without answering, once
+  // "verb subject" -> what that script prints, verbatim, instead of its behaviour.
+  std::map<std::string, sys::ProcessResult> scripted;
+
+  // What `script` does on this host: exit code, stdout and stderr, as one process would.
+  sys::ProcessResult answer(const std::string& script);
+  // For SessionPowerShellRunner: each start is a new fake process. The fake must outlive
+  // every process it started.
+  sys::LiveStarter starter();
 
  private:
   sys::ProcessResult apply(const std::string& verb, const std::string& subject,
@@ -46,9 +70,26 @@ class FakePowerShell : public sys::ProcessRunner {
   sys::ProcessResult delete_tagged(const std::string& verb, const std::string& name,
                                    const std::string& script);
   sys::ProcessResult delete_switch(const std::string& name, const std::string& script);
+  sys::ProcessResult start_vm(const std::string& name, const std::string& script);
+  void forward_from_wsl();
+  bool labctl_nat_switches() const;
   std::string inventory_json(const std::string& classroom) const;
   std::string host_networks_json() const;
 };
+
+// WSL's `wslpath -w`, for tests (there is no WSL here): "/home/u/x" ->
+// "\\wsl.localhost\Debian\home\u\x". Any other program is refused.
+class FakeWslpath : public sys::ProcessRunner {
+ public:
+  std::vector<std::vector<std::string>> calls;
+  using ProcessRunner::run;
+  Result<sys::ProcessResult> run(const std::vector<std::string>& argv,
+                                 const sys::ProcessOptions& options) override;
+};
+
+// The runner the factory makes for hyperv://, on `host`: one session, short timeouts.
+std::unique_ptr<PowerShellRunner> session_on(
+    FakePowerShell& host, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // Base64 and UTF-16LE decoded back: the inverse of encode_command(), for tests.
 std::string decode_command(const std::string& encoded);

@@ -28,11 +28,23 @@ Result<std::string> classroom_of_pool(std::string_view pool);
 std::string host_file_name(std::string_view volume);  // "x.qcow2" -> "x.vhdx"
 std::string volume_name(std::string_view file);       // "x.vhdx" -> "x.qcow2"
 
+// WSL 2 reaches the VMs on labctl's nat (Internal) switches through this host: IP forwarding
+// on WSL's vEthernet and on each such switch's vEthernet. The WSL interfaces labctl turned
+// it on for are listed in <root>\wsl-forwarding.txt, so that the last labctl nat switch's
+// deletion turns it off there again (and only there).
+constexpr std::string_view k_forwarding_record = "wsl-forwarding.txt";
+class Script;
+void forward_from_wsl(Script& s, std::string_view root);
+
 // The classroom's one NetNat: a NetNat has no Notes, it is the classroom's by this name.
 std::string nat_name(std::string_view classroom);  // "cd26" -> "cd26-nat"
 
-Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net);
-Result<std::string> render_delete_network(std::string_view classroom, std::string_view name);
+// A nat network's script also lets WSL 2 reach it (forward_from_wsl below); the last labctl
+// nat switch's deletion undoes what that changed (render_network.cpp).
+Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net,
+                                          std::string_view root = k_default_root);
+Result<std::string> render_delete_network(std::string_view classroom, std::string_view name,
+                                          std::string_view root = k_default_root);
 
 Result<std::string> render_create_pool(std::string_view root, std::string_view classroom);
 Result<std::string> render_delete_pool(std::string_view root, std::string_view classroom);
@@ -47,7 +59,16 @@ Result<std::string> render_delete_volume(std::string_view root, std::string_view
 
 Result<std::string> render_create_vm(const model::Lab& lab, const model::Vm& vm,
                                      std::string_view root);
-Result<std::string> render_start_vm(std::string_view name);
+// Starts the VM; with a console log (a Windows path), first starts the hidden PowerShell
+// that copies the VM's COM1 pipe into it (render_console_capture).
+Result<std::string> render_start_vm(std::string_view name, std::string_view root = k_default_root,
+                                    std::string_view console_log = {});
+// The VM's COM1 is the named pipe \\.\pipe\labctl-<vm> (set by render_create_vm).
+std::string console_pipe(std::string_view vm);
+// Copies the VM's COM1 pipe into `console_log` as it comes, from the VM's start to its stop
+// (waiting up to 2 minutes for the pipe); the file starts empty at each start, like
+// libvirt's serial log.
+Result<std::string> render_console_capture(std::string_view vm, std::string_view console_log);
 Result<std::string> render_stop_vm(std::string_view name);
 Result<std::string> render_vm_state(std::string_view name);
 Result<std::string> render_delete_vm(std::string_view root, std::string_view classroom,

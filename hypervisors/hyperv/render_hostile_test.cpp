@@ -93,6 +93,7 @@ TEST_CASE("hostile values are refused or rendered inert", "[unit]") {
       check_refused(hy::render_create_vm(lab, vm, k_root), "is not of the form");
       check_refused(hy::render_delete_vm(k_root, "cd26", bad), "is not of the form");
       check_refused(hy::render_start_vm(bad), "is not of the form");
+      check_refused(hy::render_console_capture(bad, "C:\\x.log"), "is not of the form");
       check_refused(hy::render_stop_vm(bad), "is not of the form");
       check_refused(hy::render_vm_state(bad), "is not of the form");
       check_refused(hy::render_inventory(k_root, bad), "is not of the form");
@@ -116,6 +117,14 @@ TEST_CASE("hostile values are refused or rendered inert", "[unit]") {
     check_refused(
         hy::render_upload_volume(k_root, "cd26", "cd26-base.qcow2", std::string("/tmp/x\0y", 8)),
         "control character");
+  }
+  SECTION("a hostile console log path is one inert literal; with a newline it is refused") {
+    const std::string log = "C:\\logs\\x'; Remove-Item C:\\Windows -Recurse; '.log";
+    auto script = hy::render_console_capture("cd26-team1-vm1", log);
+    REQUIRE(script.ok());
+    check_inert(*script, log);
+    check_refused(hy::render_start_vm("cd26-team1-vm1", k_root, "C:\\x\nRemove-Item C:\\Windows"),
+                  "control character");
   }
   SECTION("a hostile storage root is inert too") {
     const std::string root = "D:\\labs'; Remove-Item C:\\Windows -Recurse; '";

@@ -83,13 +83,56 @@ void render_bridge(Script& s, const model::Network& net) {
   s.close();
 }
 
+// Every labctl nat switch on the host, whichever classroom's.
+constexpr std::string_view k_labctl_internal =
+    "@(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' })";
+
+// The forwarding forward_from_wsl() turned on, turned off again once no labctl nat switch is
+// left on the host; a WSL interface whose forwarding was on before stays on.
+void stop_forwarding(Script& s, std::string_view root) {
+  s.line("$record = Join-Path " + s.q(root) + " " + s.q(k_forwarding_record));
+  s.open(fmt::format("if ({}.Count -eq 0 -and (Test-Path -LiteralPath $record)) {{",
+                     k_labctl_internal));
+  s.open("foreach ($alias in @(Get-Content -LiteralPath $record)) {");
+  s.line(
+      "Set-NetIPInterface -InterfaceAlias $alias -AddressFamily IPv4 -Forwarding Disabled "
+      "-ErrorAction SilentlyContinue");
+  s.close();
+  s.line("Remove-Item -LiteralPath $record -Force");
+  s.close();
+}
+
 }  // namespace
+
+void forward_from_wsl(Script& s, std::string_view root) {
+  s.line("$labctlSwitches = " + std::string(k_labctl_internal));
+  s.open("if ($labctlSwitches.Count -gt 0) {");
+  s.open("foreach ($switch in $labctlSwitches) {");
+  s.line(
+      "Set-NetIPInterface -InterfaceAlias ('vEthernet (' + $switch.Name + ')') -AddressFamily "
+      "IPv4 -Forwarding Enabled");
+  s.close();
+  // "vEthernet (WSL)", or "vEthernet (WSL (Hyper-V firewall))"; none in mirrored mode.
+  s.line(
+      "$wsl = @(Get-NetIPInterface -AddressFamily IPv4 -ErrorAction SilentlyContinue | "
+      "Where-Object { $_.InterfaceAlias -like 'vEthernet (WSL*' })");
+  s.open("foreach ($interface in $wsl) {");
+  s.open("if ([string]$interface.Forwarding -ne 'Enabled') {");
+  s.line(
+      "Set-NetIPInterface -InterfaceIndex $interface.InterfaceIndex -AddressFamily IPv4 "
+      "-Forwarding Enabled");
+  s.line("[IO.Directory]::CreateDirectory(" + s.q(root) + ") | Out-Null");
+  s.line("Add-Content -LiteralPath (Join-Path " + s.q(root) + " " + s.q(k_forwarding_record) +
+         ") -Value $interface.InterfaceAlias");
+  s.close().close().close();
+}
 
 std::string nat_name(std::string_view classroom) {
   return std::string(classroom) + "-nat";
 }
 
-Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net) {
+Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net,
+                                          std::string_view root) {
   Script s("create-network", net.name);
   s.check(check_name("network", net.name));
   s.check(check_name("classroom", lab.classroom));
@@ -115,10 +158,14 @@ Result<std::string> render_create_network(const model::Lab& lab, const model::Ne
     s.line("New-VMSwitch -Name $name -SwitchType Private -Notes $pending | Out-Null");
   }
   s.line("Set-VMSwitch -Name $name -Notes " + tag_or_check(s, tag));
+  if (net.kind == model::NetworkKind::nat) {
+    forward_from_wsl(s, root);
+  }
   return s.finish();
 }
 
-Result<std::string> render_delete_network(std::string_view classroom, std::string_view name) {
+Result<std::string> render_delete_network(std::string_view classroom, std::string_view name,
+                                          std::string_view root) {
   Script s("delete-network", std::string(name));
   s.check(check_name("network", name));
   s.check(check_name("classroom", classroom));
@@ -145,6 +192,7 @@ Result<std::string> render_delete_network(std::string_view classroom, std::strin
   s.line("Get-NetNat -Name " + s.q(nat_name(classroom)) +
          " -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false");
   s.close();
+  stop_forwarding(s, root);
   return s.finish();
 }
 

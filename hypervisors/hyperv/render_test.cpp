@@ -18,6 +18,9 @@ std::string must(const labctl::Result<std::string>& script) {
 }
 
 const std::string k_root(hy::k_default_root);
+// labctl runs under WSL 2: local files reach the scripts as WSL's Windows paths.
+const std::string k_wsl = "\\\\wsl.localhost\\Debian";
+const std::string k_logs = k_wsl + "\\home\\teacher\\.local\\state\\labctl\\cd26\\logs\\";
 
 }  // namespace
 
@@ -26,20 +29,24 @@ TEST_CASE("Hyper-V scripts for a whole team's up", "[golden]") {
   const model::Team& team = lab.teams.front();
   std::string all = must(hy::render_create_pool(k_root, lab.classroom));
   all += must(hy::render_upload_volume(k_root, lab.classroom, lab.base_volume,
-                                       "/var/cache/labctl/debian-12-docker.vhdx"));
+                                       k_wsl + "\\var\\cache\\labctl\\debian-12-docker.vhdx"));
   for (const model::Network& net : team.networks) {
     all += must(hy::render_create_network(lab, net));
   }
   for (const model::Vm& vm : team.vms) {
     all += must(
         hy::render_create_overlay(k_root, lab.classroom, vm.disk_volume, lab.base_volume, vm.disk));
-    all += must(hy::render_upload_volume(k_root, lab.classroom, vm.seed_volume,
-                                         "/var/lib/labctl/cd26/seeds/" + vm.seed_volume));
+    all += must(
+        hy::render_upload_volume(k_root, lab.classroom, vm.seed_volume,
+                                 k_wsl + "\\var\\lib\\labctl\\cd26\\seeds\\" + vm.seed_volume));
   }
   for (const model::Vm& vm : team.vms) {
     all += must(hy::render_create_vm(lab, vm, k_root));
-    all += must(hy::render_start_vm(vm.name));
+    all += must(hy::render_start_vm(vm.name, k_root, k_logs + vm.name + ".serial.log"));
   }
+  // What start-vm runs hidden, base64-encoded: here as text, for review and the parser.
+  all += must(hy::render_console_capture(team.vms.front().name,
+                                         k_logs + team.vms.front().name + ".serial.log"));
   labctl::testing::check_golden("hyperv/team-up.ps1", all);
 }
 

@@ -107,6 +107,8 @@ Result<std::string> render_create_vm(const model::Lab& lab, const model::Vm& vm,
   // docs/hyperv.md); the lab VMs are disposable.
   s.line("Set-VMFirmware -VM $vm -EnableSecureBoot Off");
   render_nics(s, lab, vm);
+  // The serial console, for failures: COM1 on a named pipe that start-vm's capture reads.
+  s.line("Set-VMComPort -VM $vm -Number 1 -Path " + s.q(console_pipe(vm.name)));
   s.line("Add-VMDvdDrive -VM $vm -Path $seed");
   s.line(
       "Set-VMFirmware -VM $vm -FirstBootDevice (Get-VMHardDiskDrive -VM $vm | "
@@ -116,9 +118,59 @@ Result<std::string> render_create_vm(const model::Lab& lab, const model::Vm& vm,
   return s.finish();
 }
 
-Result<std::string> render_start_vm(std::string_view name) {
+std::string console_pipe(std::string_view vm) {
+  return "\\\\.\\pipe\\labctl-" + std::string(vm);
+}
+
+Result<std::string> render_console_capture(std::string_view vm, std::string_view console_log) {
+  Script s("console", std::string(vm));
+  s.check(check_name("VM", vm));
+  s.line("$log = " + s.q(console_log));
+  s.line("$pipe = [IO.Pipes.NamedPipeClientStream]::new('.', " + s.q("labctl-" + std::string(vm)) +
+         ", [IO.Pipes.PipeDirection]::In)");
+  // The pipe exists once the VM runs: started just before it, this waits for it.
+  s.line("$deadline = (Get-Date).AddMinutes(2)");
+  s.open("while (-not $pipe.IsConnected) {");
+  s.open("try {");
+  s.line("$pipe.Connect(1000)");
+  s.next("} catch {");
+  s.open("if ((Get-Date) -gt $deadline) {");
+  s.line("throw");
+  s.close();
+  s.line("Start-Sleep -Milliseconds 500");
+  s.close().close();
+  s.line(
+      "$out = [IO.FileStream]::new($log, [IO.FileMode]::Create, [IO.FileAccess]::Write, "
+      "[IO.FileShare]::ReadWrite)");
+  s.line("$buffer = New-Object byte[] 4096");
+  s.open("try {");
+  s.open("while (($count = $pipe.Read($buffer, 0, $buffer.Length)) -gt 0) {");
+  s.line("$out.Write($buffer, 0, $count)");
+  s.line("$out.Flush()");
+  s.close();
+  s.next("} finally {");
+  s.line("$out.Dispose()");
+  s.line("$pipe.Dispose()");
+  s.close();
+  return s.finish();
+}
+
+Result<std::string> render_start_vm(std::string_view name, std::string_view root,
+                                    std::string_view console_log) {
   Script s("start-vm", std::string(name));
   s.check(check_name("VM", name));
+  // Again at each start: WSL's vEthernet, and its forwarding, are new after WSL restarts.
+  forward_from_wsl(s, root);
+  if (!console_log.empty()) {
+    auto capture = render_console_capture(name, console_log);
+    s.check(capture ? Status() : Status(capture.error()));
+    auto encoded = capture ? encode_command(*capture) : Result<std::string>(std::string());
+    s.check(encoded ? Status() : Status(encoded.error()));
+    s.line(
+        "Start-Process -FilePath 'powershell.exe' -WindowStyle Hidden -ArgumentList "
+        "@('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', " +
+        s.q(encoded ? *encoded : "") + ")");
+  }
   s.line("Start-VM -Name " + s.q(name));
   return s.finish();
 }

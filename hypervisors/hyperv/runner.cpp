@@ -63,26 +63,6 @@ std::string failure_message(const sys::ProcessResult& result) {
   return last.empty() ? fmt::format("powershell exited with {}", result.exit_code) : last;
 }
 
-ProcessPowerShellRunner::ProcessPowerShellRunner(std::unique_ptr<sys::ProcessRunner> processes,
-                                                 std::string program)
-    : m_processes(std::move(processes)), m_program(std::move(program)) {}
-
-Result<PsResult> ProcessPowerShellRunner::run(const std::string& script) {
-  auto argv = powershell_argv(m_program, script);
-  if (!argv) {
-    return argv.error();
-  }
-  auto result = m_processes->run(*argv);
-  if (!result) {
-    return result.error();
-  }
-  if (result->exit_code != 0) {
-    return Error::failure(fmt::format("hyperv {} {}: {}", script_verb(script),
-                                      script_subject(script), failure_message(*result)));
-  }
-  return PsResult{std::move(result->out), std::move(result->err)};
-}
-
 Result<PsResult> RecordingRunner::run(const std::string& script) {
   const std::lock_guard lock(m_mutex);
   m_scripts.push_back(script);
@@ -92,10 +72,6 @@ Result<PsResult> RecordingRunner::run(const std::string& script) {
 std::vector<std::string> RecordingRunner::scripts() const {
   const std::lock_guard lock(m_mutex);
   return m_scripts;
-}
-
-std::unique_ptr<PowerShellRunner> make_powershell_runner() {
-  return std::make_unique<ProcessPowerShellRunner>(std::make_unique<sys::SystemRunner>());
 }
 
 }  // namespace labctl::hv::hyperv

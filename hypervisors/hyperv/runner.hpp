@@ -1,7 +1,7 @@
 #pragma once
 
-// How scripts reach PowerShell: the seam the tests replace. The real runner starts one
-// powershell.exe per script; a dry run records the scripts instead.
+// How scripts reach PowerShell: the seam the tests replace. The real runner feeds one
+// long-lived powershell.exe (session.hpp); a dry run records the scripts instead.
 
 #include <memory>
 #include <mutex>
@@ -25,19 +25,6 @@ class PowerShellRunner {
   virtual Result<PsResult> run(const std::string& script) = 0;
 };
 
-// powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <base64>.
-// One process per script (no long-lived session: see docs/hyperv.md).
-class ProcessPowerShellRunner : public PowerShellRunner {
- public:
-  ProcessPowerShellRunner(std::unique_ptr<sys::ProcessRunner> processes,
-                          std::string program = "powershell.exe");
-  Result<PsResult> run(const std::string& script) override;
-
- private:
-  std::unique_ptr<sys::ProcessRunner> m_processes;
-  std::string m_program;
-};
-
 // Records every script and runs none; every script "prints" "[]" (an empty inventory).
 // Thread-safe: the apply engine runs VM chains on several workers, even in a dry run.
 class RecordingRunner : public PowerShellRunner {
@@ -50,15 +37,14 @@ class RecordingRunner : public PowerShellRunner {
   std::vector<std::string> m_scripts;
 };
 
-// The command line that runs `script`; an Error when the script is not valid UTF-8 or too
-// long for a Windows command line (32767 characters).
+// powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <base64>:
+// the command line that runs `script` (the session's loop); an Error when the script is not
+// valid UTF-8 or too long for a Windows command line (32767 characters).
 Result<std::vector<std::string>> powershell_argv(const std::string& program,
                                                  const std::string& script);
 
 // The message of a failed script: its "labctl-error: " line, else the last meaningful line
 // of stderr (CLIXML and "At line:" position lines skipped), else the exit code.
 std::string failure_message(const sys::ProcessResult& result);
-
-std::unique_ptr<PowerShellRunner> make_powershell_runner();
 
 }  // namespace labctl::hv::hyperv

@@ -99,6 +99,12 @@ Script& Script::close(std::string_view text) {
   return line(text);
 }
 
+Script& Script::next(std::string_view text) {
+  close(text);
+  ++m_indent;
+  return *this;
+}
+
 Script& Script::with_tag_function() {
   m_tag_function = true;
   return *this;

@@ -31,6 +31,8 @@ class Script {
   // A line that opens a block ("if (...) {"): the lines after it are indented until close().
   Script& open(std::string_view text);
   Script& close(std::string_view text = "}");
+  // A line that closes a block and opens the next ("} catch {").
+  Script& next(std::string_view text);
   // Defines Test-LabctlTag($Notes, $Classroom) so that the script itself checks ownership.
   Script& with_tag_function();
   Result<std::string> finish() const;

@@ -14,15 +14,11 @@ using Calls = std::vector<std::string>;
 namespace {
 
 struct HypervHost {
-  hy::testing::FakePowerShell* host = nullptr;  // owned by the backend
-  std::unique_ptr<labctl::hv::Hypervisor> hv;
-
-  HypervHost() {
-    auto fake = std::make_unique<hy::testing::FakePowerShell>();
-    host = fake.get();
-    hv = hy::make_hyperv("hyperv://",
-                         std::make_unique<hy::ProcessPowerShellRunner>(std::move(fake)));
-  }
+  std::unique_ptr<hy::testing::FakePowerShell> owned =
+      std::make_unique<hy::testing::FakePowerShell>();
+  hy::testing::FakePowerShell* host = owned.get();
+  std::unique_ptr<labctl::hv::Hypervisor> hv =
+      hy::make_hyperv("hyperv://", hy::testing::session_on(*host));
 };
 
 std::vector<const model::Team*> teams_of(const model::Lab& lab) {

@@ -1,10 +1,11 @@
 #include "provision/cli/identity.hpp"
 
 #include <filesystem>
-#include <random>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "provision/sys/random.hpp"
 
 namespace labctl::cli {
 
@@ -67,12 +68,7 @@ Status check_owner(const model::Lab& lab, const Record& record, bool adopt) {
 }  // namespace
 
 std::string new_identity() {
-  std::random_device random;
-  std::string id;
-  for (int i = 0; i < 4; ++i) {
-    id += fmt::format("{:08x}", static_cast<std::uint32_t>(random()));
-  }
-  return id;
+  return sys::random_hex128();
 }
 
 Result<std::string> read_identity(const model::Lab& lab, bool adopt) {

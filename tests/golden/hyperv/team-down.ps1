@@ -257,6 +257,13 @@ try {
   if ($left.Count -eq 0) {
     Get-NetNat -Name 'cd26-nat' -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false
   }
+  $record = Join-Path 'C:\ProgramData\labctl' 'wsl-forwarding.txt'
+  if (@(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' }).Count -eq 0 -and (Test-Path -LiteralPath $record)) {
+    foreach ($alias in @(Get-Content -LiteralPath $record)) {
+      Set-NetIPInterface -InterfaceAlias $alias -AddressFamily IPv4 -Forwarding Disabled -ErrorAction SilentlyContinue
+    }
+    Remove-Item -LiteralPath $record -Force
+  }
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -288,6 +295,13 @@ try {
   $left = @(Get-VMSwitch -SwitchType Internal | Where-Object { Test-LabctlTag $_.Notes $classroom })
   if ($left.Count -eq 0) {
     Get-NetNat -Name 'cd26-nat' -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false
+  }
+  $record = Join-Path 'C:\ProgramData\labctl' 'wsl-forwarding.txt'
+  if (@(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' }).Count -eq 0 -and (Test-Path -LiteralPath $record)) {
+    foreach ($alias in @(Get-Content -LiteralPath $record)) {
+      Set-NetIPInterface -InterfaceAlias $alias -AddressFamily IPv4 -Forwarding Disabled -ErrorAction SilentlyContinue
+    }
+    Remove-Item -LiteralPath $record -Force
   }
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }

@@ -35,7 +35,7 @@ try {
   if ([IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($path)) -ne [IO.Path]::GetFullPath($dir)) {
     throw ('labctl: ' + $path + ' is outside ' + $dir)
   }
-  Copy-Item -LiteralPath '/var/cache/labctl/debian-12-docker.vhdx' -Destination $path -Force
+  Copy-Item -LiteralPath '\\wsl.localhost\Debian\var\cache\labctl\debian-12-docker.vhdx' -Destination $path -Force
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -65,6 +65,20 @@ try {
     New-NetNat -Name $natName -InternalIPInterfaceAddressPrefix $natPrefix | Out-Null
   }
   Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=04b3f5084915 identity=0123456789abcdef0123456789abcdef'
+  $labctlSwitches = @(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' })
+  if ($labctlSwitches.Count -gt 0) {
+    foreach ($switch in $labctlSwitches) {
+      Set-NetIPInterface -InterfaceAlias ('vEthernet (' + $switch.Name + ')') -AddressFamily IPv4 -Forwarding Enabled
+    }
+    $wsl = @(Get-NetIPInterface -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { $_.InterfaceAlias -like 'vEthernet (WSL*' })
+    foreach ($interface in $wsl) {
+      if ([string]$interface.Forwarding -ne 'Enabled') {
+        Set-NetIPInterface -InterfaceIndex $interface.InterfaceIndex -AddressFamily IPv4 -Forwarding Enabled
+        [IO.Directory]::CreateDirectory('C:\ProgramData\labctl') | Out-Null
+        Add-Content -LiteralPath (Join-Path 'C:\ProgramData\labctl' 'wsl-forwarding.txt') -Value $interface.InterfaceAlias
+      }
+    }
+  }
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -143,7 +157,7 @@ try {
   if ([IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($path)) -ne [IO.Path]::GetFullPath($dir)) {
     throw ('labctl: ' + $path + ' is outside ' + $dir)
   }
-  Copy-Item -LiteralPath '/var/lib/labctl/cd26/seeds/cd26-team1-vm1-seed.iso' -Destination $path -Force
+  Copy-Item -LiteralPath '\\wsl.localhost\Debian\var\lib\labctl\cd26\seeds\cd26-team1-vm1-seed.iso' -Destination $path -Force
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -208,7 +222,7 @@ try {
   if ([IO.Path]::GetDirectoryName([IO.Path]::GetFullPath($path)) -ne [IO.Path]::GetFullPath($dir)) {
     throw ('labctl: ' + $path + ' is outside ' + $dir)
   }
-  Copy-Item -LiteralPath '/var/lib/labctl/cd26/seeds/cd26-team1-vm2-seed.iso' -Destination $path -Force
+  Copy-Item -LiteralPath '\\wsl.localhost\Debian\var\lib\labctl\cd26\seeds\cd26-team1-vm2-seed.iso' -Destination $path -Force
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -236,6 +250,7 @@ try {
   Get-VMNetworkAdapter -VM $vm | Remove-VMNetworkAdapter
   Add-VMNetworkAdapter -VM $vm -Name 'lan' -SwitchName 'cd26-team1-lan' -StaticMacAddress '02C41E010100'
   Add-VMNetworkAdapter -VM $vm -Name 'lab' -SwitchName 'cd26-team1-lab' -StaticMacAddress '02C41E010101'
+  Set-VMComPort -VM $vm -Number 1 -Path '\\.\pipe\labctl-cd26-team1-vm1'
   Add-VMDvdDrive -VM $vm -Path $seed
   Set-VMFirmware -VM $vm -FirstBootDevice (Get-VMHardDiskDrive -VM $vm | Select-Object -First 1)
   Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c01 identity=0123456789abcdef0123456789abcdef'
@@ -249,6 +264,21 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 [Console]::OutputEncoding = [Text.Encoding]::UTF8
 try {
+  $labctlSwitches = @(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' })
+  if ($labctlSwitches.Count -gt 0) {
+    foreach ($switch in $labctlSwitches) {
+      Set-NetIPInterface -InterfaceAlias ('vEthernet (' + $switch.Name + ')') -AddressFamily IPv4 -Forwarding Enabled
+    }
+    $wsl = @(Get-NetIPInterface -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { $_.InterfaceAlias -like 'vEthernet (WSL*' })
+    foreach ($interface in $wsl) {
+      if ([string]$interface.Forwarding -ne 'Enabled') {
+        Set-NetIPInterface -InterfaceIndex $interface.InterfaceIndex -AddressFamily IPv4 -Forwarding Enabled
+        [IO.Directory]::CreateDirectory('C:\ProgramData\labctl') | Out-Null
+        Add-Content -LiteralPath (Join-Path 'C:\ProgramData\labctl' 'wsl-forwarding.txt') -Value $interface.InterfaceAlias
+      }
+    }
+  }
+  Start-Process -FilePath 'powershell.exe' -WindowStyle Hidden -ArgumentList @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', 'IwAgAGwAYQBiAGMAdABsACAAYwBvAG4AcwBvAGwAZQAgAGMAZAAyADYALQB0AGUAYQBtADEALQB2AG0AMQAKACQARQByAHIAbwByAEEAYwB0AGkAbwBuAFAAcgBlAGYAZQByAGUAbgBjAGUAIAA9ACAAJwBTAHQAbwBwACcACgAkAFAAcgBvAGcAcgBlAHMAcwBQAHIAZQBmAGUAcgBlAG4AYwBlACAAPQAgACcAUwBpAGwAZQBuAHQAbAB5AEMAbwBuAHQAaQBuAHUAZQAnAAoAWwBDAG8AbgBzAG8AbABlAF0AOgA6AE8AdQB0AHAAdQB0AEUAbgBjAG8AZABpAG4AZwAgAD0AIABbAFQAZQB4AHQALgBFAG4AYwBvAGQAaQBuAGcAXQA6ADoAVQBUAEYAOAAKAHQAcgB5ACAAewAKACAAIAAkAGwAbwBnACAAPQAgACcAXABcAHcAcwBsAC4AbABvAGMAYQBsAGgAbwBzAHQAXABEAGUAYgBpAGEAbgBcAGgAbwBtAGUAXAB0AGUAYQBjAGgAZQByAFwALgBsAG8AYwBhAGwAXABzAHQAYQB0AGUAXABsAGEAYgBjAHQAbABcAGMAZAAyADYAXABsAG8AZwBzAFwAYwBkADIANgAtAHQAZQBhAG0AMQAtAHYAbQAxAC4AcwBlAHIAaQBhAGwALgBsAG8AZwAnAAoAIAAgACQAcABpAHAAZQAgAD0AIABbAEkATwAuAFAAaQBwAGUAcwAuAE4AYQBtAGUAZABQAGkAcABlAEMAbABpAGUAbgB0AFMAdAByAGUAYQBtAF0AOgA6AG4AZQB3ACgAJwAuACcALAAgACcAbABhAGIAYwB0AGwALQBjAGQAMgA2AC0AdABlAGEAbQAxAC0AdgBtADEAJwAsACAAWwBJAE8ALgBQAGkAcABlAHMALgBQAGkAcABlAEQAaQByAGUAYwB0AGkAbwBuAF0AOgA6AEkAbgApAAoAIAAgACQAZABlAGEAZABsAGkAbgBlACAAPQAgACgARwBlAHQALQBEAGEAdABlACkALgBBAGQAZABNAGkAbgB1AHQAZQBzACgAMgApAAoAIAAgAHcAaABpAGwAZQAgACgALQBuAG8AdAAgACQAcABpAHAAZQAuAEkAcwBDAG8AbgBuAGUAYwB0AGUAZAApACAAewAKACAAIAAgACAAdAByAHkAIAB7AAoAIAAgACAAIAAgACAAJABwAGkAcABlAC4AQwBvAG4AbgBlAGMAdAAoADEAMAAwADAAKQAKACAAIAAgACAAfQAgAGMAYQB0AGMAaAAgAHsACgAgACAAIAAgACAAIABpAGYAIAAoACgARwBlAHQALQBEAGEAdABlACkAIAAtAGcAdAAgACQAZABlAGEAZABsAGkAbgBlACkAIAB7AAoAIAAgACAAIAAgACAAIAAgAHQAaAByAG8AdwAKACAAIAAgACAAIAAgAH0ACgAgACAAIAAgACAAIABTAHQAYQByAHQALQBTAGwAZQBlAHAAIAAtAE0AaQBsAGwAaQBzAGUAYwBvAG4AZABzACAANQAwADAACgAgACAAIAAgAH0ACgAgACAAfQAKACAAIAAkAG8AdQB0ACAAPQAgAFsASQBPAC4ARgBpAGwAZQBTAHQAcgBlAGEAbQBdADoAOgBuAGUAdwAoACQAbABvAGcALAAgAFsASQBPAC4ARgBpAGwAZQBNAG8AZABlAF0AOgA6AEMAcgBlAGEAdABlACwAIABbAEkATwAuAEYAaQBsAGUAQQBjAGMAZQBzAHMAXQA6ADoAVwByAGkAdABlACwAIABbAEkATwAuAEYAaQBsAGUAUwBoAGEAcgBlAF0AOgA6AFIAZQBhAGQAVwByAGkAdABlACkACgAgACAAJABiAHUAZgBmAGUAcgAgAD0AIABOAGUAdwAtAE8AYgBqAGUAYwB0ACAAYgB5AHQAZQBbAF0AIAA0ADAAOQA2AAoAIAAgAHQAcgB5ACAAewAKACAAIAAgACAAdwBoAGkAbABlACAAKAAoACQAYwBvAHUAbgB0ACAAPQAgACQAcABpAHAAZQAuAFIAZQBhAGQAKAAkAGIAdQBmAGYAZQByACwAIAAwACwAIAAkAGIAdQBmAGYAZQByAC4ATABlAG4AZwB0AGgAKQApACAALQBnAHQAIAAwACkAIAB7AAoAIAAgACAAIAAgACAAJABvAHUAdAAuAFcAcgBpAHQAZQAoACQAYgB1AGYAZgBlAHIALAAgADAALAAgACQAYwBvAHUAbgB0ACkACgAgACAAIAAgACAAIAAkAG8AdQB0AC4ARgBsAHUAcwBoACgAKQAKACAAIAAgACAAfQAKACAAIAB9ACAAZgBpAG4AYQBsAGwAeQAgAHsACgAgACAAIAAgACQAbwB1AHQALgBEAGkAcwBwAG8AcwBlACgAKQAKACAAIAAgACAAJABwAGkAcABlAC4ARABpAHMAcABvAHMAZQAoACkACgAgACAAfQAKAH0AIABjAGEAdABjAGgAIAB7AAoAIAAgACQAdwBoAGUAcgBlACAAPQAgAGkAZgAgACgAJABfAC4ASQBuAHYAbwBjAGEAdABpAG8AbgBJAG4AZgBvAC4ATQB5AEMAbwBtAG0AYQBuAGQAKQAgAHsAIAAkAF8ALgBJAG4AdgBvAGMAYQB0AGkAbwBuAEkAbgBmAG8ALgBNAHkAQwBvAG0AbQBhAG4AZAAuAE4AYQBtAGUAIAArACAAJwA6ACAAJwAgAH0AIABlAGwAcwBlACAAewAgACcAJwAgAH0ACgAgACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AEUAcgByAG8AcgAuAFcAcgBpAHQAZQBMAGkAbgBlACgAJwBsAGEAYgBjAHQAbAAtAGUAcgByAG8AcgA6ACAAJwAgACsAIAAkAHcAaABlAHIAZQAgACsAIAAoACQAXwAuAEUAeABjAGUAcAB0AGkAbwBuAC4ATQBlAHMAcwBhAGcAZQAgAC0AcgBlAHAAbABhAGMAZQAgACcAXABzACsAJwAsACAAJwAgACcAKQApAAoAIAAgAGUAeABpAHQAIAAxAAoAfQAKAA==')
   Start-VM -Name 'cd26-team1-vm1'
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
@@ -277,6 +307,7 @@ try {
   Get-VMNetworkAdapter -VM $vm | Remove-VMNetworkAdapter
   Add-VMNetworkAdapter -VM $vm -Name 'lan' -SwitchName 'cd26-team1-lan' -StaticMacAddress '02C41E010200'
   Add-VMNetworkAdapter -VM $vm -Name 'lab' -SwitchName 'cd26-team1-lab' -StaticMacAddress '02C41E010201'
+  Set-VMComPort -VM $vm -Number 1 -Path '\\.\pipe\labctl-cd26-team1-vm2'
   Add-VMDvdDrive -VM $vm -Path $seed
   Set-VMFirmware -VM $vm -FirstBootDevice (Get-VMHardDiskDrive -VM $vm | Select-Object -First 1)
   Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02 identity=0123456789abcdef0123456789abcdef'
@@ -290,7 +321,56 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 [Console]::OutputEncoding = [Text.Encoding]::UTF8
 try {
+  $labctlSwitches = @(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' })
+  if ($labctlSwitches.Count -gt 0) {
+    foreach ($switch in $labctlSwitches) {
+      Set-NetIPInterface -InterfaceAlias ('vEthernet (' + $switch.Name + ')') -AddressFamily IPv4 -Forwarding Enabled
+    }
+    $wsl = @(Get-NetIPInterface -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { $_.InterfaceAlias -like 'vEthernet (WSL*' })
+    foreach ($interface in $wsl) {
+      if ([string]$interface.Forwarding -ne 'Enabled') {
+        Set-NetIPInterface -InterfaceIndex $interface.InterfaceIndex -AddressFamily IPv4 -Forwarding Enabled
+        [IO.Directory]::CreateDirectory('C:\ProgramData\labctl') | Out-Null
+        Add-Content -LiteralPath (Join-Path 'C:\ProgramData\labctl' 'wsl-forwarding.txt') -Value $interface.InterfaceAlias
+      }
+    }
+  }
+  Start-Process -FilePath 'powershell.exe' -WindowStyle Hidden -ArgumentList @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', 'IwAgAGwAYQBiAGMAdABsACAAYwBvAG4AcwBvAGwAZQAgAGMAZAAyADYALQB0AGUAYQBtADEALQB2AG0AMgAKACQARQByAHIAbwByAEEAYwB0AGkAbwBuAFAAcgBlAGYAZQByAGUAbgBjAGUAIAA9ACAAJwBTAHQAbwBwACcACgAkAFAAcgBvAGcAcgBlAHMAcwBQAHIAZQBmAGUAcgBlAG4AYwBlACAAPQAgACcAUwBpAGwAZQBuAHQAbAB5AEMAbwBuAHQAaQBuAHUAZQAnAAoAWwBDAG8AbgBzAG8AbABlAF0AOgA6AE8AdQB0AHAAdQB0AEUAbgBjAG8AZABpAG4AZwAgAD0AIABbAFQAZQB4AHQALgBFAG4AYwBvAGQAaQBuAGcAXQA6ADoAVQBUAEYAOAAKAHQAcgB5ACAAewAKACAAIAAkAGwAbwBnACAAPQAgACcAXABcAHcAcwBsAC4AbABvAGMAYQBsAGgAbwBzAHQAXABEAGUAYgBpAGEAbgBcAGgAbwBtAGUAXAB0AGUAYQBjAGgAZQByAFwALgBsAG8AYwBhAGwAXABzAHQAYQB0AGUAXABsAGEAYgBjAHQAbABcAGMAZAAyADYAXABsAG8AZwBzAFwAYwBkADIANgAtAHQAZQBhAG0AMQAtAHYAbQAyAC4AcwBlAHIAaQBhAGwALgBsAG8AZwAnAAoAIAAgACQAcABpAHAAZQAgAD0AIABbAEkATwAuAFAAaQBwAGUAcwAuAE4AYQBtAGUAZABQAGkAcABlAEMAbABpAGUAbgB0AFMAdAByAGUAYQBtAF0AOgA6AG4AZQB3ACgAJwAuACcALAAgACcAbABhAGIAYwB0AGwALQBjAGQAMgA2AC0AdABlAGEAbQAxAC0AdgBtADIAJwAsACAAWwBJAE8ALgBQAGkAcABlAHMALgBQAGkAcABlAEQAaQByAGUAYwB0AGkAbwBuAF0AOgA6AEkAbgApAAoAIAAgACQAZABlAGEAZABsAGkAbgBlACAAPQAgACgARwBlAHQALQBEAGEAdABlACkALgBBAGQAZABNAGkAbgB1AHQAZQBzACgAMgApAAoAIAAgAHcAaABpAGwAZQAgACgALQBuAG8AdAAgACQAcABpAHAAZQAuAEkAcwBDAG8AbgBuAGUAYwB0AGUAZAApACAAewAKACAAIAAgACAAdAByAHkAIAB7AAoAIAAgACAAIAAgACAAJABwAGkAcABlAC4AQwBvAG4AbgBlAGMAdAAoADEAMAAwADAAKQAKACAAIAAgACAAfQAgAGMAYQB0AGMAaAAgAHsACgAgACAAIAAgACAAIABpAGYAIAAoACgARwBlAHQALQBEAGEAdABlACkAIAAtAGcAdAAgACQAZABlAGEAZABsAGkAbgBlACkAIAB7AAoAIAAgACAAIAAgACAAIAAgAHQAaAByAG8AdwAKACAAIAAgACAAIAAgAH0ACgAgACAAIAAgACAAIABTAHQAYQByAHQALQBTAGwAZQBlAHAAIAAtAE0AaQBsAGwAaQBzAGUAYwBvAG4AZABzACAANQAwADAACgAgACAAIAAgAH0ACgAgACAAfQAKACAAIAAkAG8AdQB0ACAAPQAgAFsASQBPAC4ARgBpAGwAZQBTAHQAcgBlAGEAbQBdADoAOgBuAGUAdwAoACQAbABvAGcALAAgAFsASQBPAC4ARgBpAGwAZQBNAG8AZABlAF0AOgA6AEMAcgBlAGEAdABlACwAIABbAEkATwAuAEYAaQBsAGUAQQBjAGMAZQBzAHMAXQA6ADoAVwByAGkAdABlACwAIABbAEkATwAuAEYAaQBsAGUAUwBoAGEAcgBlAF0AOgA6AFIAZQBhAGQAVwByAGkAdABlACkACgAgACAAJABiAHUAZgBmAGUAcgAgAD0AIABOAGUAdwAtAE8AYgBqAGUAYwB0ACAAYgB5AHQAZQBbAF0AIAA0ADAAOQA2AAoAIAAgAHQAcgB5ACAAewAKACAAIAAgACAAdwBoAGkAbABlACAAKAAoACQAYwBvAHUAbgB0ACAAPQAgACQAcABpAHAAZQAuAFIAZQBhAGQAKAAkAGIAdQBmAGYAZQByACwAIAAwACwAIAAkAGIAdQBmAGYAZQByAC4ATABlAG4AZwB0AGgAKQApACAALQBnAHQAIAAwACkAIAB7AAoAIAAgACAAIAAgACAAJABvAHUAdAAuAFcAcgBpAHQAZQAoACQAYgB1AGYAZgBlAHIALAAgADAALAAgACQAYwBvAHUAbgB0ACkACgAgACAAIAAgACAAIAAkAG8AdQB0AC4ARgBsAHUAcwBoACgAKQAKACAAIAAgACAAfQAKACAAIAB9ACAAZgBpAG4AYQBsAGwAeQAgAHsACgAgACAAIAAgACQAbwB1AHQALgBEAGkAcwBwAG8AcwBlACgAKQAKACAAIAAgACAAJABwAGkAcABlAC4ARABpAHMAcABvAHMAZQAoACkACgAgACAAfQAKAH0AIABjAGEAdABjAGgAIAB7AAoAIAAgACQAdwBoAGUAcgBlACAAPQAgAGkAZgAgACgAJABfAC4ASQBuAHYAbwBjAGEAdABpAG8AbgBJAG4AZgBvAC4ATQB5AEMAbwBtAG0AYQBuAGQAKQAgAHsAIAAkAF8ALgBJAG4AdgBvAGMAYQB0AGkAbwBuAEkAbgBmAG8ALgBNAHkAQwBvAG0AbQBhAG4AZAAuAE4AYQBtAGUAIAArACAAJwA6ACAAJwAgAH0AIABlAGwAcwBlACAAewAgACcAJwAgAH0ACgAgACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AEUAcgByAG8AcgAuAFcAcgBpAHQAZQBMAGkAbgBlACgAJwBsAGEAYgBjAHQAbAAtAGUAcgByAG8AcgA6ACAAJwAgACsAIAAkAHcAaABlAHIAZQAgACsAIAAoACQAXwAuAEUAeABjAGUAcAB0AGkAbwBuAC4ATQBlAHMAcwBhAGcAZQAgAC0AcgBlAHAAbABhAGMAZQAgACcAXABzACsAJwAsACAAJwAgACcAKQApAAoAIAAgAGUAeABpAHQAIAAxAAoAfQAKAA==')
   Start-VM -Name 'cd26-team1-vm2'
+} catch {
+  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
+  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
+  exit 1
+}
+# labctl console cd26-team1-vm1
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+[Console]::OutputEncoding = [Text.Encoding]::UTF8
+try {
+  $log = '\\wsl.localhost\Debian\home\teacher\.local\state\labctl\cd26\logs\cd26-team1-vm1.serial.log'
+  $pipe = [IO.Pipes.NamedPipeClientStream]::new('.', 'labctl-cd26-team1-vm1', [IO.Pipes.PipeDirection]::In)
+  $deadline = (Get-Date).AddMinutes(2)
+  while (-not $pipe.IsConnected) {
+    try {
+      $pipe.Connect(1000)
+    } catch {
+      if ((Get-Date) -gt $deadline) {
+        throw
+      }
+      Start-Sleep -Milliseconds 500
+    }
+  }
+  $out = [IO.FileStream]::new($log, [IO.FileMode]::Create, [IO.FileAccess]::Write, [IO.FileShare]::ReadWrite)
+  $buffer = New-Object byte[] 4096
+  try {
+    while (($count = $pipe.Read($buffer, 0, $buffer.Length)) -gt 0) {
+      $out.Write($buffer, 0, $count)
+      $out.Flush()
+    }
+  } finally {
+    $out.Dispose()
+    $pipe.Dispose()
+  }
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))

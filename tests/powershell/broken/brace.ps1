@@ -1,0 +1,7 @@
+# labctl broken brace
+try {
+  if ($x) {
+    Get-VM
+} catch {
+  exit 1
+}

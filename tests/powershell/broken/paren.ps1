@@ -1,0 +1,3 @@
+# labctl broken paren
+$x = @(Get-VM | Where-Object { $_.Name -eq 'a' }
+ConvertTo-Json $x

@@ -1,0 +1,2 @@
+# labctl broken pipe
+Get-VM | | Select-Object -First 1

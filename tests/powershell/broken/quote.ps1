@@ -1,0 +1,3 @@
+# labctl broken quote
+$name = 'cd26''s
+Get-VM -Name $name
