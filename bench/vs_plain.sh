@@ -70,7 +70,7 @@ for r in $(seq 1 "$rounds"); do
 done
 
 python3 - "$work" "$rounds" <<'PY'
-import glob, re, statistics, sys
+import glob, json, re, statistics, sys
 root, rounds = sys.argv[1], int(sys.argv[2])
 marks = [("init-local", r"running 'init-local' .* Up ([0-9.]+) seconds"),
          ("init", r"running 'init' .* Up ([0-9.]+) seconds"),
@@ -101,6 +101,15 @@ for side in ("plain", "labctl"):
     row = ", ".join(f"{m} {statistics.median(sums[side][m]):.1f}"
                     for m, _ in marks if m in sums[side])
     print(f"  {side:6} {row}")
+stages = {}
+for r in range(1, rounds + 1):
+    for row in json.load(open(f"{root}/{r}/labctl.json")):
+        for stage, seconds in row.get("stages", {}).items():
+            stages.setdefault(stage, []).append(seconds)
+print("  labctl's stages, median VM of every round (s after its wait began, about 5-8 s after"
+      " the VM's start): " + ", ".join(f"{s} {statistics.median(v):.1f}"
+                                       for s, v in stages.items()
+                                       if s not in ("defined", "running")))
 print(f"plain: median {statistics.median(plain_t):.1f} s; labctl: median "
       f"{statistics.median(labctl_t):.1f} s")
 print(f"labctl / plain: {statistics.median(ratios):.2f} (median of {rounds} rounds)")
