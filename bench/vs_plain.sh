@@ -94,7 +94,12 @@ for r in range(1, rounds + 1):
     for side in sums:
         for m, v in guest(side, r).items():
             sums[side].setdefault(m, []).append(v)
-    print(f"round {r}: plain {p:.1f} s, labctl {l:.1f} s, labctl / plain {l / p:.2f}")
+    rows = json.load(open(f"{root}/{r}/labctl.json"))
+    last = max(rows, key=lambda row: row.get("seconds", 0)) if rows else {}
+    slowest = ", ".join(f"{s} {v:.0f}" for s, v in last.get("stages", {}).items()
+                        if s not in ("defined", "running"))
+    print(f"round {r}: plain {p:.1f} s, labctl {l:.1f} s, labctl / plain {l / p:.2f}"
+          f" (labctl's last VM, {last.get('vm', '?')}: {slowest})")
 print("inside the guests, median VM, median round (uptime in s at which cloud-init started"
       " a stage; done = final message):")
 for side in ("plain", "labctl"):
