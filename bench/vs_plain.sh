@@ -87,6 +87,7 @@ def guest(side, r):
     return {m: statistics.median(v) for m, v in per.items() if v}
 plain_t, labctl_t, ratios = [], [], []
 sums = {"plain": {}, "labctl": {}}
+stages = {}  # labctl's stage -> seconds of every VM of every round
 for r in range(1, rounds + 1):
     p = float(open(f"{root}/{r}/plain.out").read().split()[-2])
     l = float(open(f"{root}/{r}/labctl.seconds").read())
@@ -95,6 +96,9 @@ for r in range(1, rounds + 1):
         for m, v in guest(side, r).items():
             sums[side].setdefault(m, []).append(v)
     rows = json.load(open(f"{root}/{r}/labctl.json"))
+    for row in rows:
+        for stage, seconds in row.get("stages", {}).items():
+            stages.setdefault(stage, []).append(seconds)
     last = max(rows, key=lambda row: row.get("seconds", 0)) if rows else {}
     slowest = ", ".join(f"{s} {v:.0f}" for s, v in last.get("stages", {}).items()
                         if s not in ("defined", "running"))
@@ -106,11 +110,6 @@ for side in ("plain", "labctl"):
     row = ", ".join(f"{m} {statistics.median(sums[side][m]):.1f}"
                     for m, _ in marks if m in sums[side])
     print(f"  {side:6} {row}")
-stages = {}
-for r in range(1, rounds + 1):
-    for row in json.load(open(f"{root}/{r}/labctl.json")):
-        for stage, seconds in row.get("stages", {}).items():
-            stages.setdefault(stage, []).append(seconds)
 print("  labctl's stages, median VM of every round (s after its wait began, about 5-8 s after"
       " the VM's start): " + ", ".join(f"{s} {statistics.median(v):.1f}"
                                        for s, v in stages.items()
