@@ -10,6 +10,18 @@ namespace labctl::squashtm {
 
 namespace {
 
+// The compose project a command of compose_command() acts on ("-p 'squash-main'"), to name
+// it in an error; "the stack" for any other command.
+std::string project_in(const std::string& command) {
+  const std::string marker = " -p '";
+  const auto start = command.find(marker);
+  const auto end = start == std::string::npos ? start : command.find('\'', start + marker.size());
+  if (end == std::string::npos) {
+    return "the stack";
+  }
+  return command.substr(start + marker.size(), end - start - marker.size());
+}
+
 std::vector<model::Instance> instances_of(const std::vector<InstanceStatus>& statuses) {
   std::vector<model::Instance> out;
   for (const InstanceStatus& status : statuses) {
@@ -35,13 +47,27 @@ Status Lifecycle::put_all(const std::vector<File>& files) {
   return {};
 }
 
+// Every command runs, whatever the ones before it did: one instance whose image cannot be
+// pulled must not keep the VM's other instances down. The error lists each failure.
 Status Lifecycle::run_all(const std::vector<std::string>& commands) {
+  std::vector<std::string> failures;
   for (const std::string& command : commands) {
-    if (auto r = exec_checked(m_remote, command, "starting the stack"); !r) {
-      return r.error();
+    if (auto r = exec_checked(m_remote, command, "starting " + project_in(command)); !r) {
+      failures.push_back(r.error().message);
     }
   }
-  return {};
+  if (failures.empty()) {
+    return {};
+  }
+  if (failures.size() == 1) {
+    return Error::failure(failures.front());
+  }
+  std::string message =
+      fmt::format("{} of {} stack commands failed:", failures.size(), commands.size());
+  for (const std::string& failure : failures) {
+    message += "\n  " + failure;
+  }
+  return Error::failure(message);
 }
 
 Status Lifecycle::deploy(const std::vector<model::Instance>& instances, const Secrets& secrets) {

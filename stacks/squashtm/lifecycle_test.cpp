@@ -232,10 +232,31 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
     const auto d = run.instance("d", "6.0.0", 18085);
     auto squatted = stack.add(d, "");
     REQUIRE_FALSE(squatted.ok());
-    CHECK(squatted.error().message.find("adding '" + d.name + "': starting the stack failed") == 0);
+    CHECK(squatted.error().message.find("adding '" + d.name + "': starting squash-" + d.name +
+                                        " failed") == 0);
     CHECK(names_and_versions(stack) == before);
     CHECK(run.sh("docker ps -aq " + label_filters(run.owner, "", d.name)) == "");
     CHECK(run.sh("docker volume ls -q " + label_filters(run.owner, "", d.name)) == "");
     CHECK_FALSE(std::filesystem::exists(instance_dir(run.options, d.name)));
   }
+}
+
+TEST_CASE("Squash TM stack: an instance that cannot start does not keep the others down",
+          "[docker]") {
+  Run run;
+  const std::string script =
+      (labctl::testing::source_dir() / "stacks/squashtm/standin/build-standin").string();
+  auto built = run.remote.exec(fmt::format("{} --repo {} 6.0.0", sh_quote(script), run.repo));
+  REQUIRE(built.ok());
+  INFO(built->err);
+  REQUIRE(built->exit_code == 0);
+  // The first instance's version has no image anywhere (no registry is configured for the
+  // stand-in repository either): its start fails, the one listed after it still starts.
+  const auto missing = run.instance("gone", "1.7.4", 18086);
+  const auto kept = run.instance("kept", "6.0.0", 18087);
+  auto deployed = run.stack->deploy({missing, kept}, {});
+  REQUIRE_FALSE(deployed.ok());
+  CHECK(deployed.error().message.find("squash-" + missing.name) != std::string::npos);
+  CHECK(deployed.error().message.find("squash-" + kept.name) == std::string::npos);
+  CHECK(wait_healthy(18087, "version 6.0.0").first_line == "Squash is Alive! version 6.0.0");
 }
