@@ -62,6 +62,10 @@ class LabctlCli {
       : m_file((dir / "lab.yaml").string()), m_options(std::move(options)) {
     m_options.env.emplace("LABCTL_STATE_DIR", (dir / "state").string());
     m_options.env.emplace("NO_COLOR", "1");
+    // Version checks ask no registry beyond this machine unless a test says otherwise: a
+    // closed loopback port refuses at once (plan then warns and goes on).
+    m_options.env.emplace("LABCTL_REGISTRY", "http://127.0.0.1:9");
+    m_options.env.emplace("LABCTL_UPSTREAM", "http://127.0.0.1:9");
   }
 
   sys::ProcessResult run(const std::vector<std::string>& args) const {

@@ -95,7 +95,9 @@ class TestSshd {
         << "PermitRootLogin prohibit-password\nAllowUsers root\n";
   }
 
-  // A port the kernel hands out for 127.0.0.1, released for sshd to take.
+ public:
+  // A port the kernel hands out for 127.0.0.1, released for a server to take (sshd, a
+  // registry: tests/registry.hpp).
   static int free_loopback_port() {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
@@ -113,6 +115,7 @@ class TestSshd {
     return port;
   }
 
+ private:
   static bool answers(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};

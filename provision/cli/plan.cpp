@@ -4,6 +4,7 @@
 #include "provision/apply/apply.hpp"
 #include "provision/cli/converge.hpp"
 #include "provision/cli/identity.hpp"
+#include "provision/cli/versions.hpp"
 
 namespace labctl::cli {
 
@@ -175,6 +176,9 @@ void add_plan(Registry r) {
       auto scope = scope_of(*lab, *teams, *all);
       if (!scope) {
         return scope.error();
+      }
+      if (auto st = check_versions(r.global, *lab, *scope); !st) {
+        return st;
       }
       // Where `up` would place new teams; nothing is recorded.
       auto placement = place_scope(r.global, *lab, *scope);

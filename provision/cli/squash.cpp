@@ -11,7 +11,9 @@
 #include "provision/apply/guest.hpp"
 #include "provision/cli/common.hpp"
 #include "provision/cli/squash_instance.hpp"
+#include "provision/cli/versions.hpp"
 #include "provision/ready/stages.hpp"
+#include "provision/registry/lab_images.hpp"
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/lifecycle.hpp"
 
@@ -117,6 +119,13 @@ Status run_add(const GlobalOptions& global, const AddArgs& args) {
   auto instance = new_instance(*t->vm, t->instances(), wanted);
   if (!instance) {
     return instance.error();
+  }
+  // Checked before the VM is touched; stand-in images are built under any tag.
+  auto current = t->state.read_state();
+  auto image = registry::squash_image(*instance);
+  const bool standin = current && current->value("standin", false);
+  if (auto st = standin || !image ? Status() : check_version_of(global, *image); !st) {
+    return st;
   }
   auto remote = apply::connect_remote(t->lab, t->state, *t->vm);
   if (!remote) {

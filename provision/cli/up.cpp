@@ -3,6 +3,7 @@
 #include "provision/apply/guest.hpp"
 #include "provision/cli/converge.hpp"
 #include "provision/cli/identity.hpp"
+#include "provision/cli/versions.hpp"
 
 namespace labctl::cli {
 
@@ -161,6 +162,10 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   auto scope = scope_of(*lab, args.teams, args.all);
   if (!scope) {
     return scope.error();
+  }
+  // Stand-in images are built in the VMs under any tag: nothing to resolve then.
+  if (auto st = args.options.standin ? Status() : check_versions(global, *lab, *scope); !st) {
+    return st;
   }
   // Nothing is written before every host is checked: the identity is read here, and claimed
   // (with the state directory made) only once `up` is going to change the hosts.

@@ -74,6 +74,22 @@ Result<std::string> file_digest_hex(DigestKind kind, const std::string& path) {
   return finish(ctx.get());
 }
 
+DigestStream::DigestStream(DigestKind kind) : m_ctx(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_ctx), md_for(kind), nullptr);
+}
+
+DigestStream::~DigestStream() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_ctx));
+}
+
+void DigestStream::update(const void* data, std::size_t size) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(m_ctx), data, size);
+}
+
+std::string DigestStream::hex() {
+  return finish(static_cast<EVP_MD_CTX*>(m_ctx));
+}
+
 std::string release_for_recipe(const std::string& recipe) {
   if (recipe == "debian-12" || recipe == "bookworm") {
     return "bookworm";

@@ -2,6 +2,7 @@
 
 // Cache helpers shared by build and pull: cache keys, digests, locks.
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,20 @@ enum class DigestKind { sha256, sha512 };
 // Lower-case hex digest of a string / of a file's content (OpenSSL EVP).
 std::string digest_hex(DigestKind kind, const std::string& data);
 Result<std::string> file_digest_hex(DigestKind kind, const std::string& path);
+
+// A digest of data that comes in pieces (a blob read out of a tar).
+class DigestStream {
+ public:
+  explicit DigestStream(DigestKind kind);
+  ~DigestStream();
+  DigestStream(const DigestStream&) = delete;
+  DigestStream& operator=(const DigestStream&) = delete;
+  void update(const void* data, std::size_t size);
+  std::string hex();  // lower case; call once, at the end
+
+ private:
+  void* m_ctx;  // EVP_MD_CTX
+};
 
 // "debian-12" -> "bookworm"; "" for an unknown recipe.
 std::string release_for_recipe(const std::string& recipe);

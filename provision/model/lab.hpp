@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "provision/model/result.hpp"
+
 namespace labctl::model {
 
 using Bytes = std::uint64_t;
@@ -93,6 +95,9 @@ struct Instance {
   EnvScheme env = EnvScheme::automatic;
   std::string image;                 // repository, "squashtest/squash-tm"; the tag is the version
   Bytes memory = k_instance_memory;  // container memory limit (Java heap derived from it)
+  // Where `version` is in the lab file, for errors found later (a tag the registry lacks);
+  // line 0 for an instance added by `squash add`.
+  ErrorSite version_site;
 };
 
 struct Vm {

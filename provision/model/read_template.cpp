@@ -43,6 +43,9 @@ InstanceEntry read_instance(Reader& reader, const Field& item, const LabSpec& sp
   instance.name = reader.required_text(item, "name");
   check_named(reader, item.child("name").loc, "instance name", instance.name);
   instance.version = reader.required_text(item, "version");
+  const Loc version_at = item.child("version").loc;
+  instance.version_site = {reader.diag().file(), version_at.line, version_at.column,
+                           version_at.path};
   const std::string bad_version = model::check_version(instance.version);
   if (item.child("version").present() && !bad_version.empty()) {
     reader.error(item.child("version").loc, bad_version);

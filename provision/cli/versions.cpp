@@ -1,0 +1,113 @@
+#include "provision/cli/versions.hpp"
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "provision/registry/lab_images.hpp"
+#include "provision/registry/versions.hpp"
+
+namespace labctl::cli {
+namespace {
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+// A registry never holds up `plan` for long: 3 s to connect, 15 s per request.
+registry::CurlTransport& bounded_transport() {
+  static registry::CurlTransport transport({std::chrono::seconds(3), std::chrono::seconds(15)});
+  return transport;
+}
+
+struct Checked {
+  std::string registry;  // "" when none answered
+  std::vector<registry::MissingImage> missing;
+  std::string unreachable;  // why, when none answered
+};
+
+Checked check_refs(const std::vector<registry::Reference>& refs) {
+  Checked out;
+  for (const std::string& url : version_registries()) {
+    registry::Client client(bounded_transport(), url);
+    Status ping = client.ping();
+    auto missing = ping ? registry::find_missing(client, refs)
+                        : Result<std::vector<registry::MissingImage>>(ping.error());
+    if (missing) {
+      return {url, std::move(*missing), ""};
+    }
+    out.unreachable += (out.unreachable.empty() ? "" : "; ") + missing.error().message;
+  }
+  return out;
+}
+
+std::string at_site(const ErrorSite& site, const std::string& what) {
+  return fmt::format("{}:{}:{}: {}: {}", site.file, site.line, site.column, site.key, what);
+}
+
+}  // namespace
+
+std::vector<std::string> version_registries() {
+  return {env_or("LABCTL_REGISTRY", "http://10.255.255.1:5000"),
+          env_or("LABCTL_UPSTREAM", "https://registry-1.docker.io")};
+}
+
+Status check_versions(const GlobalOptions& global, const model::Lab& lab,
+                      const plan::Scope& scope) {
+  registry::LabImageOptions options;
+  if (!scope.all) {
+    options.teams = scope.teams;
+  }
+  auto uses = registry::lab_images(lab, options);
+  if (!uses) {
+    return uses.error();
+  }
+  std::vector<registry::Reference> refs;
+  for (const registry::ImageUse& use : *uses) {
+    if (!use.sites.empty()) {  // the Squash TM images: the versions the lab file chose
+      refs.push_back(use.ref);
+    }
+  }
+  const Checked checked = check_refs(refs);
+  if (checked.registry.empty()) {
+    notice(global, "warning",
+           "image versions not checked, no registry answered: " + checked.unreachable);
+    return {};
+  }
+  std::vector<std::string> lines;
+  std::optional<ErrorSite> first;
+  for (const registry::MissingImage& missing : checked.missing) {
+    for (const registry::ImageUse& use : *uses) {
+      if (use.ref.name() != missing.ref.name()) {
+        continue;
+      }
+      for (const ErrorSite& site : use.sites) {
+        lines.push_back(at_site(site, registry::describe(missing, checked.registry)));
+        first = first ? first : site;
+      }
+    }
+  }
+  if (lines.empty()) {
+    return {};
+  }
+  Error error = Error::lab(fmt::format("{}", fmt::join(lines, "\n")));
+  error.site = first;
+  return error;
+}
+
+Status check_version_of(const GlobalOptions& global, const registry::Reference& ref) {
+  const Checked checked = check_refs({ref});
+  if (checked.registry.empty()) {
+    notice(global, "warning",
+           "image version not checked, no registry answered: " + checked.unreachable);
+    return {};
+  }
+  if (checked.missing.empty()) {
+    return {};
+  }
+  return Error::usage("--version: " +
+                      registry::describe(checked.missing.front(), checked.registry));
+}
+
+}  // namespace labctl::cli

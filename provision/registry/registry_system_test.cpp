@@ -1,0 +1,208 @@
+// The client and bundles against real registries (tests/registry.hpp): [system] tier.
+
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+#include "provision/images/cache.hpp"
+#include "provision/registry/bundle.hpp"
+#include "provision/registry/client.hpp"
+#include "provision/registry/versions.hpp"
+#include "provision/sys/process.hpp"
+#include "tests/golden.hpp"
+#include "tests/registry.hpp"
+
+namespace labctl::registry {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TestRegistry;
+
+std::string sha_of_file(const fs::path& file) {
+  return "sha256:" + *images::file_digest_hex(images::DigestKind::sha256, file.string());
+}
+
+// A tiny image made here: a tar layer holding one file, a config naming it, pushed with the
+// client under repository:tag.
+Image push_test_image(Client& client, const fs::path& dir, const std::string& repository,
+                      const std::string& tag) {
+  const fs::path work = dir / (repository + "-" + tag);
+  fs::create_directories(work / "root");
+  std::ofstream(work / "root" / "hello.txt") << repository << ":" << tag << "\n";
+  sys::SystemRunner run;
+  auto tar = run.run({"tar", "-C", (work / "root").string(), "--mtime=@0", "-cf",
+                      (work / "layer.tar").string(), "hello.txt"});
+  REQUIRE((tar && tar->exit_code == 0));
+  const std::string layer_digest = sha_of_file(work / "layer.tar");
+  std::ofstream(work / "config.json")
+      << R"({"architecture":"amd64","os":"linux","config":{"Cmd":["/hello"]},"rootfs":)"
+      << R"({"type":"layers","diff_ids":[")" << layer_digest << R"("]}})";
+  Image image;
+  image.config = {"application/vnd.oci.image.config.v1+json", sha_of_file(work / "config.json"),
+                  fs::file_size(work / "config.json")};
+  image.layers = {
+      {"application/vnd.oci.image.layer.v1.tar", layer_digest, fs::file_size(work / "layer.tar")}};
+  REQUIRE(client.push_blob(repository, image.config.digest, (work / "config.json").string()));
+  REQUIRE(client.push_blob(repository, layer_digest, (work / "layer.tar").string()));
+  const std::string body = fmt::format(
+      R"({{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"{}","digest":"{}","size":{}}},"layers":[{{"mediaType":"{}","digest":"{}","size":{}}}]}})",
+      k_oci_manifest, image.config.media_type, image.config.digest, image.config.size,
+      image.layers[0].media_type, layer_digest, image.layers[0].size);
+  image.manifest = {k_oci_manifest,
+                    "sha256:" + images::digest_hex(images::DigestKind::sha256, body), body};
+  REQUIRE(client.push_manifest(repository, tag, image.manifest));
+  return image;
+}
+
+bool start(TestRegistry& registry) {
+  if (const std::string why = TestRegistry::skip_reason(); !why.empty()) {
+    WARN("SKIPPED: " << why);
+    return false;
+  }
+  const std::string why = registry.start();
+  INFO(why);
+  REQUIRE(why.empty());
+  return true;
+}
+
+std::vector<std::string> catalog(Client& client) {
+  auto all = client.catalog();
+  REQUIRE(all.ok());
+  return *all;
+}
+
+}  // namespace
+
+TEST_CASE("a bundle saved from one registry loads into another, digests unchanged", "[system]") {
+  testing::ScratchDir dir("lct-bundle");
+  TestRegistry a;
+  TestRegistry b;
+  if (!start(a) || !start(b)) {
+    return;
+  }
+  CurlTransport http;
+  Client source(http, a.url());
+  Client target(http, b.url());
+  const Image tm = push_test_image(source, dir.path(), "squashtest/squash-tm", "6.0.0");
+  const Image pg = push_test_image(source, dir.path(), "library/postgres", "15");
+  const std::vector<Reference> refs{*parse_reference("squashtest/squash-tm:6.0.0"),
+                                    *parse_reference("postgres:15")};
+  const std::string bundle = (dir.path() / "images.tar").string();
+  REQUIRE(save_bundle(source, refs, bundle));
+  CHECK_FALSE(fs::exists(bundle + ".parts"));
+  CHECK_FALSE(fs::exists(bundle + ".tmp"));
+
+  SECTION("loaded whole, and pulled back by tag with the same digests") {
+    LoadOptions options;
+    options.required = refs;
+    auto loaded = load_bundle(target, bundle, options);
+    INFO((loaded ? "" : loaded.error().message));
+    REQUIRE(loaded.ok());
+    CHECK(catalog(target) == std::vector<std::string>{"library/postgres", "squashtest/squash-tm"});
+    auto back = target.image(refs[0]);
+    REQUIRE(back.ok());
+    CHECK(back->manifest.digest == tm.manifest.digest);
+    REQUIRE(target.blob("library/postgres", pg.layers[0], (dir.path() / "pulled").string()));
+    SECTION("a second load pushes no blob again") {
+      const int puts = b.count_requests("PUT", "/blobs/uploads/", false);
+      REQUIRE(load_bundle(target, bundle, options).ok());
+      CHECK(b.count_requests("PUT", "/blobs/uploads/", false) == puts);
+    }
+  }
+  SECTION("a corrupted blob is refused by name, nothing loaded") {
+    std::fstream file(bundle, std::ios::in | std::ios::out | std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(file)), {});
+    const auto at = content.find("squashtest/squash-tm:6.0.0\n");
+    REQUIRE(at != std::string::npos);  // inside the layer's file
+    file.seekp(static_cast<std::streamoff>(at));
+    file << "X";
+    file.close();
+    auto loaded = load_bundle(target, bundle);
+    REQUIRE_FALSE(loaded.ok());
+    CHECK_THAT(loaded.error().message,
+               Catch::Contains("image squashtest/squash-tm:6.0.0: its layer 1 " +
+                               tm.layers[0].digest + " is corrupt"));
+    CHECK(catalog(target).empty());
+  }
+  SECTION("a truncated bundle is refused, nothing loaded") {
+    fs::resize_file(bundle, fs::file_size(bundle) / 2);  // inside an entry
+    auto loaded = load_bundle(target, bundle);
+    REQUIRE_FALSE(loaded.ok());
+    CHECK_THAT(loaded.error().message, Catch::Contains("is damaged or incomplete"));
+    CHECK(catalog(target).empty());
+  }
+  SECTION("a bundle lacking an image the lab needs names it, nothing loaded") {
+    LoadOptions options;
+    options.required = {refs[0], *parse_reference("mariadb:10.11")};
+    auto loaded = load_bundle(target, bundle, options);
+    REQUIRE_FALSE(loaded.ok());
+    CHECK_THAT(loaded.error().message,
+               Catch::Contains("lacks an image that the lab needs: library/mariadb:10.11"));
+    CHECK(catalog(target).empty());
+  }
+}
+
+TEST_CASE("tags of a real registry, and a missing tag with the nearest ones", "[system]") {
+  testing::ScratchDir dir("lct-tags");
+  TestRegistry registry;
+  if (!start(registry)) {
+    return;
+  }
+  CurlTransport http;
+  Client client(http, registry.url());
+  REQUIRE(client.ping());
+  for (const char* tag : {"1.19.1", "1.22.2", "6.0.0"}) {
+    push_test_image(client, dir.path(), "squashtest/squash-tm", tag);
+  }
+  auto tags = client.tags("squashtest/squash-tm");
+  REQUIRE(tags.ok());
+  REQUIRE(tags->has_value());
+  std::vector<std::string> sorted = **tags;  // the registry lists them in storage order
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(sorted == std::vector<std::string>{"1.19.1", "1.22.2", "6.0.0"});
+  auto missing = find_missing(client, {*parse_reference("squashtest/squash-tm:6.0.0"),
+                                       *parse_reference("squashtest/squash-tm:1.16")});
+  REQUIRE(missing.ok());
+  REQUIRE(missing->size() == 1);
+  CHECK(describe(missing->front(), registry.url()) ==
+        "image squashtest/squash-tm:1.16 does not exist on " + registry.url() +
+            "; nearest tags: 1.19.1, 1.22.2, 6.0.0");
+}
+
+TEST_CASE("a pull-through cache fetches each blob from its upstream once", "[system]") {
+  testing::ScratchDir dir("lct-proxy");
+  TestRegistry upstream;
+  if (!start(upstream)) {
+    return;
+  }
+  TestRegistry cache({upstream.url(), ""});
+  REQUIRE(start(cache));
+  CurlTransport http;
+  Client origin(http, upstream.url());
+  const Image image = push_test_image(origin, dir.path(), "library/postgres", "15");
+  Client client(http, cache.url());
+  for (int pull = 0; pull < 3; ++pull) {
+    auto got = client.image(*parse_reference("postgres:15"));
+    REQUIRE(got.ok());
+    CHECK(got->manifest.digest == image.manifest.digest);
+    for (const Descriptor& blob : {got->config, got->layers[0]}) {
+      const fs::path file = dir.path() / fmt::format("blob-{}", pull);
+      REQUIRE(client.blob("library/postgres", blob, file.string()));
+      REQUIRE(cache.wait_stored(blob.digest));
+    }
+  }
+  // distribution 2.8 fetches a missed blob twice at once (one copy streams to the client,
+  // one goes to storage); after that, never again, however many pulls.
+  for (const Descriptor& blob : {image.config, image.layers[0]}) {
+    CHECK(upstream.count_requests("GET", "/blobs/" + blob.digest) == 2);
+  }
+  CHECK(cache.count_requests("GET", "/blobs/" + image.layers[0].digest) == 3);
+  auto refused =
+      client.push_blob("library/postgres", image.config.digest, (dir.path() / "blob-0").string());
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.error().message, Catch::Contains("HTTP 405"));
+}
+
+}  // namespace labctl::registry
