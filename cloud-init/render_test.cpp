@@ -177,3 +177,29 @@ TEST_CASE("PyYAML reads the rendered documents back to the intended values", "[u
   CHECK(net["ethernets"]["eth1"]["addresses"] == nlohmann::json({"10.62.1.11/24"}));
   CHECK(parse(ci::meta_data(lab, vm))["instance-id"] == "cd26-team1-vm1-3f2a9c1d");
 }
+
+TEST_CASE("the classroom registry is Docker's mirror, over plain HTTP", "[unit]") {
+  auto lab = cit::test_lab(DockerSource::distribution);
+  const auto& vm = lab.teams[0].vms[0];
+  SECTION("by default: 10.255.255.1:5000, a mirror and an insecure registry") {
+    const auto text = ci::user_data(lab, vm, {});
+    CHECK(contains(text, "        \"insecure-registries\": [\n          \"10.255.255.1:5000\"\n"));
+    CHECK(contains(text,
+                   "        \"registry-mirrors\": [\n          \"http://10.255.255.1:5000\"\n"));
+    CHECK(contains(text, "  - \"systemctl restart docker\"\n"));
+  }
+  SECTION("the lab's address and port") {
+    lab.registry.address = "10.250.0.1";
+    lab.registry.port = 5050;
+    CHECK(contains(ci::user_data(lab, vm, {}), "\"http://10.250.0.1:5050\""));
+  }
+  SECTION("an outside mirror wins; disabled: no daemon.json at all") {
+    lab.docker.registry_mirror = "http://mirror.school:5000";
+    const auto text = ci::user_data(lab, vm, {});
+    CHECK(contains(text, "\"http://mirror.school:5000\""));
+    CHECK_FALSE(contains(text, "insecure-registries"));
+    lab.docker.registry_mirror = "";
+    lab.registry.enabled = false;
+    CHECK_FALSE(contains(ci::user_data(lab, vm, {}), "daemon.json"));
+  }
+}

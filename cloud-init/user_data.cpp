@@ -2,6 +2,9 @@
 // TCG every cloud-init module costs time, so each key below names the module that consumes
 // it, and nothing is asked that the image already does.
 
+#include <optional>
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "cloud-init/render.hpp"
@@ -99,12 +102,26 @@ std::string packages(const model::Lab& lab) {
   return out;
 }
 
+// Docker's daemon.json: an outside mirror as is; the classroom registry over plain HTTP (its
+// address exists only on the host, reached over the host-only NAT networks, and Docker
+// verifies every manifest and layer by digest), so it is also an insecure registry.
+std::optional<nlohmann::json> docker_daemon(const model::Lab& lab) {
+  if (!lab.docker.registry_mirror.empty()) {
+    return nlohmann::json{
+        {"registry-mirrors", nlohmann::json::array({lab.docker.registry_mirror})}};
+  }
+  if (model::uses_classroom_registry(lab)) {
+    const std::string endpoint = lab.registry.address + ":" + std::to_string(lab.registry.port);
+    return nlohmann::json{{"registry-mirrors", nlohmann::json::array({"http://" + endpoint})},
+                          {"insecure-registries", nlohmann::json::array({endpoint})}};
+  }
+  return std::nullopt;
+}
+
 std::vector<SeedFile> all_files(const model::Lab& lab, const SeedInputs& inputs) {
   std::vector<SeedFile> files;
-  if (!lab.docker.registry_mirror.empty()) {
-    const nlohmann::json daemon = {
-        {"registry-mirrors", nlohmann::json::array({lab.docker.registry_mirror})}};
-    files.push_back({"/etc/docker/daemon.json", daemon.dump(2) + "\n", "0644", "root:root"});
+  if (const auto daemon = docker_daemon(lab)) {
+    files.push_back({"/etc/docker/daemon.json", daemon->dump(2) + "\n", "0644", "root:root"});
   }
   files.insert(files.end(), inputs.files.begin(), inputs.files.end());
   return files;
@@ -133,7 +150,7 @@ std::string write_files(const std::vector<SeedFile>& files) {
 // cc_runcmd (script run by cc_scripts_user in the final stage); the readiness line last.
 std::string runcmd(const model::Lab& lab, const model::Vm& vm, const SeedInputs& inputs) {
   std::vector<std::string> lines;
-  if (!lab.docker.registry_mirror.empty()) {
+  if (docker_daemon(lab)) {
     lines.emplace_back("systemctl restart docker");  // picks up daemon.json's mirror
   }
   lines.insert(lines.end(), inputs.runcmd.begin(), inputs.runcmd.end());

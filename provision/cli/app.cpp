@@ -25,6 +25,7 @@ constexpr const char* k_examples = R"(Examples:
   labctl -f labs/classroom.yaml squash rm team3 vm2 v6-0-0
   labctl -f labs/classroom.yaml handout --all --format html > handout.html
   labctl -f labs/classroom.yaml down --all --yes
+  labctl registry status
 
 The lab file is -f FILE, else $LABCTL_FILE, else ./labctl.yaml.
 Exit codes: 0 ok, 1 operation failed, 2 bad usage or bad lab file.)";
@@ -70,7 +71,7 @@ int run(int argc, char** argv) {
   Command command;
   Registry registry{app, global, command};
   for (auto add : {add_validate, add_show, add_plan, add_up, add_status, add_down, add_reset,
-                   add_ssh, add_image, add_squash, add_handout}) {
+                   add_ssh, add_image, add_squash, add_handout, add_registry}) {
     add(registry);
   }
   try {

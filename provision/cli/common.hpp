@@ -110,5 +110,6 @@ void add_ssh(Registry r);
 void add_image(Registry r);
 void add_squash(Registry r);
 void add_handout(Registry r);
+void add_registry(Registry r);
 
 }  // namespace labctl::cli

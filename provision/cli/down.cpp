@@ -7,6 +7,7 @@
 
 #include "provision/cli/converge.hpp"
 #include "provision/cli/identity.hpp"
+#include "provision/cli/registry.hpp"
 #include "provision/plan/conflicts.hpp"
 
 namespace labctl::cli {
@@ -206,7 +207,13 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
                           (args.all ? "\n  the state directory is kept" : ""));
   }
   // The classroom's keys and secrets go last, once nothing on any host needs them.
-  return state->remove_paths(down.state.remove);
+  if (auto st = state->remove_paths(down.state.remove); !st) {
+    return st;
+  }
+  if (args.all) {
+    release_registry(global, *lab);
+  }
+  return {};
 }
 
 }  // namespace

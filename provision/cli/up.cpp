@@ -3,6 +3,7 @@
 #include "provision/apply/guest.hpp"
 #include "provision/cli/converge.hpp"
 #include "provision/cli/identity.hpp"
+#include "provision/cli/registry.hpp"
 #include "provision/cli/versions.hpp"
 
 namespace labctl::cli {
@@ -181,6 +182,9 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   }
   GlobalOptions placed = global;
   placed.placement = *placement;
+  if (auto st = check_registry_for_up(*lab, *scope); !st) {
+    return st;
+  }
   if (args.options.dry_run) {
     return dry_run(global, placed, *lab, *scope, args);
   }
@@ -206,6 +210,11 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   }
   if (auto st = record_placement(*state, *placement); !st) {
     return st;
+  }
+  // Before any VM exists: their Docker pulls through it from the first boot. (Stand-ins are
+  // built inside the VMs: nothing to pull.)
+  if (!args.options.standin) {
+    start_registry_for_up(global, *lab, *scope);
   }
   return converge_hosts(global, *lab, *state, *hosts, args);
 }

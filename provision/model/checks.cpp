@@ -204,6 +204,7 @@ void check_lab(Reader& reader, const LabSpec& spec) {
   check_overlaps(reader, spec);
   check_bridges(reader, spec);
   check_hyperv(reader, spec);
+  check_registry(reader, spec);
 }
 
 }  // namespace labctl::model

@@ -38,6 +38,10 @@ const Team* Lab::find_team(const std::string& team_name) const {
   return nullptr;
 }
 
+bool uses_classroom_registry(const Lab& lab) {
+  return lab.registry.enabled && lab.docker.registry_mirror.empty();
+}
+
 Bytes stack_footprint(const std::vector<Instance>& instances) {
   Bytes total = k_vm_os_reserve;
   for (const Instance& instance : instances) {

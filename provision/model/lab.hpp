@@ -130,6 +130,16 @@ struct DockerSettings {
   std::string apt_proxy;        // optional
 };
 
+// The host's classroom registry (provision/registry/): a pull-through cache of `upstream`
+// on one host-only address, used by the VMs' Docker as its mirror (`registry:` in the lab
+// file). An outside mirror (DockerSettings::registry_mirror) wins: then none is used.
+struct RegistrySettings {
+  bool enabled = true;
+  std::string address = "10.255.255.1";
+  int port = 5000;
+  std::string upstream = "https://registry-1.docker.io";
+};
+
 // How long a VM may take to reach each readiness stage after the one before it
 // (`timeouts:` in the lab file). The defaults fit a slow classroom link.
 struct StageTimeouts {
@@ -159,12 +169,17 @@ struct Lab {
   std::string base_kernel;  // "<classroom>-base-vmlinuz" (kernel boot only)
   std::string base_initrd;  // "<classroom>-base-initrd.img" (kernel boot only)
   DockerSettings docker;
+  RegistrySettings registry;
   std::string squash_image = "squashtest/squash-tm";
   StageTimeouts timeouts;
   std::vector<Team> teams;
 
   const Team* find_team(const std::string& name) const;
 };
+
+// The VMs' Docker pulls through the classroom registry: it is enabled and no outside mirror
+// is set. (`up` starts it only when some VM also runs Squash TM instances.)
+bool uses_classroom_registry(const Lab& lab);
 
 // Memory the VM's stack needs: k_vm_os_reserve + every instance and its database.
 Bytes stack_footprint(const std::vector<Instance>& instances);

@@ -17,9 +17,10 @@ namespace labctl::model {
 
 namespace {
 
-const std::vector<std::string> k_top_keys = {
-    "classroom", "title",  "hosts",    "image",    "accelerator", "memory_cap", "admin_user",
-    "subnets",   "docker", "squashtm", "timeouts", "defaults",    "teams",      "template"};
+const std::vector<std::string> k_top_keys = {"classroom",   "title",      "hosts",      "image",
+                                             "accelerator", "memory_cap", "admin_user", "subnets",
+                                             "docker",      "squashtm",   "timeouts",   "defaults",
+                                             "teams",       "template",   "registry"};
 
 void read_and_expand(Reader& reader, const YAML::Node& document, LabSpec& spec) {
   const Field root{document, {1, 1, ""}};

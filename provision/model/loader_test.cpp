@@ -373,3 +373,63 @@ TEST_CASE("what up would refuse in the lab file, validate refuses", "[unit][mode
     CHECK(parse_lab(with_vm1("      memory: 1026MiB\n"), "lab.yaml").ok());
   }
 }
+
+TEST_CASE("registry: the host's classroom registry", "[unit][model]") {
+  SECTION("defaults: enabled, 10.255.255.1:5000, Docker Hub") {
+    const auto lab = parse_lab(k_base, "lab.yaml");
+    REQUIRE(lab.ok());
+    CHECK(lab->registry.enabled);
+    CHECK(lab->registry.address == "10.255.255.1");
+    CHECK(lab->registry.port == 5000);
+    CHECK(lab->registry.upstream == "https://registry-1.docker.io");
+    CHECK(labctl::model::uses_classroom_registry(*lab));
+  }
+  SECTION("every key given") {
+    const auto lab = parse_lab(
+        "registry: {enabled: false, address: 127.0.0.1, port: 5999, "
+        "upstream: 'http://10.1.2.3:5000'}\n" +
+            k_base,
+        "lab.yaml");
+    INFO((lab.ok() ? std::string() : lab.error().message));
+    REQUIRE(lab.ok());
+    CHECK_FALSE(lab->registry.enabled);
+    CHECK(lab->registry.address == "127.0.0.1");
+    CHECK(lab->registry.port == 5999);
+    CHECK(lab->registry.upstream == "http://10.1.2.3:5000");
+    CHECK_FALSE(labctl::model::uses_classroom_registry(*lab));
+  }
+  SECTION("an outside mirror wins: no classroom registry") {
+    const auto lab =
+        parse_lab("docker: {registry_mirror: 'http://mirror.school:5000'}\n" + k_base, "lab.yaml");
+    REQUIRE(lab.ok());
+    CHECK_FALSE(labctl::model::uses_classroom_registry(*lab));
+  }
+  SECTION("bad values name the line and the key") {
+    CHECK(error_of("registry: {address: 10.255.255}\n" + k_base) ==
+          "lab.yaml:1:21: registry.address: invalid registry address '10.255.255' (expected one "
+          "IPv4 address, e.g. 10.255.255.1; never 0.0.0.0)");
+    CHECK(error_of("registry: {address: 0.0.0.0}\n" + k_base)
+              .starts_with("lab.yaml:1:21: registry.address: invalid registry address '0.0.0.0'"));
+    CHECK(error_of("registry: {port: 70000}\n" + k_base)
+              .starts_with("lab.yaml:1:18: registry.port: "));
+    CHECK(error_of("registry: {upstream: 'ftp://x'}\n" + k_base) ==
+          "lab.yaml:1:22: registry.upstream: invalid URL 'ftp://x' (expected http://... or "
+          "https://...)");
+    CHECK(error_of("registry: {enabled: maybe}\n" + k_base)
+              .starts_with("lab.yaml:1:21: registry.enabled: "));
+    CHECK(error_of("registry: {adress: 10.1.1.1}\n" + k_base) ==
+          "lab.yaml:1:12: registry.adress: unknown key (did you mean 'address'?)");
+  }
+  SECTION("an address inside one of the lab's subnets is refused") {
+    const std::string message =
+        error_of("subnets: 10.70.0.0/16\nregistry: {address: 10.70.0.9}\n" + k_base);
+    INFO(message);
+    CHECK(
+        message.starts_with("lab.yaml:2:21: registry.address: registry address 10.70.0.9 is "
+                            "inside subnet 10.70.0.0/24 of cd26-"));
+    CHECK(parse_lab(
+              "subnets: 10.70.0.0/16\nregistry: {enabled: false, address: 10.70.0.9}\n" + k_base,
+              "lab.yaml")
+              .ok());
+  }
+}

@@ -66,11 +66,13 @@ struct LabSpec {
   std::vector<NetworkSpec> networks;
   Loc networks_loc;
   std::vector<VmSpec> vms;
+  Loc registry_loc;  // registry.address, else registry:
 };
 
 // Reading (read_lab.cpp, read_template.cpp): schema, types, names, per-value rules.
 void read_settings(Reader& reader, const Field& root, LabSpec& spec);
 void read_teams(Reader& reader, const Field& root, LabSpec& spec);
+void read_registry(Reader& reader, const Field& root, LabSpec& spec);
 void read_template(Reader& reader, const Field& root, LabSpec& spec);
 std::vector<Instance> read_instances(Reader& reader, const Field& field, const std::string& vm,
                                      const LabSpec& spec);
@@ -85,5 +87,6 @@ Vm expand_vm(Reader& reader, const LabSpec& spec, const Team& team, const VmSpec
 // 12 hex digits over everything that forces recreating the VM (not its instances).
 std::string spec_hash(const Lab& lab, const Vm& vm);
 void check_lab(Reader& reader, const LabSpec& spec);
+void check_registry(Reader& reader, const LabSpec& spec);
 
 }  // namespace labctl::model
