@@ -3,24 +3,32 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
+#include <random>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "provision/registry/client.hpp"
 #include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
 #include "tests/labctl_cli.hpp"
 #include "tests/leftovers.hpp"
+#include "tests/registry.hpp"
 
 // End to end, through the labctl executable, on qemu:///system with real QEMU VMs under TCG:
 // a one-team classroom of two VMs on a NAT network and an isolated switch is brought up
 // (networks, pool, base image, overlays, seeds, domains); the VMs boot, cloud-init runs,
 // Docker starts, two Squash TM stand-in instances of different versions answer on vm1's
 // 8081 and 8082. Then addresses, the memory cap, SSH, the isolated switch, squash add/rm/ls,
-// the restart policy, reset and down are checked. The stand-in images are built inside the
-// VMs (--standin): no registry is reachable here.
+// the restart policy, reset and down are checked. No Docker Hub here: the stand-in images are
+// built on this host and pushed to a local registry standing in for Docker Hub (the
+// upstream); the classroom registry that `up` starts caches it, and the VMs pull through it.
+// Then: each image came from the upstream once for both VMs, a missing version is refused
+// with the nearest tags, and offline, a bundle saved from the cache and loaded into a fresh
+// cache brings vm1's stack back after a reset, with the upstream stopped.
 
 namespace {
 
@@ -28,9 +36,12 @@ using namespace labctl;
 using testing::DownOnExit;
 using testing::LabctlCli;
 
+namespace fs = std::filesystem;
+
 constexpr const char* k_uri = "qemu:///system";
 
-std::string lab_text(const std::string& classroom) {
+std::string lab_text(const std::string& classroom, const std::string& registry_address,
+                     int registry_port, const std::string& upstream) {
   return fmt::format(R"(classroom: {}
 title: "labctl end-to-end test"
 image:
@@ -38,7 +49,8 @@ image:
   with: [docker]
 accelerator: auto
 docker: {{ source: preinstalled }}
-squashtm: {{ image: labctl-standin/squash-tm }}
+registry: {{ address: {}, port: {}, upstream: "{}" }}
+squashtm: {{ memory: 512MiB }}
 defaults: {{ memory: 2GiB, vcpus: 1, disk: 4GiB }}
 teams: {{ names: [blue] }}
 template:
@@ -50,9 +62,11 @@ template:
       instances:
         - {{ name: main, version: 6.0.0 }}
         - {{ name: old, version: 5.1.0, db: h2 }}
-    vm2: {{}}
+    vm2:
+      instances:
+        - {{ name: main, version: 6.0.0, db: h2 }}
 )",
-                     classroom);
+                     classroom, registry_address, registry_port, upstream);
 }
 
 std::string virsh(const std::vector<std::string>& args) {
@@ -182,15 +196,145 @@ void check_squash(const LabctlCli& labctl, const std::string& ip) {
 
 }  // namespace
 
+namespace {
+
+// Docker Hub's stand-in: a plain registry on loopback holding the stand-in images, built on
+// this host by build-standin. The images it tagged in the host's Docker go with it.
+struct Upstream {
+  testing::TestRegistry registry;
+  std::string build_error;  // "" when the images were built and pushed
+
+  explicit Upstream(const std::vector<std::string>& versions) {
+    if (const std::string why = registry.start(); !why.empty()) {
+      build_error = why;
+      return;
+    }
+    std::vector<std::string> argv{
+        (testing::source_dir() / "stacks/squashtm/standin/build-standin").string(), "--push",
+        fmt::format("127.0.0.1:{}", registry.port())};
+    argv.insert(argv.end(), versions.begin(), versions.end());
+    sys::SystemRunner runner;
+    auto built = runner.run(argv);
+    if (!built || built->exit_code != 0) {
+      build_error = built ? built->err : built.error().message;
+    }
+  }
+  // GETs of each blob of repository:tag that reached this registry and succeeded.
+  std::map<std::string, int> blob_fetches(const std::string& repository, const std::string& tag) {
+    registry::CurlTransport transport;
+    registry::Client client(transport, registry.url());
+    auto ref = registry::parse_reference(repository + ":" + tag);
+    REQUIRE(ref.ok());
+    auto image = client.image(*ref);
+    REQUIRE(image.ok());
+    std::map<std::string, int> counts;
+    std::vector<registry::Descriptor> blobs{image->config};
+    blobs.insert(blobs.end(), image->layers.begin(), image->layers.end());
+    for (const registry::Descriptor& blob : blobs) {
+      counts[blob.digest] =
+          registry.count_requests("GET", "/v2/" + repository + "/blobs/" + blob.digest);
+    }
+    return counts;
+  }
+};
+
+// A host-only address for the test's classroom registry, unlike the default one.
+std::string registry_address() {
+  std::random_device random;
+  return fmt::format("10.255.{}.1", 1 + random() % 250);
+}
+
+void check_cache(const LabctlCli& labctl, Upstream& upstream) {
+  const auto status = labctl.run({"registry", "status", "--json"});
+  INFO(status.out << status.err);
+  REQUIRE(status.exit_code == 0);
+  const auto registry_state = nlohmann::json::parse(status.out);
+  CHECK(registry_state["health"] == "healthy");
+  CHECK(registry_state["upstream"] == upstream.registry.url());
+  // Both VMs run 6.0.0, and each of its blobs came from the upstream once: one cache miss,
+  // which docker-registry 2.8 serves with two GETs (one streams to the client, one goes to
+  // its storage). Once per VM would be four.
+  for (const auto& [digest, gets] : upstream.blob_fetches("squashtest/squash-tm", "6.0.0")) {
+    INFO(digest);
+    CHECK(gets == 2);
+  }
+  const auto ls = labctl.run({"images", "ls", "--json"});
+  INFO(ls.out << ls.err);
+  REQUIRE(ls.exit_code == 0);
+  const auto cached = nlohmann::json::parse(ls.out);
+  bool found = false;
+  for (const auto& image : cached["cached"]) {
+    if (image["image"] == "squashtest/squash-tm:6.0.0") {
+      found = true;
+      CHECK(image["complete"] == true);
+      CHECK(image["users"] == nlohmann::json::array({"blue/vm1/main", "blue/vm2/main"}));
+    }
+  }
+  CHECK(found);
+  CHECK(cached["missing"].empty());
+}
+
+// A version no registry has is refused before the VM is touched, with the nearest tags; the
+// VM's instances go on.
+void check_missing_version(const LabctlCli& labctl, const std::string& ip) {
+  const auto bad = labctl.run(
+      {"squash", "add", "blue", "vm1", "--version", "1.7.4", "--name", "bad", "--db", "h2"});
+  INFO(bad.out << bad.err);
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("squashtest/squash-tm:1.7.4 does not exist") != std::string::npos);
+  CHECK(bad.err.find("5.1.0") != std::string::npos);
+  CHECK(answers(ip, 8081, "6.0.0"));
+  CHECK(answers(ip, 8083, "6.1.0"));
+}
+
+// Offline: the cache saved to a bundle, the upstream stopped, a fresh cache loaded from the
+// bundle; vm1 reset to its first boot pulls its stack from that cache alone.
+void check_offline(const LabctlCli& labctl, Upstream& upstream, const fs::path& scratch,
+                   const std::string& ip) {
+  const std::string bundle = (scratch / "images.tar").string();
+  const auto save = labctl.run({"images", "save", bundle});
+  INFO(save.out << save.err);
+  REQUIRE(save.exit_code == 0);
+  REQUIRE(labctl.run({"registry", "stop"}).exit_code == 0);
+  upstream.registry.stop();
+  fs::remove_all(scratch / "registry-cache" / "registry" / "data");
+  const auto load = labctl.run({"images", "load", bundle});
+  INFO(load.out << load.err);
+  REQUIRE(load.exit_code == 0);
+  const auto start = labctl.run({"registry", "start", "--offline"});
+  INFO(start.out << start.err);
+  REQUIRE(start.exit_code == 0);
+  const auto reset = labctl.run({"reset", "blue", "vm1"});
+  INFO(reset.out << reset.err);
+  REQUIRE(reset.exit_code == 0);
+  CHECK(answers(ip, 8081, "6.0.0"));
+  CHECK(answers(ip, 8083, "6.1.0"));
+  CHECK(http_get(fmt::format("http://{}:8082/squash/isSquashAlive", ip)).empty());
+}
+
+}  // namespace
+
 TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[vm][e2e]") {
+  if (const std::string why = testing::TestRegistry::skip_reason(); !why.empty()) {
+    FAIL("no registry for the classroom's images: " << why);
+  }
   labctl::testing::ScratchDir scratch("lct-e2e");
   const std::string classroom = testing::unique_classroom("e2e");
-  std::ofstream(scratch.path() / "lab.yaml") << lab_text(classroom);
-  const LabctlCli labctl(scratch.path(), {.global_args = {"--connect", k_uri}});
+  Upstream upstream({"5.1.0", "6.0.0", "6.1.0"});
+  INFO(upstream.build_error);
+  REQUIRE(upstream.build_error.empty());
+  std::random_device random;
+  const int registry_port = 20000 + static_cast<int>(random() % 9000);
+  std::ofstream(scratch.path() / "lab.yaml")
+      << lab_text(classroom, registry_address(), registry_port, upstream.registry.url());
+  // Versions are resolved on the lab's registries, not on the closed port tests default to.
+  const LabctlCli labctl(scratch.path(),
+                         {.global_args = {"--connect", k_uri},
+                          .env = {{"LABCTL_REGISTRY", ""}, {"LABCTL_UPSTREAM", ""}}});
   DownOnExit teardown{labctl};
 
-  const auto up = labctl.run({"up", "--all", "--standin"});
-  INFO(up.out);
+  const auto up = labctl.run({"up", "--all"});
+  INFO(up.out << up.err);
   REQUIRE(up.exit_code == 0);
   for (const char* vm : {"vm1", "vm2"}) {
     CHECK(virsh({"domstate", classroom + "-blue-" + vm}).find("running") != std::string::npos);
@@ -199,21 +343,20 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   REQUIRE(rows.size() == 2);
   const std::string ip = rows[0]["ip"];
   check_guests(labctl, rows);
+  check_cache(labctl, upstream);
   check_squash(labctl, ip);
+  check_missing_version(labctl, ip);
 
   // Converged: a plan has nothing left to do.
   const auto plan = labctl.run({"plan", "--all"});
   CHECK(plan.exit_code == 0);
   CHECK(plan.out.find("Nothing to do") != std::string::npos);
 
-  // reset: vm1 back to first boot; the instances recorded by squash come back.
-  const auto reset = labctl.run({"reset", "blue", "vm1"});
-  INFO(reset.out);
-  REQUIRE(reset.exit_code == 0);
-  CHECK(must_ssh(labctl, "vm1", {"cat", "/proc/uptime"}).size() > 0);
-  CHECK(answers(ip, 8081, "6.0.0"));
-  CHECK(answers(ip, 8083, "6.1.0"));
-  CHECK(http_get(fmt::format("http://{}:8082/squash/isSquashAlive", ip)).empty());
+  check_offline(labctl, upstream, scratch.path(), ip);
 
   labctl::testing::check_down_leaves_nothing(labctl, teardown, k_uri, classroom);
+  // The last classroom's `down --all` stopped the registry; its cache stays.
+  const auto after = labctl.run({"registry", "status", "--json"});
+  REQUIRE(after.exit_code == 0);
+  CHECK(nlohmann::json::parse(after.out)["running"] == false);
 }

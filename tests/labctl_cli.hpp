@@ -66,6 +66,9 @@ class LabctlCli {
     // closed loopback port refuses at once (plan then warns and goes on).
     m_options.env.emplace("LABCTL_REGISTRY", "http://127.0.0.1:9");
     m_options.env.emplace("LABCTL_UPSTREAM", "http://127.0.0.1:9");
+    // A classroom registry that a test's `up` starts keeps its files in the scratch
+    // directory, never in the user's cache; `down --all` stops it.
+    m_options.env.emplace("LABCTL_REGISTRY_CACHE", (dir / "registry-cache").string());
   }
 
   sys::ProcessResult run(const std::vector<std::string>& args) const {

@@ -32,13 +32,6 @@ model::Instance instance_from_json(const nlohmann::json& j) {
   return instance;
 }
 
-std::string read_binary(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 }  // namespace
 
 GuestMaterializer::GuestMaterializer(const model::Lab& lab, sys::StateDir state,
@@ -270,45 +263,6 @@ Result<std::unique_ptr<SshRemote>> connect_remote(const model::Lab& lab, const s
     return session.error();
   }
   return std::make_unique<SshRemote>(std::move(*session));
-}
-
-Status install_standin(squashtm::Remote& remote, const model::Vm& vm,
-                       const std::vector<model::Instance>& instances,
-                       const squashtm::StackOptions& options) {
-  const std::string busybox = read_binary("/bin/busybox");
-  const std::string script =
-      read_binary(std::string(LABCTL_SOURCE_DIR) + "/stacks/squashtm/standin/build-standin");
-  if (busybox.empty() || script.empty()) {
-    return Error::failure("stand-in: needs /bin/busybox (busybox-static) and build-standin");
-  }
-  const std::string dir = "/opt/labctl/standin";
-  for (auto [name, content] : {std::pair{"busybox", &busybox}, {"build-standin", &script}}) {
-    if (auto st = remote.put_file(dir + "/" + name, *content, 0755); !st) {
-      return st;
-    }
-  }
-  std::set<std::string> versions;
-  std::string repos;
-  for (const model::Instance& instance : instances) {
-    versions.insert(instance.version);
-    repos = instance.image;
-  }
-  std::string command =
-      fmt::format("cd {} && PATH={}:$PATH sh build-standin --repo {} --postgres {}", dir, dir,
-                  ready::shell_quote(repos.empty() ? "squashtest/squash-tm" : repos),
-                  ready::shell_quote(options.postgres_image));
-  for (const std::string& version : versions) {
-    // append, not `" " + ...`: GCC 12 at -O3 reports a false -Wrestrict on the temporary.
-    command.append(" ").append(ready::shell_quote(version));
-  }
-  auto result = remote.exec(command);
-  if (!result) {
-    return result.error();
-  }
-  if (result->exit_code != 0) {
-    return Error::failure(fmt::format("{}: stand-in build failed: {}", vm.name, result->err));
-  }
-  return {};
 }
 
 }  // namespace labctl::apply

@@ -78,10 +78,4 @@ class SshRemote : public squashtm::Remote {
 Result<std::unique_ptr<SshRemote>> connect_remote(const model::Lab& lab, const sys::StateDir& state,
                                                   const model::Vm& vm);
 
-// Builds the stand-in images (stacks/squashtm/standin) inside the VM, for machines that
-// cannot reach a registry: the host's static busybox and the script are copied over SFTP.
-Status install_standin(squashtm::Remote& remote, const model::Vm& vm,
-                       const std::vector<model::Instance>& instances,
-                       const squashtm::StackOptions& options);
-
 }  // namespace labctl::apply

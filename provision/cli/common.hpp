@@ -108,6 +108,7 @@ void add_status(Registry r);
 void add_reset(Registry r);
 void add_ssh(Registry r);
 void add_image(Registry r);
+void add_images(Registry r);
 void add_squash(Registry r);
 void add_handout(Registry r);
 void add_registry(Registry r);

@@ -246,8 +246,7 @@ ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
 
 namespace {
 
-Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const model::Vm& vm,
-                    const ConvergeOptions& options) {
+Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const model::Vm& vm) {
   auto current = state.read_state();
   if (!current) {
     return current.error();
@@ -262,11 +261,6 @@ Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const mod
   }
   apply::SshRemote& remote = **connected;
   squashtm::StackOptions stack;
-  if (options.standin || current->value("standin", false)) {
-    if (auto st = apply::install_standin(remote, vm, instances, stack); !st) {
-      return st;
-    }
-  }
   auto secrets = apply::stack_secrets(state, vm, instances);
   if (!secrets) {
     return secrets.error();
@@ -279,10 +273,10 @@ Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const mod
 
 bool bring_up_guests(const GlobalOptions& /*global*/, const model::Lab& lab,
                      const sys::StateDir& state, hv::Hypervisor& hypervisor,
-                     const std::vector<const model::Vm*>& vms, const ConvergeOptions& options,
+                     const std::vector<const model::Vm*>& vms, const ConvergeOptions& /*options*/,
                      sys::Reporter& reporter, std::vector<ready::VmReadiness>& results) {
   ready::Deps deps = readiness_deps(lab, state, hypervisor);
-  deps.deploy = [&](const model::Vm& vm) { return deploy_stack(lab, state, vm, options); };
+  deps.deploy = [&](const model::Vm& vm) { return deploy_stack(lab, state, vm); };
   ready::Timeouts timeouts;
   timeouts.stages = lab.timeouts;
   results = ready::wait_ready(lab, vms, deps, timeouts, ready::Stage::stack, reporter);

@@ -16,7 +16,7 @@ struct ConvergeOptions {
   bool dry_run = false;
   bool force = false;    // start even when the capacity check says it does not fit
   bool no_wait = false;  // return after apply, without waiting for the guests
-  bool standin = false;  // build stand-in images in the VMs (no registry reachable)
+  bool standin = false;  // stand-in images built on the host (standin.hpp)
   bool adopt = false;    // re-tag the classroom's objects tagged by another identity, or none
   int jobs = 0;
 };

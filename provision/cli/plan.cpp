@@ -4,6 +4,7 @@
 #include "provision/apply/apply.hpp"
 #include "provision/cli/converge.hpp"
 #include "provision/cli/identity.hpp"
+#include "provision/cli/standin.hpp"
 #include "provision/cli/versions.hpp"
 
 namespace labctl::cli {
@@ -177,7 +178,8 @@ void add_plan(Registry r) {
       if (!scope) {
         return scope.error();
       }
-      if (auto st = check_versions(r.global, *lab, *scope); !st) {
+      if (auto st = check_versions(r.global, *lab, *scope, classroom_is_standin(lab->classroom));
+          !st) {
         return st;
       }
       // Where `up` would place new teams; nothing is recorded.

@@ -3,9 +3,15 @@
 
 #include "provision/cli/registry.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include <fmt/format.h>
+
+#include "provision/cli/standin.hpp"
+#include "provision/images/images.hpp"
 
 namespace labctl::cli {
 
@@ -25,6 +31,7 @@ std::string mib(std::uint64_t bytes) {
 // The lab file's registry: settings when there is a lab file, else the defaults; then flags.
 Result<registry::Settings> settings_for(const GlobalOptions& global, const RegistryArgs& args) {
   registry::Settings settings;
+  settings.cache_dir = registry_cache_dir();
   auto path = lab_file_path(global);
   std::error_code ec;
   if (path && std::filesystem::exists(*path, ec)) {
@@ -72,8 +79,12 @@ Status run_start(const GlobalOptions& global, const RegistryArgs& args) {
 }
 
 Status run_stop(const GlobalOptions& global) {
+  auto settings = settings_for(global, RegistryArgs{});
+  if (!settings) {
+    return settings.error();
+  }
   sys::SystemRunner runner;
-  auto stopped = registry::stop(registry::Settings{}, runner);
+  auto stopped = registry::stop(*settings, runner);
   if (!stopped) {
     return stopped.error();
   }
@@ -97,7 +108,11 @@ Status run_stop(const GlobalOptions& global) {
 }
 
 Status run_status(const GlobalOptions& global) {
-  const registry::Settings settings;
+  auto found = settings_for(global, RegistryArgs{});
+  if (!found) {
+    return found.error();
+  }
+  const registry::Settings& settings = *found;
   const registry::State state = registry::status(settings);
   const registry::Paths paths = registry::paths_of(settings);
   const registry::Record& r = state.record;
@@ -125,7 +140,11 @@ Status run_status(const GlobalOptions& global) {
 }
 
 Status run_prune(const GlobalOptions& global) {
-  auto freed = registry::prune(registry::Settings{});
+  auto settings = settings_for(global, RegistryArgs{});
+  if (!settings) {
+    return settings.error();
+  }
+  auto freed = registry::prune(*settings);
   if (!freed) {
     return freed.error();
   }
@@ -140,12 +159,36 @@ Status run_prune(const GlobalOptions& global) {
 
 }  // namespace
 
-registry::Settings registry_settings(const model::Lab& lab) {
+std::string registry_cache_dir() {
+  const char* dir = std::getenv("LABCTL_REGISTRY_CACHE");
+  return dir != nullptr && *dir != '\0' ? dir : images::default_cache_dir();
+}
+
+registry::Settings registry_settings(const model::Lab& lab, bool standin) {
   registry::Settings settings;
   settings.address = lab.registry.address;
   settings.port = lab.registry.port;
-  settings.upstream = lab.registry.upstream;
+  settings.upstream = standin ? standin_upstream(lab) : lab.registry.upstream;
+  settings.cache_dir = registry_cache_dir();
+  // The default address gets the default device; another address its own, so that a second
+  // registry (a test's) never takes over the first one's device.
+  if (settings.address != registry::k_default_address) {
+    struct in_addr parsed {};
+    if (::inet_pton(AF_INET, settings.address.c_str(), &parsed) == 1) {
+      settings.interface = fmt::format("lctreg-{:08x}", ntohl(parsed.s_addr));
+    }
+  }
   return settings;
+}
+
+registry::Settings registry_settings(const model::Lab& lab) {
+  return registry_settings(lab, classroom_is_standin(lab.classroom));
+}
+
+bool serves_cache_of(const registry::State& state, const registry::Settings& settings) {
+  registry::Settings offline = settings;
+  offline.upstream = "";
+  return state.running && !settings.upstream.empty() && state.record.same_as(offline);
 }
 
 bool registry_needed(const model::Lab& lab, const plan::Scope& scope) {
@@ -162,13 +205,13 @@ bool registry_needed(const model::Lab& lab, const plan::Scope& scope) {
   return false;
 }
 
-Status check_registry_for_up(const model::Lab& lab, const plan::Scope& scope) {
+Status check_registry_for_up(const model::Lab& lab, const plan::Scope& scope, bool standin) {
   if (!registry_needed(lab, scope)) {
     return {};
   }
-  const registry::Settings settings = registry_settings(lab);
+  const registry::Settings settings = registry_settings(lab, standin);
   const registry::State state = registry::status(settings);
-  if (state.running && !state.record.same_as(settings)) {
+  if (state.running && !state.record.same_as(settings) && !serves_cache_of(state, settings)) {
     return Error::failure(fmt::format(
         "up refused, nothing was changed: the classroom registry runs (pid {}) with {}, but "
         "{} asks for {}: give the lab the same registry: settings, or stop it (labctl "
@@ -179,14 +222,37 @@ Status check_registry_for_up(const model::Lab& lab, const plan::Scope& scope) {
   return {};
 }
 
+Result<registry::StartReport> start_classroom_registry(const GlobalOptions& global,
+                                                       const registry::Settings& settings) {
+  const registry::State now = registry::status(settings);
+  if (serves_cache_of(now, settings)) {
+    return registry::StartReport{now.record, false, false};
+  }
+  sys::SystemRunner runner;
+  auto started = registry::start(settings, runner);
+  if (started || settings.upstream.empty() || now.running) {
+    return started;
+  }
+  registry::Settings offline = settings;
+  offline.upstream = "";
+  auto cached = registry::start(offline, runner);
+  if (!cached) {
+    return started.error();
+  }
+  notice(global, "warning",
+         fmt::format("the classroom registry serves only what its cache holds (labctl images "
+                     "load fills it): its upstream does not answer: {}",
+                     started.error().message));
+  return cached;
+}
+
 void start_registry_for_up(const GlobalOptions& global, const model::Lab& lab,
-                           const plan::Scope& scope) {
+                           const plan::Scope& scope, bool standin) {
   if (!registry_needed(lab, scope)) {
     return;
   }
-  const registry::Settings settings = registry_settings(lab);
-  sys::SystemRunner runner;
-  auto started = registry::start(settings, runner);
+  const registry::Settings settings = registry_settings(lab, standin);
+  auto started = start_classroom_registry(global, settings);
   if (!started) {
     notice(global, "warning",
            "the classroom registry did not start, so each VM pulls from the upstream itself: " +
@@ -213,6 +279,7 @@ void release_registry(const GlobalOptions& global, const model::Lab& lab) {
   if (!left || *left > 0) {
     return;
   }
+  stop_standins(global, lab);
   sys::SystemRunner runner;
   auto stopped = registry::stop(settings, runner);
   if (!stopped) {

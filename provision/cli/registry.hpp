@@ -10,20 +10,37 @@
 
 namespace labctl::cli {
 
-// The lab's registry: settings (address, port, upstream).
+// Where the registry keeps its files: $LABCTL_REGISTRY_CACHE, else the image cache
+// directory ($LABCTL_CACHE_DIR, else ~/.cache/labctl); the registry's own are under registry/.
+std::string registry_cache_dir();
+
+// The lab's registry: settings (address, port, upstream). A classroom brought up with
+// `--standin` (recorded in its state) caches the host's stand-in registry (standin.hpp)
+// instead of the lab's upstream.
 registry::Settings registry_settings(const model::Lab& lab);
+registry::Settings registry_settings(const model::Lab& lab, bool standin);
+
+// It runs at the settings' address and port without an upstream: an offline classroom's
+// registry, serving what its cache holds. Accepted where the settings name an upstream.
+bool serves_cache_of(const registry::State& state, const registry::Settings& settings);
+
+// Starts the registry (or finds it running). When its upstream does not answer
+// (docker-registry 2.8 does not start in proxy mode then), it serves its cache alone, with a
+// warning: a classroom without internet works from a loaded bundle with the same lab file.
+Result<registry::StartReport> start_classroom_registry(const GlobalOptions& global,
+                                                       const registry::Settings& settings);
 
 // The classroom registry is used and some VM of the scope runs Squash TM instances.
 bool registry_needed(const model::Lab& lab, const plan::Scope& scope);
 
 // Before anything changes: a registry running with other settings refuses `up`.
-Status check_registry_for_up(const model::Lab& lab, const plan::Scope& scope);
+Status check_registry_for_up(const model::Lab& lab, const plan::Scope& scope, bool standin);
 
 // Starts it (or finds it running) and records the classroom as a user. A registry that
 // cannot start is a warning: the VMs' Docker then pulls from the upstream itself (a mirror
 // that does not answer is skipped), so `up` goes on.
 void start_registry_for_up(const GlobalOptions& global, const model::Lab& lab,
-                           const plan::Scope& scope);
+                           const plan::Scope& scope, bool standin);
 
 // `down --all`: forgets the classroom and stops the registry when it was the last user.
 void release_registry(const GlobalOptions& global, const model::Lab& lab);

@@ -11,6 +11,7 @@
 #include "provision/apply/guest.hpp"
 #include "provision/cli/common.hpp"
 #include "provision/cli/squash_instance.hpp"
+#include "provision/cli/standin.hpp"
 #include "provision/cli/versions.hpp"
 #include "provision/ready/stages.hpp"
 #include "provision/registry/lab_images.hpp"
@@ -109,6 +110,32 @@ void print_instance(const GlobalOptions& global, const Target& t, const model::I
   }
 }
 
+// The instance's image exists (a missing tag is refused with the nearest ones); a stand-in
+// classroom gets the version's stand-in built first (any version has one).
+Status image_ready(const GlobalOptions& global, const model::Lab& lab,
+                   const model::Instance& instance) {
+  auto image = registry::squash_image(instance);
+  if (!image) {
+    return image.error();
+  }
+  const bool standin = classroom_is_standin(lab.classroom);
+  if (standin) {
+    std::vector<registry::Reference> refs{*image};
+    const char* db_image = instance.db == model::DbKind::postgresql ? squashtm::k_postgres_image
+                           : instance.db == model::DbKind::mariadb  ? squashtm::k_mariadb_image
+                                                                    : nullptr;
+    if (db_image != nullptr) {
+      if (auto db_ref = registry::parse_reference(db_image); db_ref) {
+        refs.push_back(*db_ref);
+      }
+    }
+    if (auto st = ensure_standins(global, lab, refs); !st) {
+      return st;
+    }
+  }
+  return check_version_of(global, lab, standin, *image);
+}
+
 Status run_add(const GlobalOptions& global, const AddArgs& args) {
   auto t = target_of(global, args.team, args.vm);
   auto db = db_of(args.db);
@@ -120,11 +147,8 @@ Status run_add(const GlobalOptions& global, const AddArgs& args) {
   if (!instance) {
     return instance.error();
   }
-  // Checked before the VM is touched; stand-in images are built under any tag.
-  auto current = t->state.read_state();
-  auto image = registry::squash_image(*instance);
-  const bool standin = current && current->value("standin", false);
-  if (auto st = standin || !image ? Status() : check_version_of(global, *image); !st) {
+  // Checked before the VM is touched.
+  if (auto st = image_ready(global, t->lab, *instance); !st) {
     return st;
   }
   auto remote = apply::connect_remote(t->lab, t->state, *t->vm);
@@ -171,6 +195,11 @@ Status run_upgrade(const GlobalOptions& global, const UpgradeArgs& args) {
   auto version = check_version(args.version);
   if (!instance || !version) {
     return !instance ? instance.error() : version.error();
+  }
+  model::Instance target = *instance;
+  target.version = args.version;
+  if (auto st = image_ready(global, t->lab, target); !st) {
+    return st;
   }
   auto remote = apply::connect_remote(t->lab, t->state, *t->vm);
   if (!remote) {

@@ -66,18 +66,6 @@ squashtm::Lifecycle lifecycle_for(squashtm::Remote& remote, const VmRef& at) {
                              squashtm::StackOptions{});
 }
 
-// A classroom brought up with --standin builds stand-in images of each new version in the VM.
-Status prepare_images(squashtm::Remote& remote, const VmRef& at, const model::Instance& instance) {
-  auto current = at.state.read_state();
-  if (!current) {
-    return current.error();
-  }
-  if (!current->value("standin", false)) {
-    return {};
-  }
-  return apply::install_standin(remote, at.vm, {instance}, squashtm::StackOptions{});
-}
-
 Result<std::filesystem::path> store_dump(const VmRef& at, const std::string& name,
                                          const squashtm::UpgradeResult& result) {
   const std::filesystem::path dir = at.state.dir() / "dumps";
@@ -145,9 +133,6 @@ Result<model::Instance> new_instance(const model::Vm& vm,
 }
 
 Status add_recorded(squashtm::Remote& remote, const VmRef& at, const model::Instance& instance) {
-  if (auto st = prepare_images(remote, at, instance); !st) {
-    return st;
-  }
   auto secrets = apply::stack_secrets(at.state, at.vm, {instance});
   if (!secrets) {
     return secrets.error();
@@ -183,9 +168,6 @@ Result<Upgraded> upgrade_recorded(squashtm::Remote& remote, const VmRef& at,
     return st.error();
   }
   instance.version = version;
-  if (auto st = prepare_images(remote, at, instance); !st) {
-    return st.error();
-  }
   // The dump is stored before the app is recreated: if that fails, the dump is still here.
   std::filesystem::path kept;
   auto keep = [&](const squashtm::UpgradeResult& taken) -> Status {

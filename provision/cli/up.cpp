@@ -1,9 +1,15 @@
+#include <algorithm>
+#include <chrono>
+#include <future>
+
 #include <fmt/format.h>
 
 #include "provision/apply/guest.hpp"
 #include "provision/cli/converge.hpp"
 #include "provision/cli/identity.hpp"
+#include "provision/cli/images.hpp"
 #include "provision/cli/registry.hpp"
+#include "provision/cli/standin.hpp"
 #include "provision/cli/versions.hpp"
 
 namespace labctl::cli {
@@ -134,11 +140,58 @@ Result<std::vector<HostWork>> prepare_hosts(const GlobalOptions& placed, const m
   return hosts;
 }
 
+plan::Scope scope_of_hosts(const model::Lab& lab, const std::vector<HostWork>& hosts,
+                           const UpArgs& args) {
+  std::vector<const model::Team*> teams;
+  for (const HostWork& work : hosts) {
+    teams.insert(teams.end(), work.teams.begin(), work.teams.end());
+  }
+  return scope_of_host(lab, teams, args);
+}
+
+// Fills the classroom registry with the scope's images; a failure is the VMs' to meet (they
+// pull through the cache anyway), so it is reported, not fatal.
+void fill_for_up(const model::Lab& lab, const plan::Scope& scope, bool standin,
+                 sys::Reporter& reporter) {
+  if (!registry_needed(lab, scope)) {
+    return;
+  }
+  const registry::Settings settings = registry_settings(lab, standin);
+  if (!registry::status(settings).healthy) {
+    return;
+  }
+  auto uses = needed_images(lab, scope.all ? std::vector<std::string>{} : scope.teams);
+  if (!uses) {
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto filled = fill_cache(settings, *uses, {});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!filled) {
+    reporter.report({"", "", "cache images", sys::EventState::failed,
+                     filled.error().message + " (the VMs pull through the cache anyway)", seconds});
+    return;
+  }
+  std::uint64_t bytes = 0;
+  for (const registry::Image& image : *filled) {
+    bytes += image.size();
+  }
+  reporter.report(
+      {"", "", "cache images", sys::EventState::done,
+       fmt::format("{} images, {} MiB in the classroom registry", filled->size(), bytes >> 20),
+       seconds});
+}
+
 Status converge_hosts(const GlobalOptions& global, const model::Lab& lab,
-                      const sys::StateDir& state, std::vector<HostWork>& hosts,
-                      const UpArgs& args) {
+                      const sys::StateDir& state, std::vector<HostWork>& hosts, const UpArgs& args,
+                      bool standin) {
   install_stop_handlers();
   auto reporter = reporter_for(global);
+  // The classroom registry fetches each image once, on the host, while the VMs boot.
+  std::future<void> filled = std::async(std::launch::async, [&] {
+    fill_for_up(lab, scope_of_hosts(lab, hosts, args), standin, *reporter);
+  });
   std::vector<ready::VmReadiness> results;
   std::string failures;
   for (HostWork& work : hosts) {
@@ -146,6 +199,7 @@ Status converge_hosts(const GlobalOptions& global, const model::Lab& lab,
       failures += fmt::format("\n  {}: {}", work.uri, st.error().message);
     }
   }
+  filled.wait();
   reporter->finish();
   Status summary = results.empty() ? Status() : summarize(global, results);
   if (!failures.empty()) {
@@ -164,8 +218,15 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   if (!scope) {
     return scope.error();
   }
-  // Stand-in images are built in the VMs under any tag: nothing to resolve then.
-  if (auto st = args.options.standin ? Status() : check_versions(global, *lab, *scope); !st) {
+  // A stand-in classroom (this flag, or an earlier `up --standin`) caches the host's
+  // stand-in registry: its images are built first, so that their versions resolve.
+  const bool standin = args.options.standin || classroom_is_standin(lab->classroom);
+  if (standin && !args.options.dry_run) {
+    if (auto st = ensure_lab_standins(global, *lab, *scope); !st) {
+      return st;
+    }
+  }
+  if (auto st = check_versions(global, *lab, *scope, standin); !st) {
     return st;
   }
   // Nothing is written before every host is checked: the identity is read here, and claimed
@@ -182,7 +243,12 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   }
   GlobalOptions placed = global;
   placed.placement = *placement;
-  if (auto st = check_registry_for_up(*lab, *scope); !st) {
+  // libvirt's test driver boots no guest: nothing would pull through a registry.
+  const auto by_host = teams_by_host(placed, *lab, *scope);
+  const bool pulls = std::any_of(by_host.begin(), by_host.end(), [](const auto& host) {
+    return host.first.rfind("test:", 0) != 0;
+  });
+  if (auto st = pulls ? check_registry_for_up(*lab, *scope, standin) : Status(); !st) {
     return st;
   }
   if (args.options.dry_run) {
@@ -211,12 +277,11 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   if (auto st = record_placement(*state, *placement); !st) {
     return st;
   }
-  // Before any VM exists: their Docker pulls through it from the first boot. (Stand-ins are
-  // built inside the VMs: nothing to pull.)
-  if (!args.options.standin) {
-    start_registry_for_up(global, *lab, *scope);
+  // Before any VM exists: their Docker pulls through it from the first boot.
+  if (pulls) {
+    start_registry_for_up(global, *lab, *scope, standin);
   }
-  return converge_hosts(global, *lab, *state, *hosts, args);
+  return converge_hosts(global, *lab, *state, *hosts, args, standin);
 }
 
 }  // namespace
@@ -236,7 +301,8 @@ void add_up(Registry r) {
                 "Take over the classroom's objects on the hosts that carry another identity "
                 "(another lab file with this classroom name, or labctl before identities)");
   sub->add_flag("--standin", args->options.standin,
-                "Build stand-in Squash TM images inside the VMs (no registry reachable)");
+                "No Docker Hub here: stand-in images (not Squash TM) built on this host, "
+                "cached by the classroom registry");
   sub->add_option("-j,--jobs", args->options.jobs, "Parallel actions (default: cores)");
   sub->callback([r, args] { r.command = [r, args] { return run_up(r.global, *args); }; });
 }

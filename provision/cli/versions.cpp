@@ -4,16 +4,12 @@
 
 #include <fmt/format.h>
 
+#include "provision/cli/registry.hpp"
 #include "provision/registry/lab_images.hpp"
 #include "provision/registry/versions.hpp"
 
 namespace labctl::cli {
 namespace {
-
-std::string env_or(const char* name, const char* fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : fallback;
-}
 
 // A registry never holds up `plan` for long: 3 s to connect, 15 s per request.
 registry::CurlTransport& bounded_transport() {
@@ -27,9 +23,10 @@ struct Checked {
   std::string unreachable;  // why, when none answered
 };
 
-Checked check_refs(const std::vector<registry::Reference>& refs) {
+Checked check_refs(const std::vector<std::string>& registries,
+                   const std::vector<registry::Reference>& refs) {
   Checked out;
-  for (const std::string& url : version_registries()) {
+  for (const std::string& url : registries) {
     registry::Client client(bounded_transport(), url);
     Status ping = client.ping();
     auto missing = ping ? registry::find_missing(client, refs)
@@ -48,13 +45,27 @@ std::string at_site(const ErrorSite& site, const std::string& what) {
 
 }  // namespace
 
-std::vector<std::string> version_registries() {
-  return {env_or("LABCTL_REGISTRY", "http://10.255.255.1:5000"),
-          env_or("LABCTL_UPSTREAM", "https://registry-1.docker.io")};
+std::vector<std::string> version_registries(const model::Lab& lab, bool standin) {
+  const registry::Settings settings = registry_settings(lab, standin);
+  std::vector<std::string> out;
+  const bool classroom = model::uses_classroom_registry(lab);
+  if (const char* env = std::getenv("LABCTL_REGISTRY"); env != nullptr && *env != '\0') {
+    out.emplace_back(env);
+  } else if (classroom) {
+    out.push_back(registry::mirror_url(settings));
+  } else if (!lab.docker.registry_mirror.empty()) {
+    out.push_back(lab.docker.registry_mirror);
+  }
+  if (const char* env = std::getenv("LABCTL_UPSTREAM"); env != nullptr && *env != '\0') {
+    out.emplace_back(env);
+  } else if (!settings.upstream.empty()) {
+    out.push_back(settings.upstream);
+  }
+  return out;
 }
 
-Status check_versions(const GlobalOptions& global, const model::Lab& lab,
-                      const plan::Scope& scope) {
+Status check_versions(const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope,
+                      bool standin) {
   registry::LabImageOptions options;
   if (!scope.all) {
     options.teams = scope.teams;
@@ -69,7 +80,7 @@ Status check_versions(const GlobalOptions& global, const model::Lab& lab,
       refs.push_back(use.ref);
     }
   }
-  const Checked checked = check_refs(refs);
+  const Checked checked = check_refs(version_registries(lab, standin), refs);
   if (checked.registry.empty()) {
     notice(global, "warning",
            "image versions not checked, no registry answered: " + checked.unreachable);
@@ -96,8 +107,9 @@ Status check_versions(const GlobalOptions& global, const model::Lab& lab,
   return error;
 }
 
-Status check_version_of(const GlobalOptions& global, const registry::Reference& ref) {
-  const Checked checked = check_refs({ref});
+Status check_version_of(const GlobalOptions& global, const model::Lab& lab, bool standin,
+                        const registry::Reference& ref) {
+  const Checked checked = check_refs(version_registries(lab, standin), {ref});
   if (checked.registry.empty()) {
     notice(global, "warning",
            "image version not checked, no registry answered: " + checked.unreachable);

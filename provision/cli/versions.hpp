@@ -13,14 +13,17 @@
 
 namespace labctl::cli {
 
-// $LABCTL_REGISTRY (default http://10.255.255.1:5000, the classroom registry), then
-// $LABCTL_UPSTREAM (default https://registry-1.docker.io).
-std::vector<std::string> version_registries();
+// Where versions are resolved, in order: the classroom registry (or the lab's outside
+// mirror), then its upstream (the stand-in registry for a stand-in classroom).
+// $LABCTL_REGISTRY and $LABCTL_UPSTREAM replace them (tests point both at a closed port).
+std::vector<std::string> version_registries(const model::Lab& lab, bool standin);
 
 // The Squash TM images of the scope's instances.
-Status check_versions(const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope);
+Status check_versions(const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope,
+                      bool standin);
 
 // One image (`squash add --version`): a missing tag is a usage error with the nearest tags.
-Status check_version_of(const GlobalOptions& global, const registry::Reference& ref);
+Status check_version_of(const GlobalOptions& global, const model::Lab& lab, bool standin,
+                        const registry::Reference& ref);
 
 }  // namespace labctl::cli

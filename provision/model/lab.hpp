@@ -171,6 +171,8 @@ struct Lab {
   DockerSettings docker;
   RegistrySettings registry;
   std::string squash_image = "squashtest/squash-tm";
+  bool squash_proxy = false;     // `squashtm.proxy`: reverse proxy by host name on every VM
+  bool squash_autoheal = false;  // `squashtm.autoheal`: opt-in, needs the Docker socket
   StageTimeouts timeouts;
   std::vector<Team> teams;
 

@@ -9,52 +9,21 @@
 #include "provision/images/cache.hpp"
 #include "provision/registry/bundle.hpp"
 #include "provision/registry/client.hpp"
+#include "provision/registry/storage.hpp"
 #include "provision/registry/versions.hpp"
 #include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
 #include "tests/registry.hpp"
+#include "tests/registry_images.hpp"
 
 namespace labctl::registry {
 namespace {
 
+using testing::push_test_image;
+using testing::sha_of_file;
+
 namespace fs = std::filesystem;
 using testing::TestRegistry;
-
-std::string sha_of_file(const fs::path& file) {
-  return "sha256:" + *images::file_digest_hex(images::DigestKind::sha256, file.string());
-}
-
-// A tiny image made here: a tar layer holding one file, a config naming it, pushed with the
-// client under repository:tag.
-Image push_test_image(Client& client, const fs::path& dir, const std::string& repository,
-                      const std::string& tag) {
-  const fs::path work = dir / (repository + "-" + tag);
-  fs::create_directories(work / "root");
-  std::ofstream(work / "root" / "hello.txt") << repository << ":" << tag << "\n";
-  sys::SystemRunner run;
-  auto tar = run.run({"tar", "-C", (work / "root").string(), "--mtime=@0", "-cf",
-                      (work / "layer.tar").string(), "hello.txt"});
-  REQUIRE((tar && tar->exit_code == 0));
-  const std::string layer_digest = sha_of_file(work / "layer.tar");
-  std::ofstream(work / "config.json")
-      << R"({"architecture":"amd64","os":"linux","config":{"Cmd":["/hello"]},"rootfs":)"
-      << R"({"type":"layers","diff_ids":[")" << layer_digest << R"("]}})";
-  Image image;
-  image.config = {"application/vnd.oci.image.config.v1+json", sha_of_file(work / "config.json"),
-                  fs::file_size(work / "config.json")};
-  image.layers = {
-      {"application/vnd.oci.image.layer.v1.tar", layer_digest, fs::file_size(work / "layer.tar")}};
-  REQUIRE(client.push_blob(repository, image.config.digest, (work / "config.json").string()));
-  REQUIRE(client.push_blob(repository, layer_digest, (work / "layer.tar").string()));
-  const std::string body = fmt::format(
-      R"({{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"{}","digest":"{}","size":{}}},"layers":[{{"mediaType":"{}","digest":"{}","size":{}}}]}})",
-      k_oci_manifest, image.config.media_type, image.config.digest, image.config.size,
-      image.layers[0].media_type, layer_digest, image.layers[0].size);
-  image.manifest = {k_oci_manifest,
-                    "sha256:" + images::digest_hex(images::DigestKind::sha256, body), body};
-  REQUIRE(client.push_manifest(repository, tag, image.manifest));
-  return image;
-}
 
 bool start(TestRegistry& registry) {
   if (const std::string why = TestRegistry::skip_reason(); !why.empty()) {
@@ -203,6 +172,38 @@ TEST_CASE("a pull-through cache fetches each blob from its upstream once", "[sys
       client.push_blob("library/postgres", image.config.digest, (dir.path() / "blob-0").string());
   REQUIRE_FALSE(refused.ok());
   CHECK_THAT(refused.error().message, Catch::Contains("HTTP 405"));
+}
+
+TEST_CASE("what a registry's storage holds, read from its directory", "[system]") {
+  TestRegistry registry;
+  if (!start(registry)) {
+    return;
+  }
+  CurlTransport transport;
+  Client client(transport, registry.url());
+  testing::ScratchDir dir("lct-storage");
+  CHECK(cached_images(registry.storage())->empty());
+  const Image tm = push_test_image(client, dir.path(), "squashtest/squash-tm", "6.0.0");
+  const Image pg = push_test_image(client, dir.path(), "library/postgres", "15");
+
+  auto listed = cached_images(registry.storage());
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 2);
+  CHECK((*listed)[0].ref.name() == "library/postgres:15");
+  CHECK((*listed)[0].digest == pg.manifest.digest);
+  CHECK((*listed)[0].bytes == pg.size());
+  CHECK((*listed)[0].complete);
+  CHECK((*listed)[1].ref.name() == "squashtest/squash-tm:6.0.0");
+  CHECK((*listed)[1].bytes == tm.size());
+
+  // A layer that never reached the storage (a cache that fetched only the manifest).
+  const std::string hex = pg.layers[0].digest.substr(7);
+  fs::remove_all(fs::path(registry.storage()) / "docker/registry/v2/blobs/sha256" /
+                 hex.substr(0, 2) / hex);
+  listed = cached_images(registry.storage());
+  REQUIRE(listed.ok());
+  CHECK_FALSE((*listed)[0].complete);
+  CHECK((*listed)[1].complete);
 }
 
 }  // namespace labctl::registry

@@ -1,0 +1,34 @@
+#pragma once
+
+// The classroom's container images in the classroom registry (`labctl images`), and the cache
+// fill that `up` runs on the host while the VMs boot.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "provision/cli/common.hpp"
+#include "provision/registry/client.hpp"
+#include "provision/registry/lab_images.hpp"
+#include "provision/registry/supervise.hpp"
+
+namespace labctl::cli {
+
+// Every image the teams' instances need (all teams when `teams` is empty), with the proxy
+// and autoheal images when the lab enables them.
+Result<std::vector<registry::ImageUse>> needed_images(const model::Lab& lab,
+                                                      const std::vector<std::string>& teams);
+
+using FillProgress =
+    std::function<void(const std::string& image, std::uint64_t done, std::uint64_t total)>;
+
+// Fetches every blob of each image through the running registry (`settings`) and waits
+// (bounded) until its storage holds it: a VM pulling afterwards is then served from the cache
+// alone, and the upstream sees one fetch per image, however many VMs pull it. A blob already
+// stored is skipped. Returns each image as resolved, in order.
+Result<std::vector<registry::Image>> fill_cache(const registry::Settings& settings,
+                                                const std::vector<registry::ImageUse>& uses,
+                                                const FillProgress& progress);
+
+}  // namespace labctl::cli
