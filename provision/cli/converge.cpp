@@ -261,7 +261,7 @@ Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const mod
     return connected.error();
   }
   apply::SshRemote& remote = **connected;
-  squashtm::StackOptions stack;
+  const squashtm::StackOptions stack = squashtm::stack_options(lab);
   if (options.standin || current->value("standin", false)) {
     if (auto st = apply::install_standin(remote, vm, instances, stack); !st) {
       return st;
