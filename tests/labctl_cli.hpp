@@ -28,7 +28,8 @@ inline std::string unique_classroom(const std::string& prefix) {
 }
 
 // A small lab file for tests that drive the executable without booting anything: one NAT
-// network, one 1GiB VM per team with one Squash TM instance; `teams` is a YAML list.
+// network, one 1GiB VM per team with one Squash TM instance of 512MiB (what a 1GiB VM holds
+// with a database: 384MiB + 512MiB + 128MiB); `teams` is a YAML list.
 inline std::string small_lab_text(const std::string& classroom, const std::string& teams) {
   return fmt::format(R"(classroom: {}
 image: {{ build: debian-12, with: [docker], boot: efi }}
@@ -41,6 +42,7 @@ template:
     vm1:
       instances:
         - {{ name: main, version: 6.0.0 }}
+squashtm: {{ memory: 512MiB }}
 )",
                      classroom, teams);
 }

@@ -50,7 +50,9 @@ model::Lab classroom(const std::string& overrides = "") {
 }
 
 const std::string k_team2_vm2_at_1gib =
-    "  overrides:\n    team2:\n      vms:\n        vm2: { memory: 1GiB }\n";
+    "  overrides:\n    team2:\n      vms:\n        vm2: { memory: 1GiB, instances: [{ name: "
+    "legacy, "
+    "version: 5.1.0, db: h2, memory: 512MiB }] }\n";  // 384MiB + 512MiB fit in 1GiB
 
 // Small real files in a scratch directory; the seeds of VMs given to fail_seed() cannot be made.
 class FileMaterializer : public apply::Materializer {

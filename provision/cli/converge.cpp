@@ -260,7 +260,7 @@ Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const mod
     return connected.error();
   }
   apply::SshRemote& remote = **connected;
-  squashtm::StackOptions stack;
+  const squashtm::StackOptions stack = squashtm::stack_options(lab);
   auto secrets = apply::stack_secrets(state, vm, instances);
   if (!secrets) {
     return secrets.error();

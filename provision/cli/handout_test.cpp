@@ -56,12 +56,14 @@ TEST_CASE("the hand-out follows the model and state.json", "[unit][cli]") {
           "ssh -i /state/cd26/id_ed25519 -o UserKnownHostsFile="
           "/state/cd26/known_hosts student@" +
               vm1.address);
-    REQUIRE(vm1.instances.size() == 2);
+    REQUIRE(vm1.instances.size() == 1);
     CHECK(vm1.instances[0].name == "main");
     CHECK(vm1.instances[0].url == "http://" + vm1.address + ":8081/squash");
-    CHECK(vm1.instances[1].name == "legacy");
-    CHECK(vm1.instances[1].version == "5.1.0");
-    CHECK(vm1.instances[1].url == "http://" + vm1.address + ":8082/squash");
+    const cli::HandoutVm& vm2 = team.vms[1];
+    REQUIRE(vm2.instances.size() == 1);
+    CHECK(vm2.instances[0].name == "legacy");
+    CHECK(vm2.instances[0].version == "5.1.0");
+    CHECK(vm2.instances[0].url == "http://" + vm2.address + ":8081/squash");
   }
   SECTION("instances added and removed during class") {
     const model::Vm& vm2 = lab.find_team("team3")->vms[1];
@@ -70,7 +72,7 @@ TEST_CASE("the hand-out follows the model and state.json", "[unit][cli]") {
     extra.version = "6.1.0";
     extra.port = 8090;
     apply::record_added(inputs.state, vm2, extra);
-    apply::record_removed(inputs.state, vm2, "main");
+    apply::record_removed(inputs.state, vm2, "legacy");
     const cli::Handout handout = cli::handout_of(lab, inputs);
     const auto& instances = handout.teams.front().vms[1].instances;
     REQUIRE(instances.size() == 1);
@@ -94,9 +96,10 @@ TEST_CASE("the hand-out shows DB passwords only when given", "[unit][cli]") {
   CHECK(contains(md, "**admin / admin**"));
   CHECK(contains(md, "change it at first login"));
 
-  inputs.secrets = std::map<std::string, squashtm::Secrets>{
-      {"cd26-team3-vm1", {{"main", "S3cretMain"}, {"legacy", "S3cretLegacy"}}},
-      {"cd26-team3-vm4", {{"main", "NotShownForH2"}}}};
+  inputs.secrets =
+      std::map<std::string, squashtm::Secrets>{{"cd26-team3-vm1", {{"main", "S3cretMain"}}},
+                                               {"cd26-team3-vm2", {{"legacy", "S3cretLegacy"}}},
+                                               {"cd26-team3-vm4", {{"main", "NotShownForH2"}}}};
   const cli::Handout handout = cli::handout_of(lab, inputs);
   CHECK(handout.teams[0].vms[0].instances[0].db_password == "S3cretMain");
   CHECK(handout.teams[0].vms[3].instances[0].db_password.empty());  // h2: no database server

@@ -142,7 +142,8 @@ Status run_add(const GlobalOptions& global, const AddArgs& args) {
   if (!t || !db) {
     return !t ? t.error() : db.error();
   }
-  NewInstanceArgs wanted{args.name, args.version, args.port, *db, t->lab.squash_image};
+  NewInstanceArgs wanted{args.name, args.version,        args.port,
+                         *db,       t->lab.squash_image, t->lab.instance_memory};
   auto instance = new_instance(*t->vm, t->instances(), wanted);
   if (!instance) {
     return instance.error();

@@ -50,20 +50,18 @@ Status check_port(const model::Vm& vm, const std::vector<model::Instance>& exist
 }
 
 Status check_budget(const model::Vm& vm, const std::vector<model::Instance>& all) {
-  const model::Bytes need = model::stack_footprint(all);
-  if (need <= vm.memory) {
+  if (model::stack_footprint(all) <= vm.memory) {
     return {};
   }
   return Error::usage(fmt::format(
-      "VM {} would need {} for its Squash TM stack ({} for the guest + {} instance(s) and their "
-      "databases) but has {}: remove an instance first, or use --db h2",
-      vm.name, model::format_size(need), model::format_size(model::k_vm_os_reserve), all.size(),
-      model::format_size(vm.memory)));
+      "VM {}: its Squash TM stack would need more than its {}: {} (remove an instance first, or "
+      "use --db h2)",
+      vm.name, model::format_size(vm.memory), model::explain_footprint(all)));
 }
 
 squashtm::Lifecycle lifecycle_for(squashtm::Remote& remote, const VmRef& at) {
   return squashtm::Lifecycle(remote, squashtm::owner_of(at.lab.classroom, at.vm), at.vm,
-                             squashtm::StackOptions{});
+                             squashtm::stack_options(at.lab));
 }
 
 Result<std::filesystem::path> store_dump(const VmRef& at, const std::string& name,
@@ -120,6 +118,7 @@ Result<model::Instance> new_instance(const model::Vm& vm,
   instance.version = args.version;
   instance.db = args.db;
   instance.image = args.image;
+  instance.memory = args.memory;
   instance.port = args.port == 0 ? next_free_port(existing) : args.port;
   if (auto st = check_port(vm, existing, instance.port); !st) {
     return st.error();

@@ -27,7 +27,8 @@ struct NewInstanceArgs {
   std::string version;  // required
   int port = 0;         // 0 = the next free port from 8081
   model::DbKind db = model::DbKind::postgresql;
-  std::string image = "squashtest/squash-tm";  // the lab's squashtm.image
+  std::string image = "squashtest/squash-tm";      // the lab's squashtm.image
+  model::Bytes memory = model::k_instance_memory;  // the lab's squashtm.memory
 };
 
 // The instance to add to `vm`, which already runs `existing`; a usage error says what is wrong.

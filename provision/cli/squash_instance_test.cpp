@@ -29,6 +29,14 @@ const model::Vm& vm_of(const model::Lab& lab, const std::string& key) {
   throw;
 }
 
+// vm3 of classroom.yaml (main 6.0.0 on 8081), with room for a second instance: for the tests
+// of naming, ports and records, not of the memory budget.
+model::Vm roomy(const model::Lab& lab) {
+  model::Vm vm = vm_of(lab, "vm3");
+  vm.memory = 4 * model::k_gib;
+  return vm;
+}
+
 // The error new_instance() gives; every refusal is a usage error (exit code 2).
 std::string refusal(const model::Vm& vm, const std::vector<model::Instance>& existing,
                     const NewInstanceArgs& args) {
@@ -106,7 +114,7 @@ std::vector<std::string> recorded_names(const sys::StateDir& state, const model:
 TEST_CASE("squash add: a new instance takes the next free port and a name from its version",
           "[unit][cli]") {
   const model::Lab lab = classroom();
-  const model::Vm& vm2 = vm_of(lab, "vm2");  // 2 GiB, main 6.0.0 on 8081
+  const model::Vm vm2 = roomy(lab);
 
   SECTION("after the lab file's instance") {
     auto instance = cli::new_instance(vm2, vm2.instances, {"", "6.1.0"});
@@ -144,16 +152,16 @@ TEST_CASE("squash add: a new instance takes the next free port and a name from i
 
 TEST_CASE("squash add: refusals say what is wrong and change nothing", "[unit][cli]") {
   const model::Lab lab = classroom();
-  const model::Vm& vm2 = vm_of(lab, "vm2");
+  const model::Vm& vm2 = vm_of(lab, "vm3");
   const std::vector<model::Instance> existing = vm2.instances;
 
   SECTION("duplicate name") {
     CHECK(refusal(vm2, existing, {"main", "6.1.0"}) ==
-          "duplicate instance name 'main' on cd26-team3-vm2");
+          "duplicate instance name 'main' on cd26-team3-vm3");
   }
   SECTION("duplicate port") {
     CHECK(refusal(vm2, existing, {"other", "6.1.0", 8081}) ==
-          "port 8081 already used by instance 'main' on cd26-team3-vm2");
+          "port 8081 already used by instance 'main' on cd26-team3-vm3");
   }
   SECTION("port outside 1024-65535") {
     CHECK(refusal(vm2, existing, {"other", "6.1.0", 80}) == "port 80 is outside 1024-65535");
@@ -171,25 +179,24 @@ TEST_CASE("squash add: refusals say what is wrong and change nothing", "[unit][c
       CHECK(refusal(vm2, existing, {name, "6.1.0"}).starts_with("invalid instance name"));
     }
   }
-  SECTION("over the VM's memory budget") {
-    const model::Vm& vm1 = vm_of(lab, "vm1");  // 2 GiB already holds main and legacy
-    CHECK(refusal(vm1, vm1.instances, {"third", "6.1.0"}) ==
-          "VM cd26-team3-vm1 would need 2304MiB for its Squash TM stack (384MiB for the guest + 3 "
-          "instance(s) and their databases) but has 2GiB: remove an instance first, or use "
-          "--db h2");
-    refusal(vm1, vm1.instances, {"third", "6.1.0", 0, model::DbKind::h2});  // 2176MiB
-    // The second instance of vm2 fits (1664MiB), a third does not.
-    auto second = cli::new_instance(vm2, existing, {"second", "6.1.0"});
-    REQUIRE(second.ok());
-    std::vector<model::Instance> two = existing;
-    two.push_back(*second);
-    refusal(vm2, two, {"third", "6.1.0"});
+  SECTION("over the VM's memory budget, item by item") {
+    CHECK(refusal(vm2, existing, {"second", "6.1.0"}) ==
+          "VM cd26-team3-vm3: its Squash TM stack would need more than its 2GiB: 256MiB guest + "
+          "128MiB Docker + 1GiB main + 128MiB main's database + 1GiB second + 128MiB second's "
+          "database = 2688MiB (remove an instance first, or use --db h2)");
+    refusal(vm2, existing, {"second", "6.1.0", 0, model::DbKind::h2});  // 2560MiB
+    // The lab's squashtm.memory (here 512MiB) makes room for a small h2 instance: 2048MiB.
+    auto small = cli::new_instance(
+        vm2, existing,
+        {"second", "6.1.0", 0, model::DbKind::h2, "squashtest/squash-tm", 512 * model::k_mib});
+    REQUIRE(small.ok());
+    CHECK(small->memory == 512 * model::k_mib);
   }
 }
 
 TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "[unit][cli]") {
   const model::Lab lab = classroom();
-  const model::Vm& vm2 = vm_of(lab, "vm2");
+  const model::Vm& vm2 = vm_of(lab, "vm3");
   nlohmann::json state = nlohmann::json::object();
   auto names = [&] {
     std::vector<std::string> out;
@@ -228,7 +235,7 @@ TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "
 
 TEST_CASE("squash add/rm/upgrade record in state.json only what the VM did", "[unit][cli]") {
   const model::Lab lab = classroom();
-  const model::Vm& vm2 = vm_of(lab, "vm2");
+  const model::Vm vm2 = roomy(lab);
   testing::ScratchDir scratch("lct-cli-squash");
   auto state = sys::StateDir::open_at(scratch.path(), lab.classroom);
   REQUIRE(state.ok());
@@ -290,7 +297,7 @@ TEST_CASE("squash add/rm/upgrade record in state.json only what the VM did", "[u
     CHECK(done->result.from_version == "6.0.0");
     CHECK(done->result.dump_kind == "pg_dump");
     CHECK(done->dump.parent_path() == state->dir() / "dumps");
-    CHECK(done->dump.filename().string().starts_with("cd26-team3-vm2-main-6.0.0-"));
+    CHECK(done->dump.filename().string().starts_with("cd26-team3-vm3-main-6.0.0-"));
     CHECK(done->dump.extension() == ".sql");
     CHECK(testing::read_file(done->dump) == "-- dump of main\n");
     struct stat st {};

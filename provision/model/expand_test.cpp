@@ -125,10 +125,17 @@ TEST_CASE("the course classroom expands as documented", "[golden][model]") {
   CHECK(vm1.nics[0].dns == std::vector<std::string>{"10.146.4.1"});
   CHECK(vm1.nics[1].ip == "10.146.5.11");
   CHECK(vm1.nics[1].gateway.empty());
-  REQUIRE(vm1.instances.size() == 2);
+  REQUIRE(vm1.instances.size() == 1);
   CHECK(vm1.instances[0].port == 8081);
-  CHECK(vm1.instances[1].port == 8082);
-  CHECK(vm1.instances[0].version != vm1.instances[1].version);
+  CHECK(vm1.instances[0].memory == k_gib);
+  // One instance per VM at Squash TM's 1 GiB minimum, and still two versions per team.
+  for (const Team& team : lab.teams) {
+    std::set<std::string> versions;
+    for (const Vm& vm : team.vms) {
+      versions.insert(vm.instances[0].version);
+    }
+    CHECK(versions == std::set<std::string>{"5.1.0", "6.0.0"});
+  }
   CHECK(lab.docker.source == DockerSource::preinstalled);
   CHECK(lab.pool == "cd26-pool");
 }
@@ -320,8 +327,36 @@ TEST_CASE("VM and team rules at expansion", "[unit][model]") {
     CHECK(error_of(head + "    vm1:\n      memory: 1GiB\n      instances:\n"
                           "        - {name: main, version: 6.0.0}\n"
                           "        - {name: legacy, version: 5.1.0}\n") ==
-          "lab.yaml:7:5: template.vms.vm1: VM cd26-team1-vm1 needs 1664MiB for its Squash TM "
-          "stack (384MiB for the guest + 2 instance(s) and their databases) but has 1GiB");
+          "lab.yaml:7:5: template.vms.vm1: VM cd26-team1-vm1: its Squash TM stack needs more "
+          "than its 1GiB: 256MiB guest + 128MiB Docker + 1GiB main + 128MiB main's database + "
+          "1GiB legacy + 128MiB legacy's database = 2688MiB (lower squashtm.memory or an "
+          "instance's memory, use db: h2, or move an instance to another VM)");
+    CHECK(error_of(head + "    vm1:\n      memory: 2GiB\n      instances:\n"
+                          "        - {name: main, version: 6.0.0, memory: 768MiB}\n"
+                          "        - {name: legacy, version: 5.1.0, db: h2}\n") ==
+          "lab.yaml:7:5: template.vms.vm1: VM cd26-team1-vm1: its Squash TM stack needs more "
+          "than its 2GiB: 256MiB guest + 128MiB Docker + 768MiB main + 128MiB main's database + "
+          "1GiB legacy = 2304MiB (lower squashtm.memory or an instance's memory, use db: h2, or "
+          "move an instance to another VM)");
+  }
+  SECTION("squashtm.memory lowers every instance's default; an instance's memory wins") {
+    auto lab = parse_lab("squashtm: {memory: 640MiB, proxy: true, autoheal: true}\n" + head +
+                             "    vm1:\n      instances:\n"
+                             "        - {name: main, version: 6.0.0}\n"
+                             "        - {name: legacy, version: 5.1.0, memory: 512MiB}\n",
+                         "lab.yaml");
+    REQUIRE(lab.ok());
+    const Vm& vm = lab->teams[0].vms[0];
+    CHECK(vm.instances[0].memory == 640 * k_mib);
+    CHECK(vm.instances[1].memory == 512 * k_mib);
+    CHECK(stack_footprint(vm.instances) == 1792 * k_mib);
+    CHECK(lab->squash_proxy);
+    CHECK(lab->squash_autoheal);
+    CHECK(error_of("squashtm: {memory: 256MiB}\n" + head + "    vm1:\n") ==
+          "lab.yaml:1:20: squashtm.memory: instance memory 256MiB is below 512MiB or not a whole "
+          "number of MiB (Squash TM documents 1GiB as its minimum)");
+    CHECK(error_of("squashtm: {proxy: yes please}\n" + head + "    vm1:\n")
+              .starts_with("lab.yaml:1:19: squashtm.proxy: "));
   }
   SECTION("unknown network in a VM's list") {
     CHECK(error_of(head + "    vm1: {networks: [lna]}\n") ==
@@ -348,7 +383,8 @@ TEST_CASE("VM and team rules at expansion", "[unit][model]") {
     const auto lab = parse_lab(
         "classroom: cd26\ntemplate:\n  networks:\n    lan: {kind: nat}\n  vms:\n    vm1:\n"
         "teams:\n  count: 2\n  overrides:\n    team2:\n      vms:\n        vm1:\n"
-        "          memory: 1GiB\n          instances: [{name: solo, version: 1.22.2, db: h2}]\n",
+        "          memory: 1GiB\n          instances: [{name: solo, version: 1.22.2, db: h2, "
+        "memory: 512MiB}]\n",
         "lab.yaml");
     REQUIRE(lab.ok());
     CHECK(lab->teams[0].vms[0].memory == 2 * k_gib);
@@ -358,7 +394,7 @@ TEST_CASE("VM and team rules at expansion", "[unit][model]") {
     CHECK(lab->teams[1].vms[0].instances[0].name == "solo");
   }
   SECTION("automatic ports skip explicit ones") {
-    const auto lab = parse_lab(head +
+    const auto lab = parse_lab("squashtm: {memory: 512MiB}\n" + head +
                                    "    vm1:\n      instances:\n"
                                    "        - {name: a, version: 6.0.0, db: h2}\n"
                                    "        - {name: b, version: 6.0.0, db: h2, port: 8082}\n"

@@ -65,12 +65,12 @@ std::vector<Nic> expand_nics(const Lab& lab, const Team& team, const VmSpec& vm_
 }
 
 void check_stack(Reader& reader, const Vm& vm, const Loc& loc) {
-  const Bytes need = stack_footprint(vm.instances);
-  if (need > vm.memory) {
-    reader.error(loc, fmt::format("VM {} needs {} for its Squash TM stack ({} for the guest "
-                                  "+ {} instance(s) and their databases) but has {}",
-                                  vm.name, format_size(need), format_size(k_vm_os_reserve),
-                                  vm.instances.size(), format_size(vm.memory)));
+  if (stack_footprint(vm.instances) > vm.memory) {
+    reader.error(loc,
+                 fmt::format("VM {}: its Squash TM stack needs more than its {}: {} (lower "
+                             "squashtm.memory or an instance's memory, use db: h2, or move "
+                             "an instance to another VM)",
+                             vm.name, format_size(vm.memory), explain_footprint(vm.instances)));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "provision/model/names.hpp"
+#include "provision/model/size.hpp"
 
 namespace labctl::model {
 
@@ -48,6 +49,18 @@ Bytes stack_footprint(const std::vector<Instance>& instances) {
     total += instance.memory + (instance.db == DbKind::h2 ? 0 : k_db_memory);
   }
   return total;
+}
+
+std::string explain_footprint(const std::vector<Instance>& instances) {
+  std::string out = fmt::format("{} guest + {} Docker", format_size(k_guest_reserve),
+                                format_size(k_docker_reserve));
+  for (const Instance& instance : instances) {
+    out += fmt::format(" + {} {}", format_size(instance.memory), instance.name);
+    if (instance.db != DbKind::h2) {
+      out += fmt::format(" + {} {}'s database", format_size(k_db_memory), instance.name);
+    }
+  }
+  return out + " = " + format_size(stack_footprint(instances));
 }
 
 std::string network_spec_hash(const Network& net) {

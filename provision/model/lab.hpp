@@ -20,10 +20,16 @@ using Bytes = std::uint64_t;
 constexpr Bytes k_mib = 1024ULL * 1024ULL;
 constexpr Bytes k_gib = 1024ULL * k_mib;
 
-// Memory budget of a VM's stack: what the guest keeps for itself, each instance's
-// application container, and its database container (none for h2).
-constexpr Bytes k_vm_os_reserve = 384 * k_mib;
-constexpr Bytes k_instance_memory = 512 * k_mib;
+// Memory budget of a VM's stack: what the guest system keeps (kernel, init, sshd, cloud-init),
+// what Docker keeps (dockerd, containerd, shims), each instance's application container and
+// its database container (none for h2). Squash TM documents 1 GB as an instance's minimum;
+// a lab may lower it (`squashtm: {memory:}`, an instance's `memory:`) down to
+// k_min_instance_memory.
+constexpr Bytes k_guest_reserve = 256 * k_mib;
+constexpr Bytes k_docker_reserve = 128 * k_mib;
+constexpr Bytes k_vm_os_reserve = k_guest_reserve + k_docker_reserve;
+constexpr Bytes k_instance_memory = 1 * k_gib;
+constexpr Bytes k_min_instance_memory = 512 * k_mib;
 constexpr Bytes k_db_memory = 128 * k_mib;
 
 enum class NetworkKind { nat, isolated, bridge, ovs };
@@ -171,6 +177,7 @@ struct Lab {
   DockerSettings docker;
   RegistrySettings registry;
   std::string squash_image = "squashtest/squash-tm";
+  Bytes instance_memory = k_instance_memory;  // `squashtm.memory`: each instance's default
   bool squash_proxy = false;     // `squashtm.proxy`: reverse proxy by host name on every VM
   bool squash_autoheal = false;  // `squashtm.autoheal`: opt-in, needs the Docker socket
   StageTimeouts timeouts;
@@ -185,6 +192,9 @@ bool uses_classroom_registry(const Lab& lab);
 
 // Memory the VM's stack needs: k_vm_os_reserve + every instance and its database.
 Bytes stack_footprint(const std::vector<Instance>& instances);
+// The same, item by item, for refusals: "256MiB guest + 128MiB Docker + 1GiB main + 128MiB
+// main's database = 1536MiB".
+std::string explain_footprint(const std::vector<Instance>& instances);
 
 // Hash of what defines a network on the host (kind, bridge, addressing); kept in its tag so
 // that a changed network is recreated. 12 hex characters.

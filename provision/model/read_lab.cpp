@@ -216,9 +216,15 @@ void read_docker(Reader& reader, const Field& root, LabSpec& spec) {
 
 void read_squashtm(Reader& reader, const Field& root, LabSpec& spec) {
   const Field field = root.child("squashtm");
-  if (!field.present() || !reader.check_map(field, {"image"})) {
+  if (!field.present() || !reader.check_map(field, {"image", "memory", "proxy", "autoheal"})) {
     return;
   }
+  Lab& lab = spec.lab;
+  const Field memory = field.child("memory");
+  lab.instance_memory = reader.size(memory).value_or(lab.instance_memory);
+  check_instance_memory(reader, memory.loc, lab.instance_memory);
+  lab.squash_proxy = reader.choice(field.child("proxy"), {"false", "true"}, 0) == 1;
+  lab.squash_autoheal = reader.choice(field.child("autoheal"), {"false", "true"}, 0) == 1;
   const Field image = field.child("image");
   spec.lab.squash_image = reader.text(image, spec.lab.squash_image);
   static const std::regex repository(

@@ -54,7 +54,11 @@ InstanceEntry read_instance(Reader& reader, const Field& item, const LabSpec& sp
       static_cast<DbKind>(reader.choice(item.child("db"), {"postgresql", "mariadb", "h2"}, 0));
   instance.env =
       static_cast<EnvScheme>(reader.choice(item.child("env"), {"auto", "current", "legacy"}, 0));
-  instance.memory = reader.size(item.child("memory")).value_or(k_instance_memory);
+  const Field memory = item.child("memory");
+  instance.memory = reader.size(memory).value_or(spec.lab.instance_memory);
+  if (memory.present()) {
+    check_instance_memory(reader, memory.loc, instance.memory);
+  }
   instance.image = spec.lab.squash_image;
   const Field port = item.child("port");
   entry.port_loc = port.loc;
@@ -130,6 +134,14 @@ std::vector<Instance> read_instances(Reader& reader, const Field& field, const s
     out.push_back(entry.instance);
   }
   return out;
+}
+
+void check_instance_memory(Reader& reader, const Loc& loc, Bytes memory) {
+  if (memory < k_min_instance_memory || memory % k_mib != 0) {
+    reader.error(loc, fmt::format("instance memory {} is below {} or not a whole number of MiB "
+                                  "(Squash TM documents 1GiB as its minimum)",
+                                  format_size(memory), format_size(k_min_instance_memory)));
+  }
 }
 
 // Hyper-V assigns memory in 2 MiB units (and refuses other sizes); libvirt takes any size.

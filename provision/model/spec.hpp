@@ -79,6 +79,8 @@ std::vector<Instance> read_instances(Reader& reader, const Field& field, const s
 VmShape read_shape(Reader& reader, const Field& field, const LabSpec& spec);
 // A VM's memory (and memory_cap, its default) is a whole number of 2 MiB units.
 void check_memory_unit(Reader& reader, const Loc& loc, Bytes memory);
+// An instance's container: at least k_min_instance_memory, whole MiB (its heap is in MiB).
+void check_instance_memory(Reader& reader, const Loc& loc, Bytes memory);
 
 // Expansion (expand.cpp, expand_vm.cpp) and whole-lab checks (checks.cpp).
 void expand_lab(Reader& reader, LabSpec& spec);

@@ -196,7 +196,7 @@ TEST_CASE("demands and facts come from the lab, host_info and the inventory", "[
     REQUIRE(demands.size() == 2);
     CHECK(demands[0].team == "team3");
     CHECK(demands[0].pin == "qemu+ssh://labadmin@hv2.example.org/system");
-    CHECK(demands[0].memory == 4 * k_gib);
+    CHECK(demands[0].memory == 5 * k_gib);  // vm2 has 3GiB for its two instances
     CHECK(demands[0].vms == 2);
     CHECK(demands[1].team == "team5");
   }

@@ -25,14 +25,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string run_id() {
-  std::random_device random;
-  return fmt::format("{:06x}", random() & 0xffffff);
-}
-
 // One test run: stand-in images, a scratch root, a Lifecycle; all removed by the destructor.
 struct Run {
-  std::string id = run_id();
+  std::string id = labctl::squashtm::testlab::run_id();
   std::string repo = "lct-squash-" + id + "/squash-tm";
   std::string postgres = "lct-squash-" + id + "/postgres:15";
   labctl::testing::ScratchDir scratch{"lct-squash"};
@@ -47,7 +42,7 @@ struct Run {
     options.bind_address = "127.0.0.1";
     options.postgres_image = postgres;
     options.check_interval = "1s";
-    auto vm = testlab::vm();
+    auto vm = testlab::vm(4 * labctl::model::k_gib);  // three 1 GiB instances fit, not four
     vm.name = owner.vm;
     stack = std::make_unique<Lifecycle>(remote, owner, vm, options);
   }
@@ -65,18 +60,6 @@ struct Run {
     return testlab::instance(name + id, version, port, db, repo);
   }
 };
-
-Health wait_healthy(int port, const std::string& expect) {
-  Health health;
-  for (int i = 0; i < 60; ++i) {
-    health = probe_health("127.0.0.1", port, 1000ms);
-    if (health.healthy && health.first_line.find(expect) != std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(500ms);
-  }
-  return health;
-}
 
 std::vector<std::string> names_and_versions(Lifecycle& stack) {
   std::vector<std::string> out;
@@ -133,16 +116,18 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
   REQUIRE(stack.deploy({a, b}, {{b.name, "PwB0123456789"}}).ok());
 
   SECTION("two versions answer on their own ports, then add, upgrade, rm, restart") {
-    CHECK(wait_healthy(18081, "version 6.0.0").first_line == "Squash is Alive! version 6.0.0");
-    CHECK(wait_healthy(18082, "version 1.21.0").first_line == "Squash is Alive! version 1.21.0");
+    CHECK(testlab::wait_healthy(18081, "version 6.0.0").first_line ==
+          "Squash is Alive! version 6.0.0");
+    CHECK(testlab::wait_healthy(18082, "version 1.21.0").first_line ==
+          "Squash is Alive! version 1.21.0");
     CHECK(names_and_versions(stack) == std::vector<std::string>{a.name + " 6.0.0 18081 running",
                                                                 b.name + " 1.21.0 18082 running"});
     // The 1.x instance got the linked-container variables, the current one SQTM_DB_* (none: h2).
     CHECK(run.sh("docker exec squash-" + b.name + "_app_1 cat /www/squash/env-names") ==
-          "DB_HOST\nJAVA_TOOL_OPTIONS\nPOSTGRES_ENV_POSTGRES_DB\nPOSTGRES_ENV_POSTGRES_PASSWORD\n"
+          "DB_HOST\nJAVA_ARGS\nPOSTGRES_ENV_POSTGRES_DB\nPOSTGRES_ENV_POSTGRES_PASSWORD\n"
           "POSTGRES_ENV_POSTGRES_USER\nTZ\n");
     CHECK(run.sh("docker exec squash-" + a.name + "_app_1 cat /www/squash/env-names") ==
-          "JAVA_TOOL_OPTIONS\nTZ\n");
+          "JAVA_ARGS\nTZ\n");
     // The database is on the backend network only; secrets are 0600.
     CHECK(run.sh("docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "
                  "squash-" +
@@ -153,7 +138,7 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
 
     const auto c = run.instance("c", "6.1.0", 18083);
     REQUIRE(stack.add(c, "").ok());
-    CHECK(wait_healthy(18083, "version 6.1.0").healthy);
+    CHECK(testlab::wait_healthy(18083, "version 6.1.0").healthy);
 
     SECTION("upgrade dumps first and recreates only the app") {
       const std::string db_before =
@@ -162,7 +147,8 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
       REQUIRE(up.ok());
       CHECK(up->dump_kind == "pg_dump");
       CHECK(up->dump.find("-- labctl stand-in pg_dump -U squashtm squashtm") == 0);
-      CHECK(wait_healthy(18082, "version 1.22.0").first_line == "Squash is Alive! version 1.22.0");
+      CHECK(testlab::wait_healthy(18082, "version 1.22.0").first_line ==
+            "Squash is Alive! version 1.22.0");
       CHECK(run.sh("docker inspect -f '{{.Id}}' squash-" + b.name + "_db_1") == db_before);
 
       auto h2 = stack.upgrade(a.name, "6.1.0", false);
@@ -170,19 +156,19 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
       CHECK(h2->dump_kind == "h2-tar");
       CHECK(h2->dump.find("labctl stand-in h2 data, created by version 6.0.0") !=
             std::string::npos);
-      CHECK(wait_healthy(18081, "version 6.1.0").healthy);
+      CHECK(testlab::wait_healthy(18081, "version 6.1.0").healthy);
 
       auto down = stack.upgrade(c.name, "6.0.0", false);
       REQUIRE_FALSE(down.ok());
       CHECK(down.error().message.find("refusing to downgrade '" + c.name +
                                       "' from 6.1.0 to 6.0.0") == 0);
-      CHECK(wait_healthy(18083, "version 6.1.0").healthy);
+      CHECK(testlab::wait_healthy(18083, "version 6.1.0").healthy);
     }
     SECTION("rm removes only that instance and its volume") {
       REQUIRE(stack.rm(b.name, false).ok());
       CHECK_FALSE(probe_health("127.0.0.1", 18082, 1000ms).healthy);
-      CHECK(wait_healthy(18081, "6.0.0").healthy);
-      CHECK(wait_healthy(18083, "6.1.0").healthy);
+      CHECK(testlab::wait_healthy(18081, "6.0.0").healthy);
+      CHECK(testlab::wait_healthy(18083, "6.1.0").healthy);
       CHECK(run.sh("docker volume ls -q --filter label=labctl.instance=" + b.name) == "");
       CHECK(run.sh("docker volume ls -q --filter label=labctl.instance=" + a.name) != "");
       CHECK(names_and_versions(stack) == std::vector<std::string>{a.name + " 6.0.0 18081 running",
@@ -191,7 +177,7 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
     SECTION("a crash inside restarts the app; docker kill does not (manual stop)") {
       const std::string app = "squash-" + a.name + "_app_1";
       run.sh("docker exec " + app + " sh -c 'kill $(pidof httpd)'");
-      CHECK(wait_healthy(18081, "6.0.0").healthy);
+      CHECK(testlab::wait_healthy(18081, "6.0.0").healthy);
       CHECK(run.sh("docker inspect -f '{{.RestartCount}}' " + app) == "1\n");
       run.sh("docker kill " + app);
       std::this_thread::sleep_for(3s);
@@ -216,10 +202,10 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
     REQUIRE(stack.add(run.instance("c", "6.1.0", 18083), "").ok());
     auto too_many = stack.add(run.instance("d", "6.0.0", 18084), "");
     REQUIRE_FALSE(too_many.ok());
-    CHECK(too_many.error().message ==
-          run.owner.vm +
-              ": 4 Squash TM instance(s) need 2560 MiB (384 MiB system + per instance "
-              "app and database) but the VM has 2048 MiB");
+    CHECK(too_many.error().message.starts_with(
+        run.owner.vm +
+        ": 4 Squash TM instance(s) need more than the VM's 4GiB: 256MiB guest + 128MiB Docker + "));
+    CHECK(too_many.error().message.ends_with(" + 1GiB d" + run.id + " = 4608MiB"));
     REQUIRE(stack.rm(run.instance("c", "6.1.0", 18083).name, false).ok());
     CHECK(names_and_versions(stack) == before);
     CHECK(run.sh("docker ps -aq " + label_filters(run.owner)) == before_containers);
@@ -258,5 +244,6 @@ TEST_CASE("Squash TM stack: an instance that cannot start does not keep the othe
   REQUIRE_FALSE(deployed.ok());
   CHECK(deployed.error().message.find("squash-" + missing.name) != std::string::npos);
   CHECK(deployed.error().message.find("squash-" + kept.name) == std::string::npos);
-  CHECK(wait_healthy(18087, "version 6.0.0").first_line == "Squash is Alive! version 6.0.0");
+  CHECK(testlab::wait_healthy(18087, "version 6.0.0").first_line ==
+        "Squash is Alive! version 6.0.0");
 }

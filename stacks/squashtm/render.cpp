@@ -24,9 +24,12 @@ std::string labels_block(const Owner& owner, const Instance& instance, const std
   return render_labels(labels, indent);
 }
 
+// The distribution's bin/startup.sh, which every image runs, puts JAVA_ARGS on the java
+// command line (its default: "-Xms128m -Xmx512m -server"), where its -Xmx beats
+// JAVA_TOOL_OPTIONS. So the heap cap goes there, with the script's other default flags kept.
 // Java gets three quarters of the container: the rest is metaspace, threads and buffers.
-std::string heap_option(const Instance& instance) {
-  return fmt::format("-Xmx{}m", instance.memory * 3 / 4 / model::k_mib);
+std::string java_args(const Instance& instance) {
+  return fmt::format("-Xms128m -Xmx{}m -server", heap_mib(instance));
 }
 
 std::string db_host_port(const Instance& instance) {
@@ -35,8 +38,7 @@ std::string db_host_port(const Instance& instance) {
 
 // Non-secret connection settings; the password is in the instance's .env.
 std::vector<std::pair<std::string, std::string>> app_environment(const Instance& instance) {
-  std::vector<std::pair<std::string, std::string>> env{
-      {"JAVA_TOOL_OPTIONS", heap_option(instance)}};
+  std::vector<std::pair<std::string, std::string>> env{{"JAVA_ARGS", java_args(instance)}};
   if (!has_db(instance)) {
     return env;
   }
@@ -174,6 +176,10 @@ std::string networks_and_volumes(const Owner& owner, const Instance& instance) {
 }
 
 }  // namespace
+
+std::uint64_t heap_mib(const model::Instance& instance) {
+  return instance.memory * 3 / 4 / model::k_mib;
+}
 
 Owner owner_of(const std::string& classroom, const model::Vm& vm) {
   return {classroom, vm.team, vm.name};

@@ -5,6 +5,7 @@
 // name and an optional autoheal container. Pure: nothing here touches the VM; passwords are
 // inputs (secrets.hpp makes them).
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ struct StackOptions {
   bool autoheal = false;  // opt-in: needs the Docker socket read-write (breaks isolation)
 };
 
+// The options a lab file sets (`squashtm: {proxy:, autoheal:}`); the rest keep their defaults.
+StackOptions stack_options(const model::Lab& lab);
+
 struct File {
   std::string path;  // absolute, under StackOptions::root
   std::string content;
@@ -65,6 +69,8 @@ struct Rendered {
 using Secrets = std::map<std::string, std::string>;  // instance name -> DB password
 
 std::string project_name(const std::string& instance);  // "squash-<name>"
+// The Java heap cap (-Xmx, MiB) rendered for an instance: three quarters of its container.
+std::uint64_t heap_mib(const model::Instance& instance);
 std::string instance_dir(const StackOptions& options, const std::string& instance);
 std::string compose_path(const StackOptions& options, const std::string& instance);
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "provision/model/size.hpp"
 #include "stacks/squashtm/names.hpp"
 #include "stacks/squashtm/render.hpp"
 #include "stacks/squashtm/yaml_out.hpp"
@@ -96,14 +97,18 @@ std::string proxy_compose(const Owner& owner, const model::Vm& vm, const StackOp
 
 }  // namespace
 
+StackOptions stack_options(const model::Lab& lab) {
+  StackOptions options;
+  options.proxy = lab.squash_proxy;
+  options.autoheal = lab.squash_autoheal;
+  return options;
+}
+
 Status check_capacity(const model::Vm& vm, const std::vector<model::Instance>& instances) {
-  const model::Bytes need = model::stack_footprint(instances);
-  if (need > vm.memory) {
-    return Error::usage(fmt::format(
-        "{}: {} Squash TM instance(s) need {} MiB ({} MiB system + per instance app and database) "
-        "but the VM has {} MiB",
-        vm.name, instances.size(), need / model::k_mib, model::k_vm_os_reserve / model::k_mib,
-        vm.memory / model::k_mib));
+  if (model::stack_footprint(instances) > vm.memory) {
+    return Error::usage(fmt::format("{}: {} Squash TM instance(s) need more than the VM's {}: {}",
+                                    vm.name, instances.size(), model::format_size(vm.memory),
+                                    model::explain_footprint(instances)));
   }
   return {};
 }

@@ -32,9 +32,10 @@ std::string joined(const Rendered& rendered) {
 }  // namespace
 
 TEST_CASE("Squash TM stack renders to golden files", "[golden]") {
-  auto vm = testlab::vm();
+  auto vm = testlab::vm(3 * labctl::model::k_gib);
   vm.instances = {testlab::instance("main", "6.0.0", 8081),
                   testlab::instance("old", "1.21.0", 8082)};
+  vm.instances[1].memory = 768 * labctl::model::k_mib;  // a lowered instance: 576 MiB of heap
   const Secrets secrets{{"main", "PwMain0123456789"}, {"old", "PwOld0123456789"}};
   StackOptions options;
   options.shared.http_proxy = "http://10.0.0.1:3128";
@@ -64,8 +65,9 @@ TEST_CASE("Squash TM renderer refuses what cannot run", "[unit]") {
     auto r = render_stack(testlab::owner(), vm, {}, {{"a", "x"}, {"b", "x"}, {"c", "x"}});
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message ==
-          "cd26-team3-vm1: 3 Squash TM instance(s) need 2304 MiB (384 MiB system + per instance "
-          "app and database) but the VM has 2048 MiB");
+          "cd26-team3-vm1: 3 Squash TM instance(s) need more than the VM's 2GiB: 256MiB guest + "
+          "128MiB Docker + 1GiB a + 128MiB a's database + 1GiB b + 128MiB b's database + 1GiB c "
+          "+ 128MiB c's database = 3840MiB");
   }
   SECTION("two instances on one port or one name") {
     vm.instances = {testlab::instance("a", "6.0.0", 8081), testlab::instance("b", "6.0.0", 8081)};

@@ -2,9 +2,15 @@
 
 // Hand-built model values for the stack's tests (the YAML loader is not needed here).
 
+#include <chrono>
+#include <random>
 #include <string>
+#include <thread>
+
+#include <fmt/format.h>
 
 #include "provision/model/lab.hpp"
+#include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/render.hpp"
 
 namespace labctl::squashtm::testlab {
@@ -34,6 +40,26 @@ inline model::Vm vm(model::Bytes memory = 2 * model::k_gib) {
 
 inline Owner owner() {
   return {"cd26", "team3", "cd26-team3-vm1"};
+}
+
+// A short random id that keeps one [docker] test run's names and labels apart from another's.
+inline std::string run_id() {
+  std::random_device random;
+  return fmt::format("{:06x}", random() & 0xffffff);
+}
+
+// Probes 127.0.0.1:port every half second until it answers 200 with `expect` in its first line.
+inline Health wait_healthy(int port, const std::string& expect, int tries = 60) {
+  using namespace std::chrono_literals;
+  Health health;
+  for (int i = 0; i < tries; ++i) {
+    health = probe_health("127.0.0.1", port, 1000ms);
+    if (health.healthy && health.first_line.find(expect) != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+  return health;
 }
 
 }  // namespace labctl::squashtm::testlab
