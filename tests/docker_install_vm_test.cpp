@@ -1,4 +1,5 @@
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -14,18 +15,20 @@
 // `docker.source: distribution`. cloud-init's final stage configures apt (the image's mirror
 // kept) and installs docker.io and docker-compose from the Debian mirror through the NAT
 // network; the admin user is in the docker group; the stand-in stack then runs on that Docker.
-// (Docker's own repository, the default source, is not reachable from this machine.)
+// (Docker's own repository, the default source, is not reachable from this machine.) The
+// stack comes as `up --standin` brings it on a machine without Docker Hub: stand-in images
+// built on this host, pushed to the stand-in registry, pulled through the classroom registry.
 
 namespace {
 
 using labctl::testing::DownOnExit;
 using labctl::testing::LabctlCli;
 
-std::string lab_text(const std::string& classroom) {
+std::string lab_text(const std::string& classroom, int registry_octet, int registry_port) {
   return fmt::format(R"(classroom: {}
 image: {{ build: debian-12 }}
 docker: {{ source: distribution }}
-squashtm: {{ image: labctl-standin/squash-tm }}
+registry: {{ address: 10.255.{}.1, port: {} }}
 defaults: {{ memory: 2GiB, vcpus: 2, disk: 4GiB }}
 teams: {{ names: [blue] }}
 template:
@@ -36,7 +39,7 @@ template:
       instances:
         - {{ name: main, version: 6.0.0, db: h2 }}
 )",
-                     classroom);
+                     classroom, registry_octet, registry_port);
 }
 
 std::string must_ssh(const LabctlCli& labctl, const std::vector<std::string>& command) {
@@ -54,8 +57,14 @@ TEST_CASE("Docker from Debian's packages, installed by cloud-init at first boot"
           "[vm][docker-install]") {
   labctl::testing::ScratchDir scratch("lct-dockerinst");
   const std::string classroom = labctl::testing::unique_classroom("din");
-  std::ofstream(scratch.path() / "lab.yaml") << lab_text(classroom);
-  const LabctlCli labctl(scratch.path(), {.global_args = {"--connect", "qemu:///system"}});
+  std::random_device random;  // a registry of the test's own, beside any other on the host
+  std::ofstream(scratch.path() / "lab.yaml")
+      << lab_text(classroom, 1 + static_cast<int>(random() % 250),
+                  20000 + 2 * static_cast<int>(random() % 4000));
+  // Versions are resolved on the lab's registries, not on the closed port tests default to.
+  const LabctlCli labctl(scratch.path(),
+                         {.global_args = {"--connect", "qemu:///system"},
+                          .env = {{"LABCTL_REGISTRY", ""}, {"LABCTL_UPSTREAM", ""}}});
   DownOnExit teardown{labctl};
 
   const auto up = labctl.run({"up", "--all", "--standin"});
@@ -80,6 +89,12 @@ TEST_CASE("Docker from Debian's packages, installed by cloud-init at first boot"
   const auto rows = nlohmann::json::parse(status.out);
   REQUIRE(rows.size() == 1);
   CHECK(rows[0]["stage"] == "stack healthy");
+  CHECK(rows[0]["instances"][0]["healthy"] == true);
+  // The VM pulled the stand-in through the classroom registry, which fetched it from the
+  // stand-in registry: the real name, the stand-in's label.
+  CHECK(must_ssh(labctl, {"docker", "image", "inspect", "-f",
+                          "'{{index .Config.Labels \"labctl.standin\"}}'",
+                          "squashtest/squash-tm:6.0.0"}) == "true\n");
 
   labctl::testing::check_down_leaves_nothing(labctl, teardown, "qemu:///system", classroom);
 }

@@ -232,7 +232,7 @@ struct Upstream {
     blobs.insert(blobs.end(), image->layers.begin(), image->layers.end());
     for (const registry::Descriptor& blob : blobs) {
       counts[blob.digest] =
-          registry.count_requests("GET", "/v2/" + repository + "/blobs/" + blob.digest);
+          registry.settled_count("GET", "/v2/" + repository + "/blobs/" + blob.digest, 2);
     }
     return counts;
   }

@@ -92,12 +92,13 @@ struct Fixture {
     return nlohmann::json::parse(result.out);
   }
   // Successful GETs of each blob of the image that reached the upstream.
-  std::vector<int> upstream_gets(const std::string& repository, const std::string& tag) const {
+  std::vector<int> upstream_gets(const std::string& repository, const std::string& tag,
+                                 int expected = 2) const {
     const labctl::registry::Image& image = pushed.at(repository + ":" + tag);
     std::vector<int> counts;
     for (const auto& blob : {image.config, image.layers.front()}) {
       counts.push_back(
-          upstream.count_requests("GET", "/v2/" + repository + "/blobs/" + blob.digest));
+          upstream.settled_count("GET", "/v2/" + repository + "/blobs/" + blob.digest, expected));
     }
     return counts;
   }
@@ -120,7 +121,7 @@ TEST_CASE("images pull fills the classroom registry once; ls lists it with its u
   CHECK(f.upstream_gets("library/postgres", "15") == std::vector<int>{2, 2});
   f.json({"images", "pull"});
   CHECK(f.upstream_gets("squashtest/squash-tm", "6.0.0") == std::vector<int>{2, 2});
-  CHECK(f.upstream_gets("squashtest/squash-tm", "6.1.0") == std::vector<int>{0, 0});
+  CHECK(f.upstream_gets("squashtest/squash-tm", "6.1.0", 0) == std::vector<int>{0, 0});
 
   const auto listed = f.json({"images", "ls"});
   REQUIRE(listed["cached"].size() == 3);

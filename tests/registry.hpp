@@ -110,6 +110,15 @@ class TestRegistry {
     return std::filesystem::exists(data);
   }
 
+  // count_requests once it reaches `expected`, or after 5 s: a request's access-log line is
+  // written after its response, so the last one may lag behind what the client saw.
+  int settled_count(const std::string& method, const std::string& path_part, int expected) const {
+    for (int i = 0; i < 50 && count_requests(method, path_part) < expected; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return count_requests(method, path_part);
+  }
+
   // Access-log lines for requests whose request line holds `method` and `path_part`
   // ("GET", "/blobs/sha256:..."); 200s only when `ok_only`.
   int count_requests(const std::string& method, const std::string& path_part,

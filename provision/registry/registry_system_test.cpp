@@ -165,9 +165,9 @@ TEST_CASE("a pull-through cache fetches each blob from its upstream once", "[sys
   // distribution 2.8 fetches a missed blob twice at once (one copy streams to the client,
   // one goes to storage); after that, never again, however many pulls.
   for (const Descriptor& blob : {image.config, image.layers[0]}) {
-    CHECK(upstream.count_requests("GET", "/blobs/" + blob.digest) == 2);
+    CHECK(upstream.settled_count("GET", "/blobs/" + blob.digest, 2) == 2);
   }
-  CHECK(cache.count_requests("GET", "/blobs/" + image.layers[0].digest) == 3);
+  CHECK(cache.settled_count("GET", "/blobs/" + image.layers[0].digest, 3) == 3);
   auto refused =
       client.push_blob("library/postgres", image.config.digest, (dir.path() / "blob-0").string());
   REQUIRE_FALSE(refused.ok());
