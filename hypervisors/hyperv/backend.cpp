@@ -137,7 +137,7 @@ class HypervBackend : public Hypervisor {
     return execute(render_create_vm(*request.lab, *request.vm, m_options.root));
   }
 
-  Status start_domain(const std::string& name) override {
+  Status start_domain(const model::Lab& /*lab*/, const std::string& name) override {
     std::string log;
     {
       const std::lock_guard lock(m_mutex);

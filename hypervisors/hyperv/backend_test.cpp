@@ -58,7 +58,7 @@ void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const model::Team& team
         return hv.create_domain(
             {&lab, &vm, "", console_dir.empty() ? "" : console_dir + "/" + vm.name + ".log"});
       });
-      steps.emplace_back([&] { return hv.start_domain(vm.name); });
+      steps.emplace_back([&] { return hv.start_domain(lab, vm.name); });
     }
   }
 }
@@ -266,7 +266,7 @@ TEST_CASE("Hyper-V backend: each VM's COM1 is captured into its serial log, read
     f.host->consoles.clear();
     auto other =
         hy::make_hyperv("hyperv://", hy::testing::session_on(*f.host), hy::wsl_options(f.wslpath));
-    REQUIRE(other->start_domain("cd26-team1-vm1").ok());
+    REQUIRE(other->start_domain(lab, "cd26-team1-vm1").ok());
     CHECK(f.host->consoles.empty());
   }
 }
@@ -294,7 +294,7 @@ TEST_CASE("Hyper-V backend: WSL 2 reaches the nat switches by forwarding, undone
     REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
     f.host->forwarding["vEthernet (WSL)"] = false;
     f.host->forwarding_record.clear();
-    REQUIRE(f.hv->start_domain("cd26-team1-vm1").ok());
+    REQUIRE(f.hv->start_domain(lab, "cd26-team1-vm1").ok());
     CHECK(f.host->forwarding.at("vEthernet (WSL)"));
     CHECK(f.host->forwarding_record == Calls{"vEthernet (WSL)"});
   }
