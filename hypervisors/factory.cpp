@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 
 #include "hypervisors/hyperv/backend.hpp"
 #include "hypervisors/hyperv/runner.hpp"
@@ -39,6 +40,17 @@ class NoConversion : public sys::ProcessRunner {
     return sys::ProcessResult{};
   }
 };
+
+// A dry run shows the route to the classroom registry with this machine's address toward the
+// lab's nat gateway, as `up` would under WSL; where there is none (no route, no `ip`: not
+// WSL), with TEST-NET-1's 192.0.2.1 (RFC 5737) in its place.
+std::function<Result<std::string>(const std::string&)> dry_run_wsl_address() {
+  auto finder = hyperv::route_source_finder(std::make_shared<sys::SystemRunner>());
+  return [finder](const std::string& toward) -> Result<std::string> {
+    auto found = finder(toward);
+    return found ? found : Result<std::string>(std::string("192.0.2.1"));
+  };
+}
 
 }  // namespace
 
@@ -85,6 +97,7 @@ Result<ScriptedDryRun> open_dry_run(const std::string& uri) {
   ScriptedDryRun dry;
   hyperv::HypervOptions options;
   options.converter = std::make_unique<NoConversion>();
+  options.wsl_address = dry_run_wsl_address();
   dry.hypervisor = hyperv::make_hyperv(uri, std::move(runner), std::move(options));
   dry.scripts = [recorded] { return recorded->scripts(); };
   return dry;

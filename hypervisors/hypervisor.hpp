@@ -124,7 +124,9 @@ class Hypervisor {
   virtual Result<std::string> volume_path(const std::string& pool, const std::string& name) = 0;
 
   virtual Status create_domain(const DomainRequest& request) = 0;
-  virtual Status start_domain(const std::string& name) = 0;
+  // The lab: what the host needs around a start (Hyper-V: the route to the classroom
+  // registry, which a Windows reboot or `wsl --shutdown` drops).
+  virtual Status start_domain(const model::Lab& lab, const std::string& name) = 0;
   virtual Status stop_domain(const std::string& name) = 0;  // hard power-off
   virtual Status delete_domain(const std::string& classroom, const std::string& name) = 0;
   virtual Result<PowerState> domain_state(const std::string& name) = 0;

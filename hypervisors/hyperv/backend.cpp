@@ -4,6 +4,8 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -20,6 +22,8 @@ bool is_vhdx(const std::string& path) {
   char magic[8] = {};
   return in.read(magic, sizeof magic) && std::string_view(magic, sizeof magic) == "vhdxfile";
 }
+
+using MaybeRoute = std::optional<RegistryRoute>;
 
 class HypervBackend : public Hypervisor {
  public:
@@ -64,7 +68,12 @@ class HypervBackend : public Hypervisor {
   }
 
   Status create_network(const model::Lab& lab, const model::Network& net) override {
-    return execute(render_create_network(lab, net, m_options.root));
+    auto route = net.kind == model::NetworkKind::nat ? registry_route(lab)
+                                                     : Result<MaybeRoute>(MaybeRoute());
+    if (!route) {
+      return route.error();
+    }
+    return execute(render_create_network(lab, net, m_options.root, *route));
   }
 
   Status delete_network(const std::string& classroom, const std::string& name) override {
@@ -137,14 +146,18 @@ class HypervBackend : public Hypervisor {
     return execute(render_create_vm(*request.lab, *request.vm, m_options.root));
   }
 
-  Status start_domain(const std::string& name) override {
+  Status start_domain(const model::Lab& lab, const std::string& name) override {
+    auto route = registry_route(lab);
+    if (!route) {
+      return route.error();
+    }
     std::string log;
     {
       const std::lock_guard lock(m_mutex);
       const auto known = m_console_logs.find(name);
       log = known == m_console_logs.end() ? "" : known->second;
     }
-    return execute(render_start_vm(name, m_options.root, log));
+    return execute(render_start_vm(name, m_options.root, log, *route));
   }
   Status stop_domain(const std::string& name) override { return execute(render_stop_vm(name)); }
 
@@ -178,6 +191,29 @@ class HypervBackend : public Hypervisor {
   Status execute(const Result<std::string>& script) {
     auto out = query(script);
     return out ? Status() : Status(out.error());
+  }
+
+  // The route Windows needs for the VMs to reach the classroom registry in WSL, when the lab
+  // uses it and has a nat network (the only way from a VM to Windows): WSL's address is
+  // asked toward that network's gateway.
+  Result<MaybeRoute> registry_route(const model::Lab& lab) const {
+    if (!model::uses_classroom_registry(lab) || !m_options.wsl_address) {
+      return MaybeRoute();
+    }
+    for (const model::Team& team : lab.teams) {
+      for (const model::Network& net : team.networks) {
+        if (net.kind != model::NetworkKind::nat || net.gateway.empty()) {
+          continue;
+        }
+        auto next_hop = m_options.wsl_address(net.gateway);
+        if (!next_hop) {
+          return Error::failure("WSL's address, for the route to the classroom registry: " +
+                                next_hop.error().message);
+        }
+        return MaybeRoute(RegistryRoute{lab.registry.address, *next_hop});
+      }
+    }
+    return MaybeRoute();
   }
 
   Result<std::string> windows_path(const std::string& local) const {
@@ -262,10 +298,35 @@ std::function<Result<std::string>(const std::string&)> wslpath_mapper(
   };
 }
 
+Result<std::string> parse_route_source(const std::string& ip_output) {
+  std::istringstream words(ip_output);
+  for (std::string word; words >> word;) {
+    if (word == "src" && words >> word) {
+      if (auto ok = check_ipv4("route source", word); !ok) {
+        return ok.error();
+      }
+      return word;
+    }
+  }
+  return Error::failure(fmt::format("no source address in `ip -4 -o route get`: {}", ip_output));
+}
+
+std::function<Result<std::string>(const std::string&)> route_source_finder(
+    std::shared_ptr<sys::ProcessRunner> processes) {
+  return [processes](const std::string& toward) -> Result<std::string> {
+    if (auto ok = check_ipv4("route destination", toward); !ok) {
+      return ok.error();
+    }
+    auto out = sys::run_checked(*processes, {"ip", "-4", "-o", "route", "get", toward});
+    return out ? parse_route_source(*out) : Result<std::string>(out.error());
+  };
+}
+
 HypervOptions wsl_options(std::shared_ptr<sys::ProcessRunner> processes) {
   HypervOptions options;
   options.converter = processes;
-  options.windows_path = wslpath_mapper(std::move(processes));
+  options.windows_path = wslpath_mapper(processes);
+  options.wsl_address = route_source_finder(std::move(processes));
   return options;
 }
 

@@ -21,6 +21,10 @@ struct HypervOptions {
   // Turns a local file name into one Windows can open (labctl runs under WSL: /mnt/c/x ->
   // C:\x); empty = names are passed as they are.
   std::function<Result<std::string>(const std::string&)> windows_path;
+  // This machine's own address toward `toward` (a nat gateway: a Windows address): under
+  // WSL 2, WSL's address on its link to Windows, the next hop of Windows' route to the
+  // classroom registry (render.hpp, RegistryRoute); empty = no such route is made.
+  std::function<Result<std::string>(const std::string& toward)> wsl_address;
 };
 
 // A windows_path that asks WSL's `wslpath -w` through `processes`. A file that does not
@@ -28,9 +32,17 @@ struct HypervOptions {
 std::function<Result<std::string>(const std::string&)> wslpath_mapper(
     std::shared_ptr<sys::ProcessRunner> processes);
 
+// A wsl_address that asks `ip -4 -o route get <toward>` through `processes` for its source
+// address (the one WSL's packets to the VMs carry).
+std::function<Result<std::string>(const std::string&)> route_source_finder(
+    std::shared_ptr<sys::ProcessRunner> processes);
+// The "src" of one line of `ip -4 -o route get` output; an Error quoting it when absent.
+Result<std::string> parse_route_source(const std::string& ip_output);
+
 // What `hyperv://` runs with in production: labctl under WSL 2, so every local file is
-// handed to PowerShell through wslpath_mapper(), and qcow2 images are converted with
-// qemu-img; both through `processes` (the factory gives the system's).
+// handed to PowerShell through wslpath_mapper(), qcow2 images are converted with qemu-img,
+// and WSL's address comes from route_source_finder(); all through `processes` (the factory
+// gives the system's).
 HypervOptions wsl_options(std::shared_ptr<sys::ProcessRunner> processes);
 
 std::unique_ptr<hv::Hypervisor> make_hyperv(std::string uri,

@@ -58,7 +58,7 @@ void add_vm_steps(Hypervisor& hv, const model::Lab& lab, const model::Team& team
         return hv.create_domain(
             {&lab, &vm, "", console_dir.empty() ? "" : console_dir + "/" + vm.name + ".log"});
       });
-      steps.emplace_back([&] { return hv.start_domain(vm.name); });
+      steps.emplace_back([&] { return hv.start_domain(lab, vm.name); });
     }
   }
 }
@@ -266,7 +266,7 @@ TEST_CASE("Hyper-V backend: each VM's COM1 is captured into its serial log, read
     f.host->consoles.clear();
     auto other =
         hy::make_hyperv("hyperv://", hy::testing::session_on(*f.host), hy::wsl_options(f.wslpath));
-    REQUIRE(other->start_domain("cd26-team1-vm1").ok());
+    REQUIRE(other->start_domain(lab, "cd26-team1-vm1").ok());
     CHECK(f.host->consoles.empty());
   }
 }
@@ -294,7 +294,7 @@ TEST_CASE("Hyper-V backend: WSL 2 reaches the nat switches by forwarding, undone
     REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
     f.host->forwarding["vEthernet (WSL)"] = false;
     f.host->forwarding_record.clear();
-    REQUIRE(f.hv->start_domain("cd26-team1-vm1").ok());
+    REQUIRE(f.hv->start_domain(lab, "cd26-team1-vm1").ok());
     CHECK(f.host->forwarding.at("vEthernet (WSL)"));
     CHECK(f.host->forwarding_record == Calls{"vEthernet (WSL)"});
   }
@@ -304,6 +304,90 @@ TEST_CASE("Hyper-V backend: WSL 2 reaches the nat switches by forwarding, undone
     CHECK(f.host->forwarding_record.empty());
     REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
     CHECK(f.host->forwarding == Forwarding{{"vEthernet (WSL)", true}});
+  }
+}
+
+TEST_CASE("Hyper-V backend: the VMs reach the classroom registry in WSL by a route to it",
+          "[unit]") {
+  Fixture f;
+  model::Lab lab = hy::testing::test_lab(2);
+  using Routes = std::map<std::string, std::string>;
+  const Routes ours = {{"10.255.255.1/32", "172.29.18.5"}};
+  SECTION("a whole up adds it once; down of the last nat switch removes it") {
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    CHECK(f.host->routes == ours);
+    CHECK(f.host->routes_added == 1);  // create-network, then two starts that find it right
+    CHECK(f.host->route_record == Calls{"10.255.255.1/32"});
+    CHECK(f.wslpath->route_queries == Calls{"10.61.1.1", "10.61.1.1", "10.61.1.1"});
+    REQUIRE(up_team(*f.hv, lab, f.base, 1).ok());
+    CHECK(f.host->routes_added == 1);
+    REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
+    CHECK(f.host->routes == ours);  // team2's VMs still use it
+    REQUIRE(down_team(*f.hv, "cd26", "team2").ok());
+    CHECK(f.host->routes.empty());
+    CHECK(f.host->route_record.empty());
+  }
+  SECTION("WSL restarted with another address: the next VM start points the route at it") {
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    f.wslpath->address = "172.29.20.7";
+    REQUIRE(f.hv->start_domain(lab, "cd26-team1-vm1").ok());
+    CHECK(f.host->routes == Routes{{"10.255.255.1/32", "172.29.20.7"}});
+    CHECK(f.host->routes_added == 2);
+    CHECK(f.host->route_record == Calls{"10.255.255.1/32"});
+    REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
+    CHECK(f.host->routes.empty());
+  }
+  SECTION("Windows rebooted (the route was in the active store only): the next start adds it") {
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    f.host->routes.clear();
+    REQUIRE(f.hv->start_domain(lab, "cd26-team1-vm2").ok());
+    CHECK(f.host->routes == ours);
+    CHECK(f.host->route_record == Calls{"10.255.255.1/32"});
+  }
+  SECTION("a route to that address that labctl did not make survives up and down") {
+    f.host->routes["10.255.255.1/32"] = "192.168.50.2";
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    CHECK(f.host->routes == Routes{{"10.255.255.1/32", "192.168.50.2"}});
+    CHECK(f.host->routes_added == 0);
+    CHECK(f.host->route_record.empty());
+    REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
+    CHECK(f.host->routes == Routes{{"10.255.255.1/32", "192.168.50.2"}});
+  }
+  SECTION("no route without the classroom registry: an outside mirror, or disabled") {
+    lab.docker.registry_mirror = "http://mirror.school.example:5000";
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    lab.docker.registry_mirror.clear();
+    lab.registry.enabled = false;
+    REQUIRE(up_team(*f.hv, lab, f.base, 1).ok());
+    CHECK(f.host->routes.empty());
+    CHECK(f.wslpath->route_queries.empty());
+  }
+  SECTION("another registry address: routed to that one") {
+    lab.registry.address = "10.255.255.9";
+    REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+    CHECK(f.host->routes == Routes{{"10.255.255.9/32", "172.29.18.5"}});
+  }
+}
+
+TEST_CASE("WSL's address toward Windows is the source of its route to a nat gateway", "[unit]") {
+  SECTION("parsed from `ip -4 -o route get`") {
+    CHECK(hy::parse_route_source("10.61.1.1 via 172.29.16.1 dev eth0 src 172.29.18.5 uid 1000 "
+                                 "\\    cache \n")
+              .value() == "172.29.18.5");
+    CHECK_FALSE(hy::parse_route_source("RTNETLINK answers: Network is unreachable").ok());
+    CHECK_FALSE(hy::parse_route_source("10.61.1.1 dev eth0 src 172.29.18.5'; Remove-Item").ok());
+    CHECK_FALSE(hy::parse_route_source("10.61.1.1 dev eth0 src").ok());
+  }
+  SECTION("the real `ip` on this machine") {
+    if (!labctl::sys::on_path("ip")) {
+      WARN("SKIPPED: ip (iproute2) is not installed");
+      return;
+    }
+    auto finder = hy::route_source_finder(std::make_shared<labctl::sys::SystemRunner>());
+    auto found = finder("127.0.0.1");
+    INFO((found.ok() ? *found : found.error().message));
+    CHECK(found.value() == "127.0.0.1");  // "local 127.0.0.1 dev lo src 127.0.0.1 ..."
+    CHECK_FALSE(finder("127.0.0.1 dev lo").ok());
   }
 }
 

@@ -72,6 +72,14 @@ bool tagged_for(const std::string& notes, const std::string& classroom) {
 
 Result<sys::ProcessResult> FakeWslpath::run(const std::vector<std::string>& argv,
                                             const sys::ProcessOptions&) {
+  if (argv.size() == 6 && argv[0] == "ip" &&
+      std::vector<std::string>(argv.begin() + 1, argv.end() - 1) ==
+          std::vector<std::string>{"-4", "-o", "route", "get"}) {
+    route_queries.push_back(argv.back());
+    return sys::ProcessResult{
+        0, argv.back() + " via 172.29.16.1 dev eth0 src " + address + " uid 1000 \\    cache \n",
+        ""};
+  }
   calls.push_back(argv);
   if (argv.size() != 3 || argv[0] != "wslpath" || argv[1] != "-w" || !argv[2].starts_with('/')) {
     return sys::ProcessResult{1, "", "FakeWslpath: only `wslpath -w /absolute/path`"};
@@ -308,7 +316,7 @@ sys::ProcessResult FakePowerShell::create_network(const std::string& name,
     nats.emplace(nat_name, prefix);
   }
   if (script.find("'vEthernet (WSL*'") != std::string::npos) {
-    forward_from_wsl();
+    forward_from_wsl(script);
   }
   return ok();
 }
@@ -323,8 +331,8 @@ bool FakePowerShell::labctl_nat_switches() const {
 }
 
 // What forward_from_wsl() does: forwarding on every labctl nat switch's vEthernet and on
-// WSL's, recording the WSL interfaces it was off on.
-void FakePowerShell::forward_from_wsl() {
+// WSL's, recording the WSL interfaces it was off on; then the route to the registry.
+void FakePowerShell::forward_from_wsl(const std::string& script) {
   if (!labctl_nat_switches()) {
     return;
   }
@@ -337,6 +345,30 @@ void FakePowerShell::forward_from_wsl() {
       forwarding_record.push_back(alias);
     }
   }
+  route_to_registry(script);
+}
+
+// The registry's /32 through WSL's address: added when missing, pointed at WSL's address
+// again when labctl made it (recorded), never touched when someone else did.
+void FakePowerShell::route_to_registry(const std::string& script) {
+  const std::string prefix = quoted_after(script, "$registryPrefix = '", false);
+  const std::string next_hop = quoted_after(script, "$wslAddress = '", false);
+  const bool wsl = std::any_of(forwarding.begin(), forwarding.end(), [](const auto& entry) {
+    return entry.first.starts_with("vEthernet (WSL");
+  });
+  if (prefix.empty() || !wsl) {
+    return;
+  }
+  const bool ours =
+      std::find(route_record.begin(), route_record.end(), prefix) != route_record.end();
+  const auto route = routes.find(prefix);
+  if ((ours || route == routes.end()) && (route == routes.end() || route->second != next_hop)) {
+    routes[prefix] = next_hop;
+    ++routes_added;
+    if (!ours) {
+      route_record.push_back(prefix);
+    }
+  }
 }
 
 // Forwarding, the console capture started from the script's -EncodedCommand, Start-VM.
@@ -345,7 +377,7 @@ sys::ProcessResult FakePowerShell::start_vm(const std::string& name, const std::
     return failed("Start-VM: Hyper-V was unable to find a virtual machine with name \"" + name +
                   "\".");
   }
-  forward_from_wsl();
+  forward_from_wsl(script);
   const std::string encoded = quoted_after(script, "'-EncodedCommand', '", false);
   if (!encoded.empty()) {
     const std::string capture = decode_command(encoded);
@@ -386,6 +418,12 @@ sys::ProcessResult FakePowerShell::delete_switch(const std::string& name,
       forwarding[alias] = false;
     }
     forwarding_record.clear();
+  }
+  if (!labctl_nat_switches() && script.find("wsl-route.txt") != std::string::npos) {
+    for (const std::string& prefix : route_record) {
+      routes.erase(prefix);
+    }
+    route_record.clear();
   }
   for (const std::string& left : internal) {
     if (tagged_for(switches[left], classroom)) {

@@ -41,6 +41,10 @@ class FakePowerShell {
   // IPv4 forwarding per interface; WSL's vEthernet is there from the start.
   std::map<std::string, bool> forwarding = {{"vEthernet (WSL)", false}};
   std::vector<std::string> forwarding_record;  // <root>\wsl-forwarding.txt
+  // IPv4 routes by destination prefix ("10.255.255.1/32") -> next hop, on WSL's vEthernet.
+  std::map<std::string, std::string> routes;
+  std::vector<std::string> route_record;  // <root>\wsl-route.txt
+  int routes_added = 0;                   // New-NetRoute runs
   bool pool = false;
   bool numeric_state = false;  // write State as PowerShell 5.1 does for enums: 2, 3, ...
   std::string fail_on;         // "verb subject": fails once, after a partial effect
@@ -71,17 +75,21 @@ class FakePowerShell {
                                    const std::string& script);
   sys::ProcessResult delete_switch(const std::string& name, const std::string& script);
   sys::ProcessResult start_vm(const std::string& name, const std::string& script);
-  void forward_from_wsl();
+  void forward_from_wsl(const std::string& script);
+  void route_to_registry(const std::string& script);
   bool labctl_nat_switches() const;
   std::string inventory_json(const std::string& classroom) const;
   std::string host_networks_json() const;
 };
 
 // WSL's `wslpath -w`, for tests (there is no WSL here): "/home/u/x" ->
-// "\\wsl.localhost\Debian\home\u\x". Any other program is refused.
+// "\\wsl.localhost\Debian\home\u\x"; and its `ip -4 -o route get <address>`, whose source
+// is `address` (WSL's on its link to Windows). Any other program is refused.
 class FakeWslpath : public sys::ProcessRunner {
  public:
-  std::vector<std::vector<std::string>> calls;
+  std::vector<std::vector<std::string>> calls;  // wslpath's
+  std::vector<std::string> route_queries;       // the addresses `ip route get` was asked for
+  std::string address = "172.29.18.5";
   using ProcessRunner::run;
   Result<sys::ProcessResult> run(const std::vector<std::string>& argv,
                                  const sys::ProcessOptions& options) override;

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "provision/model/addressing.hpp"
+
 namespace labctl::hv::hyperv {
 
 namespace {
@@ -74,6 +76,15 @@ Status check_host_name(std::string_view what, std::string_view name) {
   if (name.empty() || name.find_first_of("*?[]") != std::string_view::npos) {
     return Error::failure(
         fmt::format("{} '{}' must be non-empty and contain none of * ? [ ]", what, name));
+  }
+  return {};
+}
+
+Status check_ipv4(std::string_view what, std::string_view address) {
+  const std::string host = std::string(address) + "/32";
+  const auto parsed = model::parse_cidr(host);
+  if (!parsed || parsed->cidr() != host) {
+    return Error::failure(fmt::format("{} '{}' is not an IPv4 address", what, address));
   }
   return {};
 }

@@ -25,6 +25,9 @@ Status check_file_name(std::string_view what, std::string_view name);
 // Existing host objects labctl does not name (an External switch): anything printable, but
 // not the wildcard characters that Hyper-V's -Name parameters expand (* ? [ ]).
 Status check_host_name(std::string_view what, std::string_view name);
+// An IPv4 address as four plain decimal octets ("10.255.255.1"): a route's destination or
+// next hop.
+Status check_ipv4(std::string_view what, std::string_view address);
 
 // "02:c4:1e:03:01:00" -> "02C41E030100" (the form -StaticMacAddress takes).
 Result<std::string> mac_for_hyperv(std::string_view mac);

@@ -8,6 +8,7 @@
 // Volume names are the model's; a ".qcow2" name is stored as ".vhdx" (Hyper-V reads VHDX
 // only, and New-VHD picks the format from the extension).
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,16 +34,32 @@ std::string volume_name(std::string_view file);       // "x.vhdx" -> "x.qcow2"
 // it on for are listed in <root>\wsl-forwarding.txt, so that the last labctl nat switch's
 // deletion turns it off there again (and only there).
 constexpr std::string_view k_forwarding_record = "wsl-forwarding.txt";
+
+// The classroom registry (provision/registry/) listens in WSL 2 on a host-only address; a VM
+// on a nat switch sends to its gateway, Windows, which needs a route there through WSL:
+// <address>/32 via WSL's own address on its link to Windows. A route labctl made is listed
+// in <root>\wsl-route.txt, so that the last labctl nat switch's deletion removes it (and
+// only it: a route to that address that labctl did not make is left as it is).
+struct RegistryRoute {
+  std::string address;   // the registry's: "10.255.255.1"
+  std::string next_hop;  // WSL's address toward Windows: "172.29.18.5"
+};
+constexpr std::string_view k_route_record = "wsl-route.txt";
+
 class Script;
-void forward_from_wsl(Script& s, std::string_view root);
+// With a route: also adds it, or points it at `next_hop` again when WSL's address changed.
+void forward_from_wsl(Script& s, std::string_view root,
+                      const std::optional<RegistryRoute>& route = std::nullopt);
 
 // The classroom's one NetNat: a NetNat has no Notes, it is the classroom's by this name.
 std::string nat_name(std::string_view classroom);  // "cd26" -> "cd26-nat"
 
-// A nat network's script also lets WSL 2 reach it (forward_from_wsl below); the last labctl
-// nat switch's deletion undoes what that changed (render_network.cpp).
+// A nat network's script also lets WSL 2 reach it, and with a route its VMs reach the
+// classroom registry (forward_from_wsl above); the last labctl nat switch's deletion undoes
+// what those changed (render_network.cpp).
 Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net,
-                                          std::string_view root = k_default_root);
+                                          std::string_view root = k_default_root,
+                                          const std::optional<RegistryRoute>& route = {});
 Result<std::string> render_delete_network(std::string_view classroom, std::string_view name,
                                           std::string_view root = k_default_root);
 
@@ -60,9 +77,12 @@ Result<std::string> render_delete_volume(std::string_view root, std::string_view
 Result<std::string> render_create_vm(const model::Lab& lab, const model::Vm& vm,
                                      std::string_view root);
 // Starts the VM; with a console log (a Windows path), first starts the hidden PowerShell
-// that copies the VM's COM1 pipe into it (render_console_capture).
+// that copies the VM's COM1 pipe into it (render_console_capture). Before it, forwarding
+// and the registry's route again (forward_from_wsl): WSL restarts with a new interface and
+// address.
 Result<std::string> render_start_vm(std::string_view name, std::string_view root = k_default_root,
-                                    std::string_view console_log = {});
+                                    std::string_view console_log = {},
+                                    const std::optional<RegistryRoute>& route = {});
 // The VM's COM1 is the named pipe \\.\pipe\labctl-<vm> (set by render_create_vm).
 std::string console_pipe(std::string_view vm);
 // Copies the VM's COM1 pipe into `console_log` as it comes, from the VM's start to its stop

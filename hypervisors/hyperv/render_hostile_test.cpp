@@ -126,6 +126,24 @@ TEST_CASE("hostile values are refused or rendered inert", "[unit]") {
     check_refused(hy::render_start_vm("cd26-team1-vm1", k_root, "C:\\x\nRemove-Item C:\\Windows"),
                   "control character");
   }
+  SECTION("a route's addresses are plain IPv4 or refused") {
+    const std::vector<std::string> bad = {"10.255.255.1'; Remove-Item C:\\Windows; '",
+                                          "10.255.255.1/32",
+                                          "10.255.255",
+                                          "010.255.255.1",
+                                          "10.255.255.256",
+                                          "",
+                                          "10.255.255.1 "};
+    for (const std::string& address : bad) {
+      INFO(address);
+      check_refused(
+          hy::render_create_network(lab, net, k_root, hy::RegistryRoute{address, "172.29.18.5"}),
+          "is not an IPv4 address");
+      check_refused(hy::render_start_vm("cd26-team1-vm1", k_root, "",
+                                        hy::RegistryRoute{"10.255.255.1", address}),
+                    "is not an IPv4 address");
+    }
+  }
   SECTION("a hostile storage root is inert too") {
     const std::string root = "D:\\labs'; Remove-Item C:\\Windows -Recurse; '";
     auto script = hy::render_delete_pool(root, "cd26");

@@ -87,24 +87,79 @@ void render_bridge(Script& s, const model::Network& net) {
 constexpr std::string_view k_labctl_internal =
     "@(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' })";
 
+// The entries a script listed in <root>\<record> (one a line, each read into `entry`),
+// undone by `undo` once no labctl nat switch is left on the host; then the list goes.
+void undo_recorded(Script& s, std::string_view root, std::string_view record, std::string_view list,
+                   std::string_view entry, std::string_view undo) {
+  s.line(fmt::format("{} = Join-Path {} {}", list, s.q(root), s.q(record)));
+  s.open(fmt::format("if ({}.Count -eq 0 -and (Test-Path -LiteralPath {})) {{", k_labctl_internal,
+                     list));
+  s.open(fmt::format("foreach ({} in @(Get-Content -LiteralPath {})) {{", entry, list));
+  s.line(undo);
+  s.close();
+  s.line(fmt::format("Remove-Item -LiteralPath {} -Force", list));
+  s.close();
+}
+
 // The forwarding forward_from_wsl() turned on, turned off again once no labctl nat switch is
 // left on the host; a WSL interface whose forwarding was on before stays on.
 void stop_forwarding(Script& s, std::string_view root) {
-  s.line("$record = Join-Path " + s.q(root) + " " + s.q(k_forwarding_record));
-  s.open(fmt::format("if ({}.Count -eq 0 -and (Test-Path -LiteralPath $record)) {{",
-                     k_labctl_internal));
-  s.open("foreach ($alias in @(Get-Content -LiteralPath $record)) {");
+  undo_recorded(s, root, k_forwarding_record, "$record", "$alias",
+                "Set-NetIPInterface -InterfaceAlias $alias -AddressFamily IPv4 -Forwarding "
+                "Disabled -ErrorAction SilentlyContinue");
+}
+
+// The routes route_to_registry() made, removed with the last labctl nat switch on the host
+// (the VMs that used them are gone; the registry serves every classroom on the host).
+void remove_registry_routes(Script& s, std::string_view root) {
+  undo_recorded(s, root, k_route_record, "$routeRecord", "$prefix",
+                "Get-NetRoute -DestinationPrefix $prefix -AddressFamily IPv4 -ErrorAction "
+                "SilentlyContinue | Remove-NetRoute -Confirm:$false");
+}
+
+// Windows' route to the registry in WSL (inside forward_from_wsl's block, $wsl set): added,
+// or replaced when it is labctl's and WSL's address or interface changed (after
+// `wsl --shutdown`); someone else's route to that address is left as it is. Only in the
+// active store: a reboot drops it, and the next start adds it again.
+void route_to_registry(Script& s, std::string_view root, const RegistryRoute& route) {
+  s.check(check_ipv4("classroom registry address", route.address));
+  s.check(check_ipv4("WSL's address", route.next_hop));
+  s.line("$registryPrefix = " + s.q(route.address + "/32"));
+  s.line("$wslAddress = " + s.q(route.next_hop));
+  // No vEthernet (WSL*) in mirrored mode: WSL shares Windows' addresses, nothing to route.
+  s.open("if ($wsl.Count -gt 0) {");
   s.line(
-      "Set-NetIPInterface -InterfaceAlias $alias -AddressFamily IPv4 -Forwarding Disabled "
-      "-ErrorAction SilentlyContinue");
+      "$via = @(Find-NetRoute -RemoteIPAddress $wslAddress -ErrorAction SilentlyContinue | "
+      "Where-Object { $_.InterfaceAlias -like 'vEthernet (WSL*' })");
+  s.open("if ($via.Count -eq 0) {");
+  s.line(
+      "throw ('labctl: WSL''s address ' + $wslAddress + ' is not reached through a vEthernet "
+      "(WSL*) interface: no route to the classroom registry ' + $registryPrefix)");
   s.close();
-  s.line("Remove-Item -LiteralPath $record -Force");
-  s.close();
+  s.line("$routeRecord = Join-Path " + s.q(root) + " " + s.q(k_route_record));
+  s.line(
+      "$ours = (Test-Path -LiteralPath $routeRecord) -and (@(Get-Content -LiteralPath "
+      "$routeRecord) -contains $registryPrefix)");
+  s.line(
+      "$routes = @(Get-NetRoute -DestinationPrefix $registryPrefix -AddressFamily IPv4 "
+      "-ErrorAction SilentlyContinue)");
+  s.line(
+      "$current = $routes.Count -eq 1 -and $routes[0].NextHop -eq $wslAddress -and "
+      "$routes[0].InterfaceIndex -eq $via[0].InterfaceIndex");
+  s.open("if (($ours -or $routes.Count -eq 0) -and -not $current) {");
+  s.line("$routes | Remove-NetRoute -Confirm:$false -ErrorAction SilentlyContinue");
+  s.line(
+      "New-NetRoute -DestinationPrefix $registryPrefix -InterfaceIndex $via[0].InterfaceIndex "
+      "-NextHop $wslAddress -PolicyStore ActiveStore | Out-Null");
+  s.open("if (-not $ours) {");
+  s.line("[IO.Directory]::CreateDirectory(" + s.q(root) + ") | Out-Null");
+  s.line("Add-Content -LiteralPath $routeRecord -Value $registryPrefix");
+  s.close().close().close();
 }
 
 }  // namespace
 
-void forward_from_wsl(Script& s, std::string_view root) {
+void forward_from_wsl(Script& s, std::string_view root, const std::optional<RegistryRoute>& route) {
   s.line("$labctlSwitches = " + std::string(k_labctl_internal));
   s.open("if ($labctlSwitches.Count -gt 0) {");
   s.open("foreach ($switch in $labctlSwitches) {");
@@ -124,7 +179,11 @@ void forward_from_wsl(Script& s, std::string_view root) {
   s.line("[IO.Directory]::CreateDirectory(" + s.q(root) + ") | Out-Null");
   s.line("Add-Content -LiteralPath (Join-Path " + s.q(root) + " " + s.q(k_forwarding_record) +
          ") -Value $interface.InterfaceAlias");
-  s.close().close().close();
+  s.close().close();
+  if (route) {
+    route_to_registry(s, root, *route);
+  }
+  s.close();
 }
 
 std::string nat_name(std::string_view classroom) {
@@ -132,7 +191,8 @@ std::string nat_name(std::string_view classroom) {
 }
 
 Result<std::string> render_create_network(const model::Lab& lab, const model::Network& net,
-                                          std::string_view root) {
+                                          std::string_view root,
+                                          const std::optional<RegistryRoute>& route) {
   Script s("create-network", net.name);
   s.check(check_name("network", net.name));
   s.check(check_name("classroom", lab.classroom));
@@ -159,7 +219,7 @@ Result<std::string> render_create_network(const model::Lab& lab, const model::Ne
   }
   s.line("Set-VMSwitch -Name $name -Notes " + tag_or_check(s, tag));
   if (net.kind == model::NetworkKind::nat) {
-    forward_from_wsl(s, root);
+    forward_from_wsl(s, root, route);
   }
   return s.finish();
 }
@@ -193,6 +253,7 @@ Result<std::string> render_delete_network(std::string_view classroom, std::strin
          " -ErrorAction SilentlyContinue | Remove-NetNat -Confirm:$false");
   s.close();
   stop_forwarding(s, root);
+  remove_registry_routes(s, root);
   return s.finish();
 }
 

@@ -21,6 +21,8 @@ const std::string k_root(hy::k_default_root);
 // labctl runs under WSL 2: local files reach the scripts as WSL's Windows paths.
 const std::string k_wsl = "\\\\wsl.localhost\\Debian";
 const std::string k_logs = k_wsl + "\\home\\teacher\\.local\\state\\labctl\\cd26\\logs\\";
+// The lab uses the classroom registry (the default): its route through WSL's address.
+const hy::RegistryRoute k_route{"10.255.255.1", "172.29.18.5"};
 
 }  // namespace
 
@@ -31,7 +33,9 @@ TEST_CASE("Hyper-V scripts for a whole team's up", "[golden]") {
   all += must(hy::render_upload_volume(k_root, lab.classroom, lab.base_volume,
                                        k_wsl + "\\var\\cache\\labctl\\debian-12-docker.vhdx"));
   for (const model::Network& net : team.networks) {
-    all += must(hy::render_create_network(lab, net));
+    const bool nat = net.kind == model::NetworkKind::nat;
+    all += must(
+        hy::render_create_network(lab, net, k_root, nat ? std::optional(k_route) : std::nullopt));
   }
   for (const model::Vm& vm : team.vms) {
     all += must(
@@ -42,7 +46,7 @@ TEST_CASE("Hyper-V scripts for a whole team's up", "[golden]") {
   }
   for (const model::Vm& vm : team.vms) {
     all += must(hy::render_create_vm(lab, vm, k_root));
-    all += must(hy::render_start_vm(vm.name, k_root, k_logs + vm.name + ".serial.log"));
+    all += must(hy::render_start_vm(vm.name, k_root, k_logs + vm.name + ".serial.log", k_route));
   }
   // What start-vm runs hidden, base64-encoded: here as text, for review and the parser.
   all += must(hy::render_console_capture(team.vms.front().name,

@@ -156,11 +156,13 @@ Result<std::string> render_console_capture(std::string_view vm, std::string_view
 }
 
 Result<std::string> render_start_vm(std::string_view name, std::string_view root,
-                                    std::string_view console_log) {
+                                    std::string_view console_log,
+                                    const std::optional<RegistryRoute>& route) {
   Script s("start-vm", std::string(name));
   s.check(check_name("VM", name));
-  // Again at each start: WSL's vEthernet, and its forwarding, are new after WSL restarts.
-  forward_from_wsl(s, root);
+  // Again at each start: WSL's vEthernet, its forwarding and its address are new after WSL
+  // restarts.
+  forward_from_wsl(s, root, route);
   if (!console_log.empty()) {
     auto capture = render_console_capture(name, console_log);
     s.check(capture ? Status() : Status(capture.error()));

@@ -206,7 +206,7 @@ Status LibvirtHypervisor::create_domain(const DomainRequest& request) {
   return {};
 }
 
-Status LibvirtHypervisor::start_domain(const std::string& name) {
+Status LibvirtHypervisor::start_domain(const model::Lab& /*lab*/, const std::string& name) {
   auto dom = lookup_domain(name);
   if (!dom) {
     return dom.error();

@@ -45,7 +45,7 @@ class LibvirtHypervisor : public Hypervisor {
   Result<std::string> volume_path(const std::string& pool, const std::string& name) override;
 
   Status create_domain(const DomainRequest& request) override;
-  Status start_domain(const std::string& name) override;
+  Status start_domain(const model::Lab& lab, const std::string& name) override;
   Status stop_domain(const std::string& name) override;
   Status delete_domain(const std::string& classroom, const std::string& name) override;
   Result<PowerState> domain_state(const std::string& name) override;

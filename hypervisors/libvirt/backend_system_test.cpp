@@ -125,7 +125,7 @@ TEST_CASE("libvirt backend against qemu:///system", "[system]") {
   require_ok(hv.create_overlay(lab.pool, vm.disk_volume, lab.base_volume, vm.disk));
   const std::string log = (scratch.path() / (vm.name + ".log")).string();
   require_ok(hv.create_domain({&lab, &vm, "qemu", log}));
-  require_ok(hv.start_domain(vm.name));
+  require_ok(hv.start_domain(lab, vm.name));
   CHECK(hv.domain_state(vm.name).value() == PowerState::running);
 
   SECTION("virsh sees the cap, the DHCP host entry and the backing store") {

@@ -134,7 +134,7 @@ TEST_CASE("libvirt backend on test:///default: create, inventory, delete by tag"
   }
   SECTION("start, state, stop") {
     const std::string name = lab.teams[0].vms[0].name;
-    require_ok(hv->start_domain(name));
+    require_ok(hv->start_domain(lab, name));
     CHECK(hv->domain_state(name).value() == PowerState::running);
     require_ok(hv->stop_domain(name));
     CHECK(hv->domain_state(name).value() == PowerState::off);
@@ -148,7 +148,7 @@ TEST_CASE("libvirt backend on test:///default: create, inventory, delete by tag"
   SECTION("delete by tag removes everything, in reverse order") {
     for (const model::Team& team : lab.teams) {
       for (const model::Vm& vm : team.vms) {
-        require_ok(hv->start_domain(vm.name));
+        require_ok(hv->start_domain(lab, vm.name));
         require_ok(hv->delete_domain(lab.classroom, vm.name));
       }
       for (const model::Network& net : team.networks) {
@@ -301,7 +301,7 @@ TEST_CASE("libvirt backend re-tags a classroom's domains and networks", "[libvir
   const auto adoptable = plan::adoptable_objects(lab, *inv);
   CHECK(adoptable.size() == 4);  // both networks, both domains
   REQUIRE(hv->domain_state(lab.teams[0].vms[0].name).ok());
-  require_ok(hv->start_domain(lab.teams[0].vms[0].name));
+  require_ok(hv->start_domain(lab, lab.teams[0].vms[0].name));
   for (const Object* object : adoptable) {
     require_ok(hv->retag(*object, lab.identity));
   }

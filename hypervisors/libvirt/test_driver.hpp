@@ -70,7 +70,9 @@ class TestDriverHypervisor : public Hypervisor {
   Status create_domain(const DomainRequest& request) override {
     return m_real.create_domain(request);
   }
-  Status start_domain(const std::string& name) override { return m_real.start_domain(name); }
+  Status start_domain(const model::Lab& lab, const std::string& name) override {
+    return m_real.start_domain(lab, name);
+  }
   Status stop_domain(const std::string& name) override { return m_real.stop_domain(name); }
   Status delete_domain(const std::string& classroom, const std::string& name) override {
     return m_real.delete_domain(classroom, name);

@@ -156,7 +156,7 @@ class Runner {
 
   Status execute_domain(const Action& action) {
     if (action.op == Op::start) {
-      return m_hv.start_domain(action.name);
+      return m_hv.start_domain(m_lab, action.name);
     }
     if (action.op == Op::remove || action.op == Op::recreate) {
       if (auto st = remove_domain(action.name); !st || action.op == Op::remove) {

@@ -112,11 +112,11 @@ class FailingHypervisor : public TestDriverHypervisor {
     }
     return TestDriverHypervisor::create_domain(request);
   }
-  Status start_domain(const std::string& name) override {
+  Status start_domain(const model::Lab& lab, const std::string& name) override {
     if (auto message = injected("start_domain", name)) {
       return Error::failure(*message);
     }
-    return TestDriverHypervisor::start_domain(name);
+    return TestDriverHypervisor::start_domain(lab, name);
   }
 
  private:

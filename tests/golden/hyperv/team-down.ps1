@@ -264,6 +264,13 @@ try {
     }
     Remove-Item -LiteralPath $record -Force
   }
+  $routeRecord = Join-Path 'C:\ProgramData\labctl' 'wsl-route.txt'
+  if (@(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' }).Count -eq 0 -and (Test-Path -LiteralPath $routeRecord)) {
+    foreach ($prefix in @(Get-Content -LiteralPath $routeRecord)) {
+      Get-NetRoute -DestinationPrefix $prefix -AddressFamily IPv4 -ErrorAction SilentlyContinue | Remove-NetRoute -Confirm:$false
+    }
+    Remove-Item -LiteralPath $routeRecord -Force
+  }
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
@@ -302,6 +309,13 @@ try {
       Set-NetIPInterface -InterfaceAlias $alias -AddressFamily IPv4 -Forwarding Disabled -ErrorAction SilentlyContinue
     }
     Remove-Item -LiteralPath $record -Force
+  }
+  $routeRecord = Join-Path 'C:\ProgramData\labctl' 'wsl-route.txt'
+  if (@(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' }).Count -eq 0 -and (Test-Path -LiteralPath $routeRecord)) {
+    foreach ($prefix in @(Get-Content -LiteralPath $routeRecord)) {
+      Get-NetRoute -DestinationPrefix $prefix -AddressFamily IPv4 -ErrorAction SilentlyContinue | Remove-NetRoute -Confirm:$false
+    }
+    Remove-Item -LiteralPath $routeRecord -Force
   }
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }

@@ -78,6 +78,26 @@ try {
         Add-Content -LiteralPath (Join-Path 'C:\ProgramData\labctl' 'wsl-forwarding.txt') -Value $interface.InterfaceAlias
       }
     }
+    $registryPrefix = '10.255.255.1/32'
+    $wslAddress = '172.29.18.5'
+    if ($wsl.Count -gt 0) {
+      $via = @(Find-NetRoute -RemoteIPAddress $wslAddress -ErrorAction SilentlyContinue | Where-Object { $_.InterfaceAlias -like 'vEthernet (WSL*' })
+      if ($via.Count -eq 0) {
+        throw ('labctl: WSL''s address ' + $wslAddress + ' is not reached through a vEthernet (WSL*) interface: no route to the classroom registry ' + $registryPrefix)
+      }
+      $routeRecord = Join-Path 'C:\ProgramData\labctl' 'wsl-route.txt'
+      $ours = (Test-Path -LiteralPath $routeRecord) -and (@(Get-Content -LiteralPath $routeRecord) -contains $registryPrefix)
+      $routes = @(Get-NetRoute -DestinationPrefix $registryPrefix -AddressFamily IPv4 -ErrorAction SilentlyContinue)
+      $current = $routes.Count -eq 1 -and $routes[0].NextHop -eq $wslAddress -and $routes[0].InterfaceIndex -eq $via[0].InterfaceIndex
+      if (($ours -or $routes.Count -eq 0) -and -not $current) {
+        $routes | Remove-NetRoute -Confirm:$false -ErrorAction SilentlyContinue
+        New-NetRoute -DestinationPrefix $registryPrefix -InterfaceIndex $via[0].InterfaceIndex -NextHop $wslAddress -PolicyStore ActiveStore | Out-Null
+        if (-not $ours) {
+          [IO.Directory]::CreateDirectory('C:\ProgramData\labctl') | Out-Null
+          Add-Content -LiteralPath $routeRecord -Value $registryPrefix
+        }
+      }
+    }
   }
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
@@ -277,6 +297,26 @@ try {
         Add-Content -LiteralPath (Join-Path 'C:\ProgramData\labctl' 'wsl-forwarding.txt') -Value $interface.InterfaceAlias
       }
     }
+    $registryPrefix = '10.255.255.1/32'
+    $wslAddress = '172.29.18.5'
+    if ($wsl.Count -gt 0) {
+      $via = @(Find-NetRoute -RemoteIPAddress $wslAddress -ErrorAction SilentlyContinue | Where-Object { $_.InterfaceAlias -like 'vEthernet (WSL*' })
+      if ($via.Count -eq 0) {
+        throw ('labctl: WSL''s address ' + $wslAddress + ' is not reached through a vEthernet (WSL*) interface: no route to the classroom registry ' + $registryPrefix)
+      }
+      $routeRecord = Join-Path 'C:\ProgramData\labctl' 'wsl-route.txt'
+      $ours = (Test-Path -LiteralPath $routeRecord) -and (@(Get-Content -LiteralPath $routeRecord) -contains $registryPrefix)
+      $routes = @(Get-NetRoute -DestinationPrefix $registryPrefix -AddressFamily IPv4 -ErrorAction SilentlyContinue)
+      $current = $routes.Count -eq 1 -and $routes[0].NextHop -eq $wslAddress -and $routes[0].InterfaceIndex -eq $via[0].InterfaceIndex
+      if (($ours -or $routes.Count -eq 0) -and -not $current) {
+        $routes | Remove-NetRoute -Confirm:$false -ErrorAction SilentlyContinue
+        New-NetRoute -DestinationPrefix $registryPrefix -InterfaceIndex $via[0].InterfaceIndex -NextHop $wslAddress -PolicyStore ActiveStore | Out-Null
+        if (-not $ours) {
+          [IO.Directory]::CreateDirectory('C:\ProgramData\labctl') | Out-Null
+          Add-Content -LiteralPath $routeRecord -Value $registryPrefix
+        }
+      }
+    }
   }
   Start-Process -FilePath 'powershell.exe' -WindowStyle Hidden -ArgumentList @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', 'IwAgAGwAYQBiAGMAdABsACAAYwBvAG4AcwBvAGwAZQAgAGMAZAAyADYALQB0AGUAYQBtADEALQB2AG0AMQAKACQARQByAHIAbwByAEEAYwB0AGkAbwBuAFAAcgBlAGYAZQByAGUAbgBjAGUAIAA9ACAAJwBTAHQAbwBwACcACgAkAFAAcgBvAGcAcgBlAHMAcwBQAHIAZQBmAGUAcgBlAG4AYwBlACAAPQAgACcAUwBpAGwAZQBuAHQAbAB5AEMAbwBuAHQAaQBuAHUAZQAnAAoAWwBDAG8AbgBzAG8AbABlAF0AOgA6AE8AdQB0AHAAdQB0AEUAbgBjAG8AZABpAG4AZwAgAD0AIABbAFQAZQB4AHQALgBFAG4AYwBvAGQAaQBuAGcAXQA6ADoAVQBUAEYAOAAKAHQAcgB5ACAAewAKACAAIAAkAGwAbwBnACAAPQAgACcAXABcAHcAcwBsAC4AbABvAGMAYQBsAGgAbwBzAHQAXABEAGUAYgBpAGEAbgBcAGgAbwBtAGUAXAB0AGUAYQBjAGgAZQByAFwALgBsAG8AYwBhAGwAXABzAHQAYQB0AGUAXABsAGEAYgBjAHQAbABcAGMAZAAyADYAXABsAG8AZwBzAFwAYwBkADIANgAtAHQAZQBhAG0AMQAtAHYAbQAxAC4AcwBlAHIAaQBhAGwALgBsAG8AZwAnAAoAIAAgACQAcABpAHAAZQAgAD0AIABbAEkATwAuAFAAaQBwAGUAcwAuAE4AYQBtAGUAZABQAGkAcABlAEMAbABpAGUAbgB0AFMAdAByAGUAYQBtAF0AOgA6AG4AZQB3ACgAJwAuACcALAAgACcAbABhAGIAYwB0AGwALQBjAGQAMgA2AC0AdABlAGEAbQAxAC0AdgBtADEAJwAsACAAWwBJAE8ALgBQAGkAcABlAHMALgBQAGkAcABlAEQAaQByAGUAYwB0AGkAbwBuAF0AOgA6AEkAbgApAAoAIAAgACQAZABlAGEAZABsAGkAbgBlACAAPQAgACgARwBlAHQALQBEAGEAdABlACkALgBBAGQAZABNAGkAbgB1AHQAZQBzACgAMgApAAoAIAAgAHcAaABpAGwAZQAgACgALQBuAG8AdAAgACQAcABpAHAAZQAuAEkAcwBDAG8AbgBuAGUAYwB0AGUAZAApACAAewAKACAAIAAgACAAdAByAHkAIAB7AAoAIAAgACAAIAAgACAAJABwAGkAcABlAC4AQwBvAG4AbgBlAGMAdAAoADEAMAAwADAAKQAKACAAIAAgACAAfQAgAGMAYQB0AGMAaAAgAHsACgAgACAAIAAgACAAIABpAGYAIAAoACgARwBlAHQALQBEAGEAdABlACkAIAAtAGcAdAAgACQAZABlAGEAZABsAGkAbgBlACkAIAB7AAoAIAAgACAAIAAgACAAIAAgAHQAaAByAG8AdwAKACAAIAAgACAAIAAgAH0ACgAgACAAIAAgACAAIABTAHQAYQByAHQALQBTAGwAZQBlAHAAIAAtAE0AaQBsAGwAaQBzAGUAYwBvAG4AZABzACAANQAwADAACgAgACAAIAAgAH0ACgAgACAAfQAKACAAIAAkAG8AdQB0ACAAPQAgAFsASQBPAC4ARgBpAGwAZQBTAHQAcgBlAGEAbQBdADoAOgBuAGUAdwAoACQAbABvAGcALAAgAFsASQBPAC4ARgBpAGwAZQBNAG8AZABlAF0AOgA6AEMAcgBlAGEAdABlACwAIABbAEkATwAuAEYAaQBsAGUAQQBjAGMAZQBzAHMAXQA6ADoAVwByAGkAdABlACwAIABbAEkATwAuAEYAaQBsAGUAUwBoAGEAcgBlAF0AOgA6AFIAZQBhAGQAVwByAGkAdABlACkACgAgACAAJABiAHUAZgBmAGUAcgAgAD0AIABOAGUAdwAtAE8AYgBqAGUAYwB0ACAAYgB5AHQAZQBbAF0AIAA0ADAAOQA2AAoAIAAgAHQAcgB5ACAAewAKACAAIAAgACAAdwBoAGkAbABlACAAKAAoACQAYwBvAHUAbgB0ACAAPQAgACQAcABpAHAAZQAuAFIAZQBhAGQAKAAkAGIAdQBmAGYAZQByACwAIAAwACwAIAAkAGIAdQBmAGYAZQByAC4ATABlAG4AZwB0AGgAKQApACAALQBnAHQAIAAwACkAIAB7AAoAIAAgACAAIAAgACAAJABvAHUAdAAuAFcAcgBpAHQAZQAoACQAYgB1AGYAZgBlAHIALAAgADAALAAgACQAYwBvAHUAbgB0ACkACgAgACAAIAAgACAAIAAkAG8AdQB0AC4ARgBsAHUAcwBoACgAKQAKACAAIAAgACAAfQAKACAAIAB9ACAAZgBpAG4AYQBsAGwAeQAgAHsACgAgACAAIAAgACQAbwB1AHQALgBEAGkAcwBwAG8AcwBlACgAKQAKACAAIAAgACAAJABwAGkAcABlAC4ARABpAHMAcABvAHMAZQAoACkACgAgACAAfQAKAH0AIABjAGEAdABjAGgAIAB7AAoAIAAgACQAdwBoAGUAcgBlACAAPQAgAGkAZgAgACgAJABfAC4ASQBuAHYAbwBjAGEAdABpAG8AbgBJAG4AZgBvAC4ATQB5AEMAbwBtAG0AYQBuAGQAKQAgAHsAIAAkAF8ALgBJAG4AdgBvAGMAYQB0AGkAbwBuAEkAbgBmAG8ALgBNAHkAQwBvAG0AbQBhAG4AZAAuAE4AYQBtAGUAIAArACAAJwA6ACAAJwAgAH0AIABlAGwAcwBlACAAewAgACcAJwAgAH0ACgAgACAAWwBDAG8AbgBzAG8AbABlAF0AOgA6AEUAcgByAG8AcgAuAFcAcgBpAHQAZQBMAGkAbgBlACgAJwBsAGEAYgBjAHQAbAAtAGUAcgByAG8AcgA6ACAAJwAgACsAIAAkAHcAaABlAHIAZQAgACsAIAAoACQAXwAuAEUAeABjAGUAcAB0AGkAbwBuAC4ATQBlAHMAcwBhAGcAZQAgAC0AcgBlAHAAbABhAGMAZQAgACcAXABzACsAJwAsACAAJwAgACcAKQApAAoAIAAgAGUAeABpAHQAIAAxAAoAfQAKAA==')
   Start-VM -Name 'cd26-team1-vm1'
@@ -332,6 +372,26 @@ try {
         Set-NetIPInterface -InterfaceIndex $interface.InterfaceIndex -AddressFamily IPv4 -Forwarding Enabled
         [IO.Directory]::CreateDirectory('C:\ProgramData\labctl') | Out-Null
         Add-Content -LiteralPath (Join-Path 'C:\ProgramData\labctl' 'wsl-forwarding.txt') -Value $interface.InterfaceAlias
+      }
+    }
+    $registryPrefix = '10.255.255.1/32'
+    $wslAddress = '172.29.18.5'
+    if ($wsl.Count -gt 0) {
+      $via = @(Find-NetRoute -RemoteIPAddress $wslAddress -ErrorAction SilentlyContinue | Where-Object { $_.InterfaceAlias -like 'vEthernet (WSL*' })
+      if ($via.Count -eq 0) {
+        throw ('labctl: WSL''s address ' + $wslAddress + ' is not reached through a vEthernet (WSL*) interface: no route to the classroom registry ' + $registryPrefix)
+      }
+      $routeRecord = Join-Path 'C:\ProgramData\labctl' 'wsl-route.txt'
+      $ours = (Test-Path -LiteralPath $routeRecord) -and (@(Get-Content -LiteralPath $routeRecord) -contains $registryPrefix)
+      $routes = @(Get-NetRoute -DestinationPrefix $registryPrefix -AddressFamily IPv4 -ErrorAction SilentlyContinue)
+      $current = $routes.Count -eq 1 -and $routes[0].NextHop -eq $wslAddress -and $routes[0].InterfaceIndex -eq $via[0].InterfaceIndex
+      if (($ours -or $routes.Count -eq 0) -and -not $current) {
+        $routes | Remove-NetRoute -Confirm:$false -ErrorAction SilentlyContinue
+        New-NetRoute -DestinationPrefix $registryPrefix -InterfaceIndex $via[0].InterfaceIndex -NextHop $wslAddress -PolicyStore ActiveStore | Out-Null
+        if (-not $ours) {
+          [IO.Directory]::CreateDirectory('C:\ProgramData\labctl') | Out-Null
+          Add-Content -LiteralPath $routeRecord -Value $registryPrefix
+        }
       }
     }
   }
