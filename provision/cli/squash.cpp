@@ -121,11 +121,9 @@ Status image_ready(const GlobalOptions& global, const model::Lab& lab,
   const bool standin = classroom_is_standin(lab.classroom);
   if (standin) {
     std::vector<registry::Reference> refs{*image};
-    const char* db_image = instance.db == model::DbKind::postgresql ? squashtm::k_postgres_image
-                           : instance.db == model::DbKind::mariadb  ? squashtm::k_mariadb_image
-                                                                    : nullptr;
-    if (db_image != nullptr) {
-      if (auto db_ref = registry::parse_reference(db_image); db_ref) {
+    const char* db = registry::db_image(instance.db);
+    if (db != nullptr) {
+      if (auto db_ref = registry::parse_reference(db); db_ref) {
         refs.push_back(*db_ref);
       }
     }

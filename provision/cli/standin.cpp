@@ -13,6 +13,7 @@
 #include "provision/sys/printable.hpp"
 #include "provision/sys/process.hpp"
 #include "provision/sys/state.hpp"
+#include "stacks/squashtm/render.hpp"
 
 namespace labctl::cli {
 
@@ -20,11 +21,19 @@ namespace {
 
 constexpr const char* k_squash_repository = "squashtest/squash-tm";
 
-// What build-standin makes besides the Squash TM versions (its "support" images).
+// What build-standin makes besides the Squash TM versions (its "support" images): the
+// stack's own database, proxy and autoheal images, as registries name them.
 const std::set<std::string>& support_images() {
-  static const std::set<std::string> names{"library/postgres:15", "library/mariadb:10.11",
-                                           "library/nginx:1.25-alpine",
-                                           "willfarrell/autoheal:1.2.0"};
+  static const std::set<std::string> names = [] {
+    std::set<std::string> out;
+    for (const char* image : {squashtm::k_postgres_image, squashtm::k_mariadb_image,
+                              squashtm::k_proxy_image, squashtm::k_autoheal_image}) {
+      if (auto ref = registry::parse_reference(image); ref) {
+        out.insert(ref->name());
+      }
+    }
+    return out;
+  }();
   return names;
 }
 

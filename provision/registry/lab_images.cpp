@@ -35,6 +35,13 @@ class Uses {
   std::vector<ImageUse> m_uses;
 };
 
+bool in_scope(const LabImageOptions& options, const std::string& team) {
+  return options.teams.empty() ||
+         std::find(options.teams.begin(), options.teams.end(), team) != options.teams.end();
+}
+
+}  // namespace
+
 const char* db_image(model::DbKind db) {
   switch (db) {
     case model::DbKind::postgresql:
@@ -45,13 +52,6 @@ const char* db_image(model::DbKind db) {
       return nullptr;  // h2: inside the application
   }
 }
-
-bool in_scope(const LabImageOptions& options, const std::string& team) {
-  return options.teams.empty() ||
-         std::find(options.teams.begin(), options.teams.end(), team) != options.teams.end();
-}
-
-}  // namespace
 
 Result<Reference> squash_image(const model::Instance& instance) {
   return parse_reference(instance.image + ":" + instance.version);

@@ -29,6 +29,9 @@ struct LabImageOptions {
 Result<std::vector<ImageUse>> lab_images(const model::Lab& lab,
                                          const LabImageOptions& options = {});
 
+// The database image of an instance's database kind; nullptr for h2 (inside the application).
+const char* db_image(model::DbKind db);
+
 // The Squash TM image of one instance: "<instance.image>:<instance.version>".
 Result<Reference> squash_image(const model::Instance& instance);
 
