@@ -12,6 +12,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "provision/registry/storage.hpp"
+#include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
 #include "tests/labctl_cli.hpp"
 #include "tests/registry.hpp"
@@ -50,7 +52,8 @@ struct Fixture {
   std::unique_ptr<LabctlCli> labctl;
   std::map<std::string, labctl::registry::Image> pushed;  // "repository:tag" -> image
 
-  bool start() {
+  // `payload`: extra random bytes in squash-tm 6.0.0's layer.
+  bool start(std::size_t payload = 0) {
     if (const std::string why = TestRegistry::skip_reason(); !why.empty()) {
       WARN("SKIPPED: " << why);
       return false;
@@ -64,8 +67,8 @@ struct Fixture {
                                                           {"squashtest/squash-tm", "6.0.0"},
                                                           {"squashtest/squash-tm", "6.1.0"},
                                                           {"library/postgres", "15"}}) {
-      pushed[repository + ":" + tag] =
-          labctl::testing::push_test_image(client, scratch.path(), repository, tag);
+      pushed[repository + ":" + tag] = labctl::testing::push_test_image(
+          client, scratch.path(), repository, tag, tag == "6.0.0" ? payload : 0);
     }
     std::random_device random;
     const int port = 30000 + static_cast<int>(random() % 9000);
@@ -207,4 +210,82 @@ TEST_CASE("plan refuses a version the registries lack, at its key, with the near
   CHECK(plan.err.find("template.vms.vm1.instances[1].version: image "
                       "squashtest/squash-tm:1.7.4 does not exist") != std::string::npos);
   CHECK(plan.err.find("nearest tags: 5.1.0, 6.0.0") != std::string::npos);
+}
+
+namespace {
+
+// A small file system of its own (tmpfs), unmounted at the end.
+struct SmallDisk {
+  fs::path path;
+  bool mounted = false;
+  SmallDisk(const fs::path& at, const std::string& size) : path(at) {
+    fs::create_directories(path);
+    labctl::sys::SystemRunner run;
+    auto r = run.run({"mount", "-t", "tmpfs", "-o", "size=" + size, "lct-small", path.string()});
+    mounted = r && r->exit_code == 0;
+  }
+  ~SmallDisk() {
+    if (mounted) {
+      labctl::sys::SystemRunner run;
+      (void)run.run({"umount", "-l", path.string()});
+    }
+  }
+};
+
+// Every layer blob (not config, not manifest) of the pushed images found in a storage.
+std::vector<std::string> stored_layers(const Fixture& f, const fs::path& storage) {
+  std::vector<std::string> found;
+  for (const auto& [name, image] : f.pushed) {
+    for (const auto& layer : image.layers) {
+      if (labctl::registry::stored_blob(storage, layer.digest)) {
+        found.push_back(name);
+      }
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("a disk too small for the images is refused before a layer is stored", "[system]") {
+  Fixture f;
+  if (!f.start(24 << 20)) {  // squash-tm 6.0.0 has a 24 MiB layer
+    return;
+  }
+  SmallDisk disk(f.scratch.path() / "small", "20m");
+  if (!disk.mounted) {
+    WARN("SKIPPED: cannot mount a tmpfs (not root?)");
+    return;
+  }
+  // A cache of its own on the small disk, for pull and for load.
+  const fs::path bundle = f.scratch.path() / "images.tar";
+  REQUIRE(f.labctl->run({"images", "save", bundle.string()}).exit_code == 0);
+  REQUIRE(f.labctl->run({"registry", "stop"}).exit_code == 0);
+  LabctlCli small(f.scratch.path(), labctl::testing::LabctlCliOptions{
+                                        .global_args = {"--connect", "test:///default"},
+                                        .env = {{"LABCTL_REGISTRY", ""},
+                                                {"LABCTL_UPSTREAM", ""},
+                                                {"LABCTL_REGISTRY_CACHE", disk.path.string()}}});
+  const fs::path storage = disk.path / "registry" / "data";
+  const auto pulled = small.run({"images", "pull"});
+  INFO(pulled.out << pulled.err);
+  CHECK(pulled.exit_code == 1);
+  CHECK(pulled.err.find("the classroom registry's storage " + disk.path.string()) !=
+        std::string::npos);
+  CHECK(pulled.err.find("MiB free; the classroom's 3 images need 24.0 MiB more") !=
+        std::string::npos);
+  CHECK(stored_layers(f, storage).empty());
+  // The proxy keeps the manifests it served to tell the sizes (a few KiB), never an image.
+  const auto listed = nlohmann::json::parse(small.run({"--json", "images", "ls"}).out);
+  for (const auto& image : listed["cached"]) {
+    CHECK(image["complete"] == false);
+  }
+  // The same disk refuses the bundle whole.
+  const auto loaded = small.run({"images", "load", bundle.string()});
+  INFO(loaded.out << loaded.err);
+  CHECK(loaded.exit_code == 1);
+  CHECK(loaded.err.find("the bundle's blobs that it lacks need 24.0 MiB more") !=
+        std::string::npos);
+  CHECK(stored_layers(f, storage).empty());
+  small.run({"registry", "stop"});
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -26,15 +27,26 @@ inline std::string sha_of_file(const fs::path& file) {
 }
 
 // A tiny image made here: a tar layer holding one file, a config naming it, pushed with the
-// client under repository:tag.
+// client under repository:tag. With `payload` bytes, the layer also holds a file of that many
+// random bytes (an image too big for a small disk).
 inline Image push_test_image(Client& client, const fs::path& dir, const std::string& repository,
-                             const std::string& tag) {
+                             const std::string& tag, std::size_t payload = 0) {
   const fs::path work = dir / (repository + "-" + tag);
   fs::create_directories(work / "root");
   std::ofstream(work / "root" / "hello.txt") << repository << ":" << tag << "\n";
+  std::vector<std::string> files{"hello.txt"};
+  if (payload > 0) {
+    sys::SystemRunner run;
+    auto made = run.run({"head", "-c", std::to_string(payload), "/dev/urandom"});
+    REQUIRE((made && made->exit_code == 0));
+    std::ofstream(work / "root" / "payload.bin", std::ios::binary) << made->out;
+    files.emplace_back("payload.bin");
+  }
+  std::vector<std::string> argv{"tar",        "-C",  (work / "root").string(),
+                                "--mtime=@0", "-cf", (work / "layer.tar").string()};
+  argv.insert(argv.end(), files.begin(), files.end());
   sys::SystemRunner run;
-  auto tar = run.run({"tar", "-C", (work / "root").string(), "--mtime=@0", "-cf",
-                      (work / "layer.tar").string(), "hello.txt"});
+  auto tar = run.run(argv);
   REQUIRE((tar && tar->exit_code == 0));
   const std::string layer_digest = sha_of_file(work / "layer.tar");
   std::ofstream(work / "config.json")

@@ -293,6 +293,7 @@ Status load_into_storage(const GlobalOptions& global, const registry::Settings& 
     ProgressLine progress(global);
     registry::LoadOptions options;
     options.required = required;
+    options.storage = registry::paths_of(settings).data.string();
     options.progress = [&progress](const std::string& image, std::uint64_t done,
                                    std::uint64_t total) { progress.update(image, done, total); };
     auto result = registry::load_bundle(target, file, options);
@@ -429,23 +430,44 @@ Status wait_stored(const fs::path& storage, const registry::Descriptor& blob) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (!registry::stored_blob(storage, blob.digest)) {
+    // The likeliest cause: the disk filled up meanwhile (the registry's log says so too).
+    if (auto st = registry::check_space(storage, blob.size, "blob " + blob.digest); !st) {
+      return Error::failure("fetched but not stored: " + st.error().message);
+    }
     return Error::failure(fmt::format("blob {} was fetched but not stored in 60 s", blob.digest));
   }
   return {};
 }
 
-Status fill_one(registry::Client& cache, const fs::path& storage, const registry::ImageUse& use,
-                const fs::path& scratch, const FillProgress& progress, registry::Image& image) {
-  auto found = cache.image(use.ref);
-  if (!found) {
-    return Error::failure(fmt::format("{}: {}", use.ref.name(), found.error().message));
-  }
-  image = *found;
-  const std::uint64_t total = image.size();
-  std::uint64_t done = image.manifest.body.size();
+std::vector<registry::Descriptor> blobs_of(const registry::Image& image) {
   std::vector<registry::Descriptor> blobs{image.config};
   blobs.insert(blobs.end(), image.layers.begin(), image.layers.end());
-  for (const registry::Descriptor& blob : blobs) {
+  return blobs;
+}
+
+// The bytes of the images' blobs that the storage lacks, each blob once.
+std::uint64_t missing_bytes(const fs::path& storage, const std::vector<registry::Image>& images) {
+  std::map<std::string, std::uint64_t> missing;
+  for (const registry::Image& image : images) {
+    for (const registry::Descriptor& blob : blobs_of(image)) {
+      if (!registry::stored_blob(storage, blob.digest)) {
+        missing[blob.digest] = blob.size;
+      }
+    }
+  }
+  std::uint64_t bytes = 0;
+  for (const auto& [digest, size] : missing) {
+    bytes += size;
+  }
+  return bytes;
+}
+
+Status fill_one(registry::Client& cache, const fs::path& storage, const registry::ImageUse& use,
+                const fs::path& scratch, const FillProgress& progress,
+                const registry::Image& image) {
+  const std::uint64_t total = image.size();
+  std::uint64_t done = image.manifest.body.size();
+  for (const registry::Descriptor& blob : blobs_of(image)) {
     if (!registry::stored_blob(storage, blob.digest)) {
       const fs::path file = scratch / blob.digest.substr(7);
       const std::uint64_t before = done;
@@ -483,11 +505,22 @@ Result<std::vector<registry::Image>> fill_cache(const registry::Settings& settin
   Scratch scratch;
   std::vector<registry::Image> images;
   for (const registry::ImageUse& use : uses) {
-    registry::Image image;
-    if (auto st = fill_one(cache, storage, use, scratch.path(), progress, image); !st) {
+    auto found = cache.image(use.ref);
+    if (!found) {
+      return Error::failure(fmt::format("{}: {}", use.ref.name(), found.error().message));
+    }
+    images.push_back(std::move(*found));
+  }
+  // A disk too small is refused before any blob is fetched: nothing half-stored.
+  if (auto st = registry::check_space(storage, missing_bytes(storage, images),
+                                      fmt::format("the classroom's {} images", images.size()));
+      !st) {
+    return st.error();
+  }
+  for (std::size_t i = 0; i < uses.size(); ++i) {
+    if (auto st = fill_one(cache, storage, uses[i], scratch.path(), progress, images[i]); !st) {
       return st.error();
     }
-    images.push_back(std::move(image));
   }
   return images;
 }

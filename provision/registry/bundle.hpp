@@ -53,6 +53,7 @@ Result<BundleContents> verify_bundle(const std::string& path);
 struct LoadOptions {
   std::vector<Reference> required;  // images the lab needs: the bundle must hold each
   std::string work_dir;             // one blob at a time is unpacked here ("" = $TMPDIR)
+  std::string storage;              // the target's storage: its free space is checked first
   BundleProgress progress;
 };
 

@@ -16,6 +16,7 @@
 
 #include "provision/images/cache.hpp"
 #include "provision/registry/bundle.hpp"
+#include "provision/registry/storage.hpp"
 
 namespace labctl::registry {
 namespace {
@@ -214,6 +215,22 @@ Result<std::map<std::string, std::set<std::string>>> blobs_to_push(Client& targe
   return wanted;
 }
 
+std::uint64_t wanted_bytes(const BundleContents& contents,
+                           const std::map<std::string, std::set<std::string>>& wanted) {
+  std::map<std::string, std::uint64_t> sizes;
+  for (const BundleImage& b : contents.images) {
+    sizes[b.image.config.digest] = b.image.config.size;
+    for (const Descriptor& layer : b.image.layers) {
+      sizes[layer.digest] = layer.size;
+    }
+  }
+  std::uint64_t bytes = 0;
+  for (const auto& [digest, repositories] : wanted) {
+    bytes += sizes[digest];
+  }
+  return bytes;
+}
+
 Status push_blobs(Client& target, const std::string& path,
                   const std::map<std::string, std::set<std::string>>& wanted, const fs::path& work,
                   const LoadOptions& options) {
@@ -305,6 +322,13 @@ Result<BundleContents> load_bundle(Client& target, const std::string& path,
   auto wanted = blobs_to_push(target, *contents);
   if (!wanted) {
     return wanted.error();
+  }
+  if (!options.storage.empty()) {
+    if (auto st = check_space(options.storage, wanted_bytes(*contents, *wanted),
+                              "the bundle's blobs that it lacks");
+        !st) {
+      return st.error();
+    }
   }
   std::string tmpl =
       (options.work_dir.empty() ? fs::temp_directory_path() : fs::path(options.work_dir)) /

@@ -113,3 +113,39 @@ Result<std::vector<CachedImage>> cached_images(const fs::path& root) {
 }
 
 }  // namespace labctl::registry
+
+namespace labctl::registry {
+
+namespace {
+
+constexpr std::uint64_t k_space_margin = std::uint64_t{16} << 20;  // manifests, log, uploads
+
+std::string in_mib(std::uint64_t bytes) {
+  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
+
+}  // namespace
+
+Status check_space(const fs::path& root, std::uint64_t needed, const std::string& what) {
+  if (needed == 0) {
+    return {};
+  }
+  fs::path existing = root;
+  std::error_code ec;
+  while (!existing.empty() && !fs::exists(existing, ec)) {
+    existing = existing.parent_path();
+  }
+  const fs::space_info space = fs::space(existing.empty() ? fs::path(".") : existing, ec);
+  if (ec) {
+    return Error::failure(fmt::format("{}: {}", existing.string(), ec.message()));
+  }
+  if (space.available >= needed + k_space_margin) {
+    return {};
+  }
+  return Error::failure(fmt::format(
+      "the classroom registry's storage {} has {} free; {} need {} more (and {} of margin): "
+      "no layer was stored; free space there or set LABCTL_REGISTRY_CACHE to a larger disk",
+      root.string(), in_mib(space.available), what, in_mib(needed), in_mib(k_space_margin)));
+}
+
+}  // namespace labctl::registry

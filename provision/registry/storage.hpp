@@ -35,3 +35,14 @@ namespace labctl::registry {
 bool stored_blob(const std::filesystem::path& root, const std::string& digest);
 
 }  // namespace labctl::registry
+
+namespace labctl::registry {
+
+// Refuses, before any layer is stored, when the file system that holds `root` (or would hold
+// it: its nearest existing parent) has less than `needed` bytes free plus a margin for the
+// registry's manifests and log: the error names the directory, both sizes and `what`. (A
+// pull-through cache keeps the manifests it served to tell the sizes: a few KiB, no image.)
+Status check_space(const std::filesystem::path& root, std::uint64_t needed,
+                   const std::string& what);
+
+}  // namespace labctl::registry
