@@ -120,6 +120,7 @@ Result<ExecResult> SshSession::exec(const std::string& command) {
   // Both streams are drained as data comes, until EOF: a blocking read would give up after
   // the session's timeout on a command that is silent for longer (a wait in the guest).
   ExecResult result;
+  result.exit_code = -1;  // until the channel reports one
   char buffer[16384];
   while (true) {
     bool got = false;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "provision/model/result.hpp"
+#include "provision/sys/shell.hpp"
 
 namespace labctl::ready {
 
@@ -20,22 +21,18 @@ struct SshTarget {
   int timeout_seconds = 10;      // connect and each operation
 };
 
-struct ExecResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using ExecResult = sys::ProcessResult;
 
-class SshSession {
+class SshSession : public sys::Shell {
  public:
   static Result<std::unique_ptr<SshSession>> connect(const SshTarget& target);
-  ~SshSession();
+  ~SshSession() override;
   SshSession(const SshSession&) = delete;
   SshSession& operator=(const SshSession&) = delete;
 
-  Result<ExecResult> exec(const std::string& command);
+  Result<ExecResult> exec(const std::string& command) override;
   // Writes `content` to `path` over SFTP (temp file + rename) with `mode`.
-  Status put_file(const std::string& path, const std::string& content, int mode);
+  Status put_file(const std::string& path, const std::string& content, int mode) override;
 
  private:
   struct Impl;

@@ -23,7 +23,19 @@ namespace labctl::ready {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
+
+class RealClock : public Clock {
+ public:
+  SteadyClock::time_point now() const override { return SteadyClock::now(); }
+  void sleep(std::chrono::milliseconds duration) const override {
+    std::this_thread::sleep_for(duration);
+  }
+};
+
+const Clock& clock_of(const Deps& deps) {
+  return deps.clock != nullptr ? *deps.clock : real_clock();
+}
 
 // The longest one guest-side wait (one SSH exec) may take before labctl looks again.
 constexpr long k_guest_wait_seconds = 15;
@@ -48,21 +60,37 @@ Check check_domain(const Deps& deps, const model::Vm& vm, Stage stage) {
 // The VM's SSH session, opened by the ssh stage and kept for the stages after it: each new
 // connection costs the guest an sshd start and a key exchange, which under TCG is seconds
 // taken from the boot being waited for. Dropped when it fails, and opened again.
-using SessionSlot = std::unique_ptr<SshSession>;
+using SessionSlot = std::unique_ptr<sys::Shell>;
 
-Result<SshSession*> session_of(const Deps& deps, const model::Vm& vm, SessionSlot& slot) {
+Result<std::unique_ptr<sys::Shell>> connect(const Deps& deps, const SshTarget& target) {
+  if (deps.connect) {
+    return deps.connect(target);
+  }
+  auto session = SshSession::connect(target);
+  if (!session) {
+    return session.error();
+  }
+  return std::unique_ptr<sys::Shell>(std::move(*session));
+}
+
+Result<sys::Shell*> session_of(const Deps& deps, const model::Vm& vm, SessionSlot& slot) {
   if (!slot) {
     auto target = deps.ssh_target(vm);
     if (!target) {
       return target.error();
     }
-    auto session = SshSession::connect(*target);
+    auto session = connect(deps, *target);
     if (!session) {
       return Error::failure(session.error().message);
     }
     slot = std::move(*session);
   }
   return slot.get();
+}
+
+bool tcp_answers(const Deps& deps, const std::string& ip, int port,
+                 std::chrono::milliseconds timeout) {
+  return deps.tcp_answers ? deps.tcp_answers(ip, port, timeout) : host_answers(ip, port, timeout);
 }
 
 // The ssh stage: labctl logs in with the classroom key, the host key pinned.
@@ -123,7 +151,7 @@ Check check(const Deps& deps, const model::Vm& vm, Stage stage, int wait_seconds
     case Stage::running:
       return check_domain(deps, vm, stage);
     case Stage::address:
-      return {host_answers(vm_address(vm), 22, std::chrono::milliseconds(1500)),
+      return {tcp_answers(deps, vm_address(vm), 22, std::chrono::milliseconds(1500)),
               "no answer from " + vm_address(vm)};
     case Stage::ssh:
       return check_ssh(deps, vm, slot);
@@ -164,9 +192,9 @@ bool stopping(const Deps& deps) {
 
 Status deploy(const model::Vm& vm, const Deps& deps, sys::Reporter& reporter) {
   reporter.report({vm.team, vm.key, "deploy stack", sys::EventState::running});
-  const auto start = Clock::now();
+  const auto start = clock_of(deps).now();
   Status deployed = deps.deploy(vm);
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(clock_of(deps).now() - start).count();
   reporter.report({vm.team, vm.key, "deploy stack",
                    deployed ? sys::EventState::done : sys::EventState::failed,
                    deployed ? "" : deployed.error().message, seconds});
@@ -201,7 +229,8 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
   if (deps.serial_log) {
     console.emplace(deps.serial_log(vm));
   }
-  const auto start = Clock::now();
+  const Clock& clock = clock_of(deps);
+  const auto start = clock.now();
   for (int s = static_cast<int>(Stage::defined); s <= static_cast<int>(target); ++s) {
     const auto stage = static_cast<Stage>(s);
     if (stage == Stage::stack && deps.deploy) {
@@ -211,28 +240,28 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
         break;
       }
     }
-    const auto deadline = Clock::now() + timeout_of(timeouts, stage);
+    const auto deadline = clock.now() + timeout_of(timeouts, stage);
     reporter.report({vm.team, vm.key, "stage " + to_string(stage), sys::EventState::running});
     // The guest-side waits end by the stage's deadline, and return at least every
     // k_guest_wait_seconds so that a stop request (Ctrl-C) is seen between them.
     const auto left = [&] {
       return static_cast<int>(std::clamp<long>(
-          std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count(), 0,
+          std::chrono::duration_cast<std::chrono::seconds>(deadline - clock.now()).count(), 0,
           k_guest_wait_seconds));
     };
     Check c = check(deps, vm, stage, left(), session);
     std::optional<ConsoleFailure> failure;
-    while (!c.done && !c.fatal && Clock::now() < deadline && !stopping(deps) &&
+    while (!c.done && !c.fatal && clock.now() < deadline && !stopping(deps) &&
            !(failure = console_failure(console))) {
-      std::this_thread::sleep_for(timeouts.poll);
+      clock.sleep(timeouts.poll);
       c = check(deps, vm, stage, left(), session);
     }
     if (failure) {
       // The rest of a traceback (its error line) may come in the console's next write.
-      std::this_thread::sleep_for(timeouts.poll);
+      clock.sleep(timeouts.poll);
       failure = console_failure(console);
     }
-    const double at = std::chrono::duration<double>(Clock::now() - start).count();
+    const double at = std::chrono::duration<double>(clock.now() - start).count();
     if (!c.done) {
       r.failed = stage;
       r.message = failure_message(deps, timeouts, stage, c, failure);
@@ -249,11 +278,16 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
     r.stage_seconds.emplace_back(stage, at);
     reporter.report({vm.team, vm.key, "stage " + to_string(stage), sys::EventState::done, "", at});
   }
-  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.seconds = std::chrono::duration<double>(clock.now() - start).count();
   return r;
 }
 
 }  // namespace
+
+const Clock& real_clock() {
+  static const RealClock clock;
+  return clock;
+}
 
 std::string cloud_init_wait_command(int seconds, const std::string& result_file) {
   const std::string file = shell_quote(result_file);

@@ -28,7 +28,17 @@ struct Timeouts {
   std::chrono::milliseconds poll{1000};
 };
 
-// What the stage checks need from the rest of labctl.
+// The time of the waits: the steady clock and real sleeps, or a test's.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::chrono::steady_clock::time_point now() const = 0;
+  virtual void sleep(std::chrono::milliseconds duration) const = 0;
+};
+const Clock& real_clock();
+
+// What the stage checks need from the rest of labctl. Every seam has a real default when
+// unset, so that the wait loop runs on fakes in unit tests.
 struct Deps {
   hv::Hypervisor* hypervisor = nullptr;
   std::function<Result<SshTarget>(const model::Vm&)> ssh_target;
@@ -40,6 +50,12 @@ struct Deps {
   // Run once Docker is up, before waiting for the stack (deploys it); unset: nothing to run.
   std::function<Status(const model::Vm&)> deploy;
   const std::atomic<bool>* stop = nullptr;
+  const Clock* clock = nullptr;  // null: real_clock()
+  // Something answers on ip:port within the timeout (the address stage); unset: host_answers.
+  std::function<bool(const std::string& ip, int port, std::chrono::milliseconds timeout)>
+      tcp_answers;
+  // Opens a shell on the VM (the ssh stage and those after it); unset: SshSession::connect.
+  std::function<Result<std::unique_ptr<sys::Shell>>(const SshTarget&)> connect;
 };
 
 struct VmReadiness {

@@ -310,6 +310,7 @@ TEST_CASE("a real docker-registry: start, status, stop, restart", "[system]") {
     CHECK_FALSE(reg::stop(settings, runner)->was_running);  // stopping twice is fine
 
     auto restarted = reg::start(settings, runner);
+    INFO((restarted ? "" : restarted.error().message));
     REQUIRE(restarted);
     CHECK(restarted->record.pid != pid);
     CHECK(reg::status(settings).healthy);

@@ -1,31 +1,20 @@
 #pragma once
 
-// The seam between stack operations and a VM: run a shell command, write a file. An SSH
-// session (commands) with SFTP (files) implements it for real VMs; LocalRemote runs on this
-// host for tests and dry runs.
+// The seam between stack operations and a VM: sys::Shell, run a shell command, write a file.
+// An SSH session (commands) with SFTP (files) implements it for real VMs; LocalRemote runs on
+// this host for tests and dry runs.
 
 #include <filesystem>
 #include <string>
 
 #include "provision/model/result.hpp"
 #include "provision/sys/process.hpp"
+#include "provision/sys/shell.hpp"
 
 namespace labctl::squashtm {
 
-struct ExecResult {
-  int exit_code = 0;
-  std::string out;
-  std::string err;
-};
-
-class Remote {
- public:
-  virtual ~Remote() = default;
-  // Runs a POSIX sh command line; a non-zero exit is a value, not an error.
-  virtual Result<ExecResult> exec(const std::string& command) = 0;
-  // Writes `content` to the absolute `path` (parents created) with `mode`.
-  virtual Status put_file(const std::string& path, const std::string& content, int mode) = 0;
-};
+using ExecResult = sys::ProcessResult;
+using Remote = sys::Shell;
 
 // Commands through `sh -c` on this host; files only inside `root` (anything else is refused,
 // so a test cannot write to /opt by mistake).
