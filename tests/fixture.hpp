@@ -3,6 +3,7 @@
 // A small expanded lab built by hand, for tests of modules that read model::Lab.
 
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -79,6 +80,15 @@ inline model::Lab small_lab(const std::string& classroom = "lct", int teams = 2,
     lab.teams.push_back(team);
   }
   return lab;
+}
+
+// Every team of the lab, as the host checks take them.
+inline std::vector<const model::Team*> teams_of(const model::Lab& lab) {
+  std::vector<const model::Team*> teams;
+  for (const model::Team& team : lab.teams) {
+    teams.push_back(&team);
+  }
+  return teams;
 }
 
 }  // namespace labctl::testing

@@ -10,6 +10,7 @@
 namespace hy = labctl::hv::hyperv;
 namespace model = labctl::model;
 using Calls = std::vector<std::string>;
+using labctl::testing::teams_of;
 
 namespace {
 
@@ -20,14 +21,6 @@ struct HypervHost {
   std::unique_ptr<labctl::hv::Hypervisor> hv =
       hy::make_hyperv("hyperv://", hy::testing::session_on(*host));
 };
-
-std::vector<const model::Team*> teams_of(const model::Lab& lab) {
-  std::vector<const model::Team*> teams;
-  for (const model::Team& team : lab.teams) {
-    teams.push_back(&team);
-  }
-  return teams;
-}
 
 }  // namespace
 

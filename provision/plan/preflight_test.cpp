@@ -6,8 +6,10 @@
 #include <catch2/catch.hpp>
 
 #include "provision/model/addressing.hpp"
+#include "tests/fixture.hpp"
 
 using namespace labctl;
+using labctl::testing::teams_of;
 
 namespace {
 
@@ -50,14 +52,6 @@ plan::Plan starting_all(const model::Lab& lab) {
     }
   }
   return plan;
-}
-
-std::vector<const model::Team*> teams_of(const model::Lab& lab) {
-  std::vector<const model::Team*> teams;
-  for (const model::Team& team : lab.teams) {
-    teams.push_back(&team);
-  }
-  return teams;
 }
 
 }  // namespace
