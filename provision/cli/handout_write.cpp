@@ -31,6 +31,11 @@ Status write_handout_dir(const fs::path& dir, const std::vector<HandoutFile>& fi
 Status write_handout_archive(const fs::path& path, const std::string& top,
                              const std::vector<HandoutFile>& files) {
   const fs::path temp = path.string() + ".part";
+  std::error_code made;
+  fs::create_directories(path.parent_path().empty() ? fs::path(".") : path.parent_path(), made);
+  if (made) {
+    return Error::failure("cannot create " + path.parent_path().string() + ": " + made.message());
+  }
   sys::ArchiveWriter a(archive_write_new());
   if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
       archive_write_add_filter_gzip(a.get()) != ARCHIVE_OK ||
