@@ -12,9 +12,9 @@ std::string ethernet(const model::Nic& nic, std::size_t index) {
   std::string out = "  " + name + ":\n";
   out += "    match:\n      macaddress: " + yaml_scalar(nic.mac) + "\n";
   out += "    set-name: " + name + "\n";
-  out += "    dhcp4: false\n";
+  out += nic.dhcp ? "    dhcp4: true\n" : "    dhcp4: false\n";
   if (nic.ip.empty()) {
-    return out;  // a network without a subnet: the link comes up unaddressed
+    return out;  // the LAN's DHCP (bridge), or an unaddressed link (ovs without a subnet)
   }
   out += "    addresses:\n      - " + yaml_scalar(nic.ip + "/" + std::to_string(nic.prefix)) + "\n";
   if (!nic.gateway.empty()) {
@@ -55,7 +55,8 @@ std::string meta_data(const model::Lab& /*lab*/, const model::Vm& vm, int genera
 }
 
 // Static addresses matched on the deterministic MACs: the VM's address is known before it
-// boots and waiting never depends on DHCP leases.
+// boots and waiting never depends on DHCP leases. The one exception is a bridge NIC without a
+// subnet: the LAN's DHCP addresses it, and `up` learns the address from the guest.
 std::string network_config(const model::Vm& vm) {
   std::string out = "version: 2\nethernets:\n";
   for (std::size_t i = 0; i < vm.nics.size(); ++i) {

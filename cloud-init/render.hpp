@@ -22,7 +22,10 @@ struct SeedFile {
 // What user_data needs beyond the model: keys from the state directory, and what other
 // modules (the Squash TM stack) add.
 struct SeedInputs {
-  std::string admin_public_key;  // classroom key's public line, for Lab::admin_user
+  // Lab::admin_user accepts these two keys and no other: the classroom key (labctl's and
+  // the instructor's) and the VM's team's key (its students').
+  std::string admin_public_key;  // classroom key's public line
+  std::string team_public_key;   // the team's key's public line ("" = none)
   std::string host_private_key;  // the VM's pinned ed25519 host key, OpenSSH format
   std::string host_public_key;   // its public line
   std::vector<SeedFile> files;

@@ -76,6 +76,20 @@ TEST_CASE("network-config gives each NIC its static address by MAC", "[golden]")
   }
 }
 
+TEST_CASE("network-config: a bridge NIC takes the LAN's DHCP, or its subnet's static address",
+          "[golden]") {
+  auto vm = cit::test_vm();
+  auto dhcp = cit::test_nic("campus", "02:c4:1e:01:01:02", "", "");
+  dhcp.dhcp = true;
+  vm.nics = {vm.nics[0], dhcp, cit::test_nic("lab", "02:c4:1e:01:01:03", "192.168.77.11", "")};
+  const std::string text = ci::network_config(vm);
+  check_golden("cloud-init/network-config-bridge", text);
+  CHECK(text.find("dhcp4: true") > text.find("eth1:"));
+  CHECK(text.find("dhcp4: true") < text.find("eth2:"));
+  CHECK(text.find("dhcp4: true") == text.rfind("dhcp4: true"));
+  CHECK(text.find("via:") == text.rfind("via:"));
+}
+
 TEST_CASE("user-data installs Docker the way the lab asks", "[golden]") {
   const auto inputs = cit::test_inputs();
   SECTION("repository") {
@@ -159,6 +173,8 @@ TEST_CASE("PyYAML reads the rendered documents back to the intended values", "[u
   const auto user = parse(ci::user_data(lab, vm, in));
   CHECK(user["users"][0]["sudo"] == "ALL=(ALL) NOPASSWD:ALL");
   CHECK(user["users"][0]["ssh_authorized_keys"][0] == in.admin_public_key);
+  CHECK(user["users"][0]["ssh_authorized_keys"][1] == in.team_public_key);
+  CHECK(user["users"][0]["ssh_authorized_keys"].size() == 2);
   CHECK(user["ssh_keys"]["ed25519_private"] == in.host_private_key);
   CHECK(user["ssh_genkeytypes"] == nlohmann::json::array({"ed25519"}));
   CHECK(user["ssh_pwauth"] == false);

@@ -10,47 +10,29 @@
 #include <cstring>
 #include <memory>
 
+#include "provision/sys/archive_write.hpp"
+
 namespace labctl::cloudinit {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct WriteFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
 struct ReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
-struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
 
 Error archive_error(const std::string& what, archive* a, const fs::path& path) {
-  const char* detail = archive_error_string(a);
-  return Error::failure(what + " " + path.string() + ": " + (detail != nullptr ? detail : "?"));
+  return sys::archive_error(what, a, path.string());
 }
 
 Status add_file(archive* a, const std::string& name, const std::string& content,
                 const fs::path& path) {
-  std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
-  archive_entry_set_pathname(entry.get(), name.c_str());
-  archive_entry_set_filetype(entry.get(), AE_IFREG);
-  archive_entry_set_perm(entry.get(), 0644);
-  archive_entry_set_size(entry.get(), static_cast<la_int64_t>(content.size()));
-  archive_entry_set_mtime(entry.get(), 0, 0);  // the same documents give the same files
-  if (archive_write_header(a, entry.get()) != ARCHIVE_OK) {
-    return archive_error("cannot add " + name + " to", a, path);
-  }
-  if (!content.empty() && archive_write_data(a, content.data(), content.size()) !=
-                              static_cast<la_ssize_t>(content.size())) {
-    return archive_error("cannot write " + name + " to", a, path);
-  }
-  return {};
+  return sys::add_archive_entry(a, name, content, 0644, path.string());
 }
 
 Status write_iso(const fs::path& path, const SeedContents& files) {
-  std::unique_ptr<archive, WriteFree> a(archive_write_new());
+  sys::ArchiveWriter a(archive_write_new());
   const std::string options = std::string("volume-id=") + k_seed_label + ",joliet,rockridge";
   if (archive_write_set_format_iso9660(a.get()) != ARCHIVE_OK ||
       archive_write_set_options(a.get(), options.c_str()) != ARCHIVE_OK ||

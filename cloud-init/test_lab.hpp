@@ -54,6 +54,7 @@ inline model::Lab test_lab(model::DockerSource source) {
 inline SeedInputs test_inputs() {
   SeedInputs in;
   in.admin_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdminAdminAdmin labctl-cd26";
+  in.team_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITeamTeamTeam labctl-cd26-team1";
   in.host_private_key =
       "-----BEGIN OPENSSH PRIVATE KEY-----\n"
       "b3BlbnNzaC1rZXktdjEAAAAAHostKeyForTestsOnly\n"

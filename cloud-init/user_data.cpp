@@ -22,7 +22,7 @@ std::string identity(const model::Lab& lab, const model::Vm& vm) {
          yaml_scalar(vm.hostname) +
          "\n"
          "manage_etc_hosts: true\n"
-         "# cc_users_groups: the admin user logs in with the classroom key only\n"
+         "# cc_users_groups: the admin user logs in with the classroom and team keys only\n"
          "groups:\n"
          "  - docker\n"
          "users:\n"
@@ -38,11 +38,17 @@ std::string identity(const model::Lab& lab, const model::Vm& vm) {
          "    lock_passwd: true\n";
 }
 
+std::string authorized_keys(const SeedInputs& inputs) {
+  std::string out =
+      "    ssh_authorized_keys:\n      - " + yaml_scalar(inputs.admin_public_key) + "\n";
+  if (!inputs.team_public_key.empty()) {
+    out += "      - " + yaml_scalar(inputs.team_public_key) + "\n";
+  }
+  return out;
+}
+
 std::string access(const SeedInputs& inputs) {
-  return "    ssh_authorized_keys:\n"
-         "      - " +
-         yaml_scalar(inputs.admin_public_key) +
-         "\n"
+  return authorized_keys(inputs) +
          "# cc_set_passwords: keys only\n"
          "ssh_pwauth: false\n"
          "# cc_ssh: the host key labctl generated and pinned in known_hosts; none generated here\n"

@@ -154,3 +154,42 @@ TEST_CASE("down --all lists every path it deletes and keeps the dumps", "[exe][s
     CHECK(f.labctl.run({"down", "red", "--purge", "--yes"}).exit_code == 2);
   }
 }
+
+TEST_CASE("handout --out writes each team's files, --archive a .tar.gz of them", "[exe][state]") {
+  Fixture f;
+  const fs::path out = f.scratch.path() / "out";
+  SECTION("a directory per team: sheet, the team's key (0600), ssh_config, known_hosts") {
+    const auto written = f.json({"handout", "red", "--out", out.string()});
+    CHECK(written["written"][0]["path"] == (out / "stt-red").string());
+    const fs::path dir = out / "stt-red";
+    // --json: the sheet is JSON too (the global --json is --format json)
+    CHECK(tree(dir) ==
+          std::vector<std::string>{(dir / "handout.json").string(), (dir / "known_hosts").string(),
+                                   (dir / "red.key").string(), (dir / "ssh_config").string()});
+    CHECK((fs::status(dir / "red.key").permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+    // The key is the team's, made in the state directory, not the classroom's.
+    CHECK(labctl::testing::read_file(dir / "red.key") ==
+          labctl::testing::read_file(f.dir / "teamkeys" / "red.key"));
+    CHECK(labctl::testing::read_file(dir / "red.key") !=
+          labctl::testing::read_file(f.dir / "id_ed25519"));
+    for (const char* name : {"handout.json", "ssh_config", "known_hosts"}) {
+      CHECK_FALSE(contains(labctl::testing::read_file(dir / name), f.root.string()));
+    }
+  }
+  SECTION("an archive per team holding that directory") {
+    const auto result =
+        f.labctl.run({"handout", "red", "--out", out.string(), "--archive", "--format", "html"});
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    const auto listing =
+        labctl::sys::SystemRunner().run({"tar", "tzf", (out / "stt-red.tar.gz").string()});
+    REQUIRE(listing.ok());
+    CHECK(listing->out ==
+          "stt-red/\nstt-red/handout.html\nstt-red/red.key\nstt-red/ssh_config\n"
+          "stt-red/known_hosts\n");
+  }
+  SECTION("--archive needs --out") {
+    CHECK(f.labctl.run({"handout", "red", "--archive"}).exit_code == 2);
+  }
+}

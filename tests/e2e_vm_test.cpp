@@ -15,6 +15,7 @@
 #include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
 #include "tests/labctl_cli.hpp"
+#include "tests/lan.hpp"
 #include "tests/leftovers.hpp"
 #include "tests/registry.hpp"
 
@@ -29,6 +30,10 @@
 // Then: each image came from the upstream once for both VMs, a missing version is refused
 // with the nearest tags, and offline, a bundle saved from the cache and loaded into a fresh
 // cache brings vm1's stack back after a reset, with the upstream stopped.
+// vm2 also has a NIC on a LAN the test stands in for (a bridge of its own with a dnsmasq,
+// tests/lan.hpp): it takes its address from that DHCP, and status and the hand-out show it.
+// The team's hand-out, written as a directory, is used as a student would: plain OpenSSH with
+// its ssh_config, the team's key and the pinned host keys reaches both VMs.
 
 namespace {
 
@@ -41,7 +46,7 @@ namespace fs = std::filesystem;
 constexpr const char* k_uri = "qemu:///system";
 
 std::string lab_text(const std::string& classroom, const std::string& registry_address,
-                     int registry_port, const std::string& upstream) {
+                     int registry_port, const std::string& upstream, const std::string& lan) {
   return fmt::format(R"(classroom: {}
 title: "labctl end-to-end test"
 image:
@@ -57,8 +62,10 @@ template:
   networks:
     lan: {{ kind: nat, bridge_name: "{{classroom}}{{team_index}}{{net}}" }}
     lab: {{ kind: isolated, bridge_name: "{{classroom}}{{team_index}}{{net}}" }}
+    campus: {{ kind: bridge, bridge: {} }}
   vms:
     vm1:
+      networks: [lan, lab]
       instances:
         - {{ name: main, version: 6.0.0 }}
         - {{ name: old, version: 5.1.0, db: h2 }}
@@ -66,7 +73,7 @@ template:
       instances:
         - {{ name: main, version: 6.0.0, db: h2 }}
 )",
-                     classroom, registry_address, registry_port, upstream);
+                     classroom, registry_address, registry_port, upstream, lan);
 }
 
 std::string virsh(const std::vector<std::string>& args) {
@@ -122,11 +129,14 @@ bool eventually(int seconds, const std::function<bool()>& condition) {
 }
 
 void check_guests(const LabctlCli& labctl, const nlohmann::json& rows) {
-  // Static addresses on both networks, as the lab expands them.
+  // Static addresses on the nat and isolated networks, as the lab expands them.
   const auto show = nlohmann::json::parse(labctl.run({"show", "blue", "--json"}).out);
   for (const auto& vm : show["vms"]) {
     const std::string addresses = must_ssh(labctl, vm["key"], {"ip", "-4", "-o", "addr"});
     for (const auto& nic : vm["nics"]) {
+      if (nic["dhcp"] == true) {
+        continue;  // the LAN's address: check_lan
+      }
       CHECK(addresses.find(std::string(nic["ip"]) + "/24") != std::string::npos);
     }
   }
@@ -192,6 +202,46 @@ void check_squash(const LabctlCli& labctl, const std::string& ip) {
            "0\n";
   }));
   CHECK(eventually(60, [&] { return answers(ip, 8081, "6.0.0"); }));
+}
+
+// vm2's NIC on the test's LAN got its address from the LAN's DHCP (dnsmasq's lease for its
+// MAC); the guest has it, status shows it, the hand-out shows it.
+void check_lan(const LabctlCli& labctl, const testing::TestLan& lan) {
+  const auto show = nlohmann::json::parse(labctl.run({"show", "blue", "--json"}).out);
+  const auto& nic = show["vms"][1]["nics"][2];
+  REQUIRE(nic["dhcp"] == true);
+  std::string leased;
+  CHECK(eventually(60, [&] { return !(leased = lan.lease_of(nic["mac"])).empty(); }));
+  INFO("lease " << leased);
+  CHECK(lan.in_range(leased));
+  CHECK(must_ssh(labctl, "vm2", {"ip", "-4", "-o", "addr", "show", "eth2"}).find(leased + "/24") !=
+        std::string::npos);
+  const auto rows = status_of(labctl);
+  CHECK(rows[1]["networks"][2] ==
+        nlohmann::json({{"network", "campus"}, {"ip", leased}, {"dhcp", true}}));
+  const auto sheet = labctl.run({"handout", "blue"});
+  CHECK(sheet.out.find("campus " + leased) != std::string::npos);
+}
+
+// The hand-out as a student uses it: from its directory, OpenSSH with its files alone.
+void check_handout(const LabctlCli& labctl, const fs::path& scratch, const std::string& classroom) {
+  const auto written = labctl.run({"handout", "blue", "--out", (scratch / "out").string()});
+  INFO(written.out << written.err);
+  REQUIRE(written.exit_code == 0);
+  const fs::path dir = scratch / "out" / (classroom + "-blue");
+  for (const char* vm : {"vm1", "vm2"}) {
+    sys::SystemRunner runner;
+    sys::ProcessOptions options;
+    options.cwd = dir.string();
+    auto ssh =
+        runner.run({"ssh", "-F", "ssh_config", "-o", "BatchMode=yes", vm, "hostname"}, options);
+    REQUIRE(ssh.ok());
+    INFO(ssh->out << ssh->err);
+    CHECK(ssh->exit_code == 0);
+    CHECK(ssh->out == std::string("blue-") + vm + "\n");
+  }
+  // The team's key is all the VM accepts besides the classroom's.
+  CHECK(must_ssh(labctl, "vm1", {"wc", "-l", "<", ".ssh/authorized_keys"}) == "2\n");
 }
 
 }  // namespace
@@ -325,8 +375,11 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   REQUIRE(upstream.build_error.empty());
   std::random_device random;
   const int registry_port = 20000 + static_cast<int>(random() % 9000);
-  std::ofstream(scratch.path() / "lab.yaml")
-      << lab_text(classroom, registry_address(), registry_port, upstream.registry.url());
+  const testing::TestLan lan(scratch.path());
+  INFO(lan.error());
+  REQUIRE(lan.error().empty());
+  std::ofstream(scratch.path() / "lab.yaml") << lab_text(
+      classroom, registry_address(), registry_port, upstream.registry.url(), lan.bridge());
   // Versions are resolved on the lab's registries, not on the closed port tests default to.
   const LabctlCli labctl(scratch.path(),
                          {.global_args = {"--connect", k_uri},
@@ -343,6 +396,8 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   REQUIRE(rows.size() == 2);
   const std::string ip = rows[0]["ip"];
   check_guests(labctl, rows);
+  check_lan(labctl, lan);
+  check_handout(labctl, scratch.path(), classroom);
   check_cache(labctl, upstream);
   check_squash(labctl, ip);
   check_missing_version(labctl, ip);

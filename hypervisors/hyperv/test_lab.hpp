@@ -35,13 +35,11 @@ inline model::Nic test_nic(const model::Network& net, int vm, int nic) {
   const std::string mac =
       "02:c4:1e:0" + team + ":0" + std::to_string(vm) + ":0" + std::to_string(nic);
   const std::string gateway = net.gateway;
-  return {net.name,
-          net.key,
-          mac,
-          net.subnet->address(10 + static_cast<std::uint32_t>(vm)),
-          24,
-          gateway,
-          gateway.empty() ? std::vector<std::string>{} : std::vector<std::string>{gateway}};
+  return {
+      net.name, net.key,
+      mac,      net.subnet->address(10 + static_cast<std::uint32_t>(vm)),
+      false,    24,
+      gateway,  gateway.empty() ? std::vector<std::string>{} : std::vector<std::string>{gateway}};
 }
 
 inline model::Vm test_vm(int index, const model::Team& team) {

@@ -69,10 +69,11 @@ Result<std::string> GuestMaterializer::base_file(plan::Role role) {
 
 Result<std::string> GuestMaterializer::seed_file(const model::Vm& vm) {
   auto admin = m_state.classroom_key();
+  auto team = m_state.team_key(vm.team);
   auto host = m_state.host_key(vm.name);
   auto state = m_state.read_state();
-  if (!admin || !host || !state) {
-    return !admin ? admin.error() : !host ? host.error() : state.error();
+  if (!admin || !team || !host || !state) {
+    return !admin ? admin.error() : !team ? team.error() : !host ? host.error() : state.error();
   }
   model::Vm with_stack = vm;
   with_stack.instances = effective_instances(vm, *state);
@@ -87,6 +88,7 @@ Result<std::string> GuestMaterializer::seed_file(const model::Vm& vm) {
   }
   cloudinit::SeedInputs inputs;
   inputs.admin_public_key = admin->public_line;
+  inputs.team_public_key = team->public_line;
   inputs.host_private_key = host->private_openssh;
   inputs.host_public_key = host->public_line;
   for (const squashtm::File& file : stack->files) {

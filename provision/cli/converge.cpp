@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/model/addressing.hpp"
 #include "provision/plan/conflicts.hpp"
@@ -126,20 +127,47 @@ ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
 
 namespace {
 
+// Every `up`: the admin user accepts exactly the classroom key and the team's (VMs made
+// before per-team keys get theirs here), and the addresses the LAN's DHCP gave are recorded.
+Status converge_access(const model::Lab& lab, const sys::StateDir& state, const model::Vm& vm,
+                       apply::SshRemote& remote) {
+  auto classroom = state.classroom_key();
+  auto team = state.team_key(vm.team);
+  if (!classroom || !team) {
+    return !classroom ? classroom.error() : team.error();
+  }
+  const std::string keys = apply::authorized_keys(classroom->public_line, team->public_line);
+  if (auto st = apply::authorize_keys(remote, lab.admin_user, keys); !st) {
+    return st;
+  }
+  if (!apply::has_dhcp_nic(vm)) {
+    return {};
+  }
+  auto learned = apply::learn_dhcp_addresses(remote, vm);
+  if (!learned) {
+    return learned.error();
+  }
+  return state.update_state(
+      [&](nlohmann::json& doc) { apply::record_addresses(doc, vm, *learned); });
+}
+
 Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const model::Vm& vm) {
   auto current = state.read_state();
   if (!current) {
     return current.error();
-  }
-  const auto instances = apply::effective_instances(vm, *current);
-  if (instances.empty()) {
-    return {};
   }
   auto connected = apply::connect_remote(lab, state, vm);
   if (!connected) {
     return connected.error();
   }
   apply::SshRemote& remote = **connected;
+  if (auto st = converge_access(lab, state, vm, remote); !st) {
+    return st;
+  }
+  const auto instances = apply::effective_instances(vm, *current);
+  if (instances.empty()) {
+    return {};
+  }
   const squashtm::StackOptions stack = squashtm::stack_options(lab);
   auto secrets = apply::stack_secrets(state, vm, instances);
   if (!secrets) {

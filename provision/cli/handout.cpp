@@ -5,6 +5,7 @@
 #include "provision/apply/guest.hpp"
 #include "provision/cli/common.hpp"
 #include "provision/cli/handout_render.hpp"
+#include "provision/cli/handout_write.hpp"
 #include "provision/sys/state.hpp"
 
 namespace labctl::cli {
@@ -16,7 +17,55 @@ struct HandoutArgs {
   bool all = false;
   std::string format = "md";
   bool with_secrets = false;
+  std::string out;  // a directory: each team's files in <out>/<classroom>-<team>[.tar.gz]
+  bool archive = false;
 };
+
+// The team's key and its VMs' pinned host keys, made now if `up` has not made them yet.
+Result<TeamSecrets> team_secrets(const sys::StateDir& state, const model::Team& team) {
+  auto key = state.team_key(team.name);
+  if (!key) {
+    return key.error();
+  }
+  TeamSecrets out{key->private_openssh, {}};
+  for (const model::Vm& vm : team.vms) {
+    auto host = state.host_key(vm.name);
+    if (!host) {
+      return host.error();
+    }
+    out.host_keys[vm.key] = host->public_line;
+  }
+  return out;
+}
+
+// Each team's files, beside the sheet, under args.out; the written paths on stdout.
+Status write_teams(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
+                   const Handout& handout, HandoutFormat format, const HandoutArgs& args) {
+  nlohmann::ordered_json written = nlohmann::ordered_json::array();
+  for (const HandoutTeam& team : handout.teams) {
+    auto secrets = team_secrets(state, *lab.find_team(team.name));
+    if (!secrets) {
+      return secrets.error();
+    }
+    const auto files = handout_files(handout, team, format, *secrets);
+    const std::string top = lab.classroom + "-" + team.name;
+    const std::filesystem::path path =
+        std::filesystem::path(args.out) / (args.archive ? top + ".tar.gz" : top);
+    if (auto st =
+            args.archive ? write_handout_archive(path, top, files) : write_handout_dir(path, files);
+        !st) {
+      return st;
+    }
+    written.push_back({{"team", team.name}, {"path", path.string()}});
+    if (!global.json) {
+      fmt::print("{}\n", path.string());
+    }
+  }
+  if (global.json) {
+    global.output->document = {{"written", written}};
+  }
+  return {};
+}
 
 // Every covered VM's DB passwords, as `up` made them (made now if `up` has not run yet).
 Result<std::map<std::string, squashtm::Secrets>> secrets_of(const model::Lab& lab,
@@ -45,16 +94,17 @@ Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
     return lab.error();
   }
   auto scope = scope_of(*lab, args.teams, args.all);
-  // Only --with-secrets writes: the passwords `up` will use are made now if need be.
-  auto state = !scope              ? Result<sys::StateDir>(scope.error())
-               : args.with_secrets ? sys::StateDir::open(lab->classroom)
-                                   : sys::StateDir::open_read_only(lab->classroom);
+  // Only --with-secrets and --out write: the passwords and keys `up` will use are made now if
+  // need be.
+  const bool writes = args.with_secrets || !args.out.empty();
+  auto state = !scope   ? Result<sys::StateDir>(scope.error())
+               : writes ? sys::StateDir::open(lab->classroom)
+                        : sys::StateDir::open_read_only(lab->classroom);
   auto current = state ? state->read_state() : Result<nlohmann::json>(state.error());
   if (!current) {
     return current.error();
   }
-  HandoutInputs inputs{
-      {}, *current, state->private_key_path().string(), state->known_hosts_path().string()};
+  HandoutInputs inputs{{}, *current, {}};
   for (const model::Team& team : lab->teams) {
     if (scope->covers(team.name)) {
       inputs.teams.push_back(team.name);
@@ -70,7 +120,11 @@ Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
   const HandoutFormat format = global.json || args.format == "json" ? HandoutFormat::json
                                : args.format == "html"              ? HandoutFormat::html
                                                                     : HandoutFormat::markdown;
-  const std::string sheet = render_handout(handout_of(*lab, inputs), format);
+  const Handout handout = handout_of(*lab, inputs);
+  if (!args.out.empty()) {
+    return write_teams(global, *lab, *state, handout, format, args);
+  }
+  const std::string sheet = render_handout(handout, format);
   if (global.json) {
     global.output->document = nlohmann::ordered_json::parse(sheet);
   } else {
@@ -90,7 +144,17 @@ void add_handout(Registry r) {
   sub->add_option("--format", args->format, "md (default), html or json")
       ->check(CLI::IsMember({"md", "html", "json"}));
   sub->add_flag("--with-secrets", args->with_secrets, "Include the DB passwords");
-  sub->callback([r, args] { r.command = [r, args] { return run_handout(r.global, *args); }; });
+  sub->add_option("--out", args->out,
+                  "Write each team's sheet, private key, ssh_config and known_hosts in "
+                  "DIR/<classroom>-<team>/");
+  sub->add_flag("--archive", args->archive, "With --out: one DIR/<classroom>-<team>.tar.gz each");
+  sub->callback([r, args] {
+    if (args->archive && args->out.empty()) {
+      r.command = [] { return Status(Error::usage("--archive goes with --out DIR")); };
+      return;
+    }
+    r.command = [r, args] { return run_handout(r.global, *args); };
+  });
 }
 
 }  // namespace labctl::cli

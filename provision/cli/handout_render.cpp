@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/ready/stages.hpp"
 
@@ -14,24 +15,28 @@ namespace {
 constexpr const char* k_login_note = "Squash TM's default account; change it at first login";
 
 HandoutVm vm_of(const model::Lab& lab, const model::Vm& vm, const HandoutInputs& inputs) {
-  HandoutVm out{vm.key, vm.hostname, ready::vm_address(vm)};
+  auto instances = apply::effective_instances(vm, inputs.state);
+  std::sort(instances.begin(), instances.end(),
+            [](const auto& a, const auto& b) { return a.port < b.port; });
+  const Reach reach = reach_of(lab, vm, instances);
+  HandoutVm out{vm.key, vm.hostname, reach.ssh_host, reach.ssh_port};
   for (const model::Nic& nic : vm.nics) {
-    out.networks.emplace_back(nic.key, nic.ip.empty() ? "-" : nic.ip);
+    const std::string ip = apply::nic_address(inputs.state, vm, nic);
+    out.networks.emplace_back(nic.key, ip.empty() ? "-" : ip);
   }
-  out.ssh_labctl = fmt::format("labctl ssh {} {}", vm.team, vm.key);
-  out.ssh_plain = fmt::format("ssh -i {} -o UserKnownHostsFile={} {}@{}", inputs.private_key,
-                              inputs.known_hosts, lab.admin_user, out.address);
+  out.ssh_config = fmt::format("ssh -F {} {}", k_ssh_config_file, vm.key);
+  out.ssh_plain = fmt::format("ssh -i {} -o UserKnownHostsFile={}{} {}@{}", key_file(vm.team),
+                              k_known_hosts_file,
+                              reach.ssh_port == 22 ? "" : fmt::format(" -p {}", reach.ssh_port),
+                              lab.admin_user, reach.ssh_host);
   const squashtm::Secrets* secrets = nullptr;
   if (inputs.secrets) {
     auto it = inputs.secrets->find(vm.name);
     secrets = it == inputs.secrets->end() ? nullptr : &it->second;
   }
-  auto instances = apply::effective_instances(vm, inputs.state);
-  std::sort(instances.begin(), instances.end(),
-            [](const auto& a, const auto& b) { return a.port < b.port; });
   for (const model::Instance& instance : instances) {
     HandoutInstance row{instance.name, instance.version,
-                        fmt::format("http://{}:{}/squash", out.address, instance.port),
+                        fmt::format("http://{}/squash", reach.http.at(instance.port)),
                         model::to_string(instance.db)};
     if (secrets != nullptr && instance.db != model::DbKind::h2 && secrets->contains(row.name)) {
       row.db_password = secrets->at(row.name);
@@ -54,6 +59,14 @@ std::string heading(const Handout& handout, const HandoutTeam& team) {
                      team.name);
 }
 
+// The files beside the sheet, and where the SSH commands run.
+std::string files_text(const HandoutTeam& team, const std::string& quote) {
+  return fmt::format(
+      "Your team's files: {0}{1}{0} (your team's private SSH key), {0}{2}{0} and {0}{3}{0} "
+      "(the VMs' host keys). Run the SSH commands in the folder that holds them.",
+      quote, key_file(team.name), k_ssh_config_file, k_known_hosts_file);
+}
+
 std::string login_text() {
   return fmt::format("{} / {}", k_squash_default_user, k_squash_default_password);
 }
@@ -70,8 +83,8 @@ std::string md_cell(const std::string& text) {
 std::string md_vm(const Handout& handout, const HandoutVm& vm) {
   std::string out = fmt::format("## {} ({})\n\n", vm.key, vm.hostname);
   out += fmt::format("- Address: {} ({})\n", vm.address, networks_text(vm));
-  out += fmt::format("- SSH: `{}`\n", vm.ssh_labctl);
-  out += fmt::format("- SSH without labctl: `{}`\n\n", vm.ssh_plain);
+  out += fmt::format("- SSH: `{}`\n", vm.ssh_config);
+  out += fmt::format("- SSH without ssh_config: `{}`\n\n", vm.ssh_plain);
   if (vm.instances.empty()) {
     return out + "No Squash TM instance.\n\n";
   }
@@ -93,8 +106,8 @@ std::string html_vm(const Handout& handout, const HandoutVm& vm) {
   const auto e = html_escape;
   std::string out = fmt::format("<h2>{} ({})</h2>\n<ul>\n", e(vm.key), e(vm.hostname));
   out += fmt::format("<li>Address: {} ({})</li>\n", e(vm.address), e(networks_text(vm)));
-  out += fmt::format("<li>SSH: <code>{}</code></li>\n", e(vm.ssh_labctl));
-  out += fmt::format("<li>SSH without labctl: <code>{}</code></li>\n</ul>\n", e(vm.ssh_plain));
+  out += fmt::format("<li>SSH: <code>{}</code></li>\n", e(vm.ssh_config));
+  out += fmt::format("<li>SSH without ssh_config: <code>{}</code></li>\n</ul>\n", e(vm.ssh_plain));
   if (vm.instances.empty()) {
     return out + "<p>No Squash TM instance.</p>\n";
   }
@@ -126,18 +139,32 @@ nlohmann::ordered_json json_vm(const Handout& handout, const HandoutVm& vm) {
     }
     instances.push_back(one);
   }
-  return {{"vm", vm.key},
-          {"hostname", vm.hostname},
-          {"address", vm.address},
-          {"networks", networks},
-          {"ssh", {{"labctl", vm.ssh_labctl}, {"plain", vm.ssh_plain}}},
+  return {{"vm", vm.key},          {"hostname", vm.hostname},
+          {"address", vm.address}, {"ssh_port", vm.ssh_port},
+          {"networks", networks},  {"ssh", {{"config", vm.ssh_config}, {"plain", vm.ssh_plain}}},
           {"instances", instances}};
 }
 
 }  // namespace
 
+// SEAM(endpoints): the lab's published endpoints (`access:`, issue 15 part 1) replace the
+// host and the ports here, and nowhere else; until then a student reaches the VM's own
+// address, which only machines on its network can.
+Reach reach_of(const model::Lab& /*lab*/, const model::Vm& vm,
+               const std::vector<model::Instance>& instances) {
+  Reach reach{ready::vm_address(vm)};
+  for (const model::Instance& instance : instances) {
+    reach.http[instance.port] = fmt::format("{}:{}", reach.ssh_host, instance.port);
+  }
+  return reach;
+}
+
+std::string key_file(const std::string& team) {
+  return team + ".key";
+}
+
 Handout handout_of(const model::Lab& lab, const HandoutInputs& inputs) {
-  Handout handout{lab.classroom, lab.title, inputs.secrets.has_value()};
+  Handout handout{lab.classroom, lab.title, lab.admin_user, inputs.secrets.has_value()};
   for (const model::Team& team : lab.teams) {
     if (std::find(inputs.teams.begin(), inputs.teams.end(), team.name) == inputs.teams.end()) {
       continue;
@@ -185,6 +212,7 @@ std::string render_markdown(const Handout& handout) {
                        handout.classroom, team.name);
     out += fmt::format("Squash TM login on every instance: **{}** ({}).\n\n", login_text(),
                        k_login_note);
+    out += fmt::format("{}\n\n", files_text(team, "`"));
     for (const HandoutVm& vm : team.vms) {
       out += md_vm(handout, vm);
     }
@@ -206,6 +234,7 @@ std::string render_html(const Handout& handout) {
                        e(heading(handout, team)), e(handout.classroom), e(team.name));
     out += fmt::format("<p>Squash TM login on every instance: <strong>{}</strong> ({}).</p>\n",
                        e(login_text()), e(k_login_note));
+    out += fmt::format("<p>{}</p>\n", e(files_text(team, "")));
     for (const HandoutVm& vm : team.vms) {
       out += html_vm(handout, vm);
     }
@@ -221,7 +250,12 @@ std::string render_json(const Handout& handout) {
     for (const HandoutVm& vm : team.vms) {
       vms.push_back(json_vm(handout, vm));
     }
-    teams.push_back({{"team", team.name}, {"vms", vms}});
+    teams.push_back({{"team", team.name},
+                     {"files",
+                      {{"key", key_file(team.name)},
+                       {"ssh_config", k_ssh_config_file},
+                       {"known_hosts", k_known_hosts_file}}},
+                     {"vms", vms}});
   }
   nlohmann::ordered_json out = {{"classroom", handout.classroom},
                                 {"title", handout.title},

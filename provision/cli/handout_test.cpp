@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/cli/handout_render.hpp"
 #include "provision/model/loader.hpp"
@@ -20,13 +21,23 @@ cli::HandoutInputs inputs_for(std::vector<std::string> teams) {
   cli::HandoutInputs inputs;
   inputs.teams = std::move(teams);
   inputs.state = nlohmann::json::object();
-  inputs.private_key = "/state/cd26/id_ed25519";
-  inputs.known_hosts = "/state/cd26/known_hosts";
   return inputs;
 }
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// Fixed, fake key material: the golden files must not change from run to run.
+cli::TeamSecrets fake_secrets(const cli::HandoutTeam& team) {
+  cli::TeamSecrets secrets{
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nTeam3KeyForTestsOnly\n"
+      "-----END OPENSSH PRIVATE KEY-----\n",
+      {}};
+  for (const cli::HandoutVm& vm : team.vms) {
+    secrets.host_keys[vm.key] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost" + vm.key + " " + vm.key;
+  }
+  return secrets;
 }
 
 }  // namespace
@@ -36,6 +47,50 @@ TEST_CASE("the hand-out of classroom team3", "[golden][cli]") {
   const cli::Handout handout = cli::handout_of(lab, inputs_for({"team3"}));
   testing::check_golden("handout/classroom-team3.md",
                         cli::render_handout(handout, cli::HandoutFormat::markdown));
+  testing::check_golden("handout/classroom-team3.html",
+                        cli::render_handout(handout, cli::HandoutFormat::html));
+  testing::check_golden("handout/classroom-team3.json",
+                        cli::render_handout(handout, cli::HandoutFormat::json));
+  const auto files = cli::handout_files(handout, handout.teams[0], cli::HandoutFormat::markdown,
+                                        fake_secrets(handout.teams[0]));
+  REQUIRE(files.size() == 4);
+  CHECK(files[0].name == "handout.md");
+  CHECK(files[1].name == "team3.key");
+  CHECK(files[1].mode == 0600);
+  testing::check_golden("handout/classroom-team3.ssh_config", files[2].content);
+  testing::check_golden("handout/classroom-team3.known_hosts", files[3].content);
+}
+
+TEST_CASE("nothing on a hand-out names a path of the instructor's host", "[unit][cli]") {
+  const model::Lab lab = classroom();
+  const cli::Handout handout = cli::handout_of(lab, inputs_for({"team3"}));
+  for (const auto format :
+       {cli::HandoutFormat::markdown, cli::HandoutFormat::html, cli::HandoutFormat::json}) {
+    for (const auto& file :
+         cli::handout_files(handout, handout.teams[0], format, fake_secrets(handout.teams[0]))) {
+      INFO(file.name);
+      CHECK(file.name.find('/') == std::string::npos);
+      CHECK_FALSE(contains(file.content, "/state"));
+      CHECK_FALSE(contains(file.content, "id_ed25519"));
+      CHECK_FALSE(contains(file.content, ".local"));
+      CHECK_FALSE(contains(file.content, "labctl ssh"));
+    }
+  }
+}
+
+TEST_CASE("a VM on a LAN's DHCP shows the address its guest reported", "[unit][cli]") {
+  model::Lab lab = classroom();
+  model::Vm& vm1 = lab.teams[2].vms[0];
+  model::Nic campus;
+  campus.key = "campus";
+  campus.dhcp = true;
+  vm1.nics.push_back(campus);
+  cli::HandoutInputs inputs = inputs_for({"team3"});
+  CHECK(cli::handout_of(lab, inputs).teams[0].vms[0].networks.back() ==
+        std::pair<std::string, std::string>{"campus", "-"});
+  apply::record_addresses(inputs.state, vm1, {{"campus", "192.168.77.50"}});
+  CHECK(cli::handout_of(lab, inputs).teams[0].vms[0].networks.back() ==
+        std::pair<std::string, std::string>{"campus", "192.168.77.50"});
 }
 
 TEST_CASE("the hand-out follows the model and state.json", "[unit][cli]") {
@@ -51,11 +106,9 @@ TEST_CASE("the hand-out follows the model and state.json", "[unit][cli]") {
     const cli::HandoutVm& vm1 = team.vms.front();
     CHECK(vm1.key == "vm1");
     CHECK(vm1.address == lab.find_team("team3")->vms.front().nics.front().ip);
-    CHECK(vm1.ssh_labctl == "labctl ssh team3 vm1");
+    CHECK(vm1.ssh_config == "ssh -F ssh_config vm1");
     CHECK(vm1.ssh_plain ==
-          "ssh -i /state/cd26/id_ed25519 -o UserKnownHostsFile="
-          "/state/cd26/known_hosts student@" +
-              vm1.address);
+          "ssh -i team3.key -o UserKnownHostsFile=known_hosts student@" + vm1.address);
     REQUIRE(vm1.instances.size() == 1);
     CHECK(vm1.instances[0].name == "main");
     CHECK(vm1.instances[0].url == "http://" + vm1.address + ":8081/squash");
@@ -119,16 +172,14 @@ TEST_CASE("the HTML hand-out escapes every value", "[unit][cli]") {
   model::Lab lab = classroom();
   lab.title = "CD <script>alert('x')</script> & co";
   cli::HandoutInputs inputs = inputs_for({"team3"});
-  inputs.private_key = "/home/o'neil/<key>";
   inputs.secrets =
       std::map<std::string, squashtm::Secrets>{{"cd26-team3-vm1", {{"main", "a<b&c"}}}};
   const std::string html = cli::render_html(cli::handout_of(lab, inputs));
   CHECK_FALSE(contains(html, "<script>"));
-  CHECK_FALSE(contains(html, "o'neil"));
   CHECK_FALSE(contains(html, "a<b&c"));
   CHECK(contains(html,
                  "<h1>CD &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co: team3</h1>"));
-  CHECK(contains(html, "/home/o&#39;neil/&lt;key&gt;"));
+  CHECK(contains(html, "<code>ssh -F ssh_config vm1</code>"));
   CHECK(contains(html, "<code>a&lt;b&amp;c</code>"));
   CHECK(contains(html, "<strong>admin / admin</strong>"));
 }

@@ -23,6 +23,7 @@ nlohmann::ordered_json vm_json(const model::Vm& vm) {
     nics.push_back({{"network", nic.network},
                     {"mac", nic.mac},
                     {"ip", nic.ip},
+                    {"dhcp", nic.dhcp},
                     {"prefix", nic.prefix},
                     {"gateway", nic.gateway}});
   }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/cli/converge.hpp"
 #include "stacks/squashtm/health.hpp"
@@ -14,6 +15,30 @@ namespace labctl::cli {
 namespace {
 
 using Row = StatusRow;
+
+// What the LAN's DHCP gave the VM's bridge NICs: asked now when the VM answers SSH, else
+// what `up` recorded (state.json).
+std::map<std::string, std::string> dhcp_addresses(const model::Lab& lab, const sys::StateDir& state,
+                                                  const Row& row, const nlohmann::json& current) {
+  std::map<std::string, std::string> out;
+  if (!apply::has_dhcp_nic(*row.vm)) {
+    return out;
+  }
+  if (row.readiness.reached >= ready::Stage::ssh) {
+    auto remote = apply::connect_remote(lab, state, *row.vm);
+    auto learned = remote ? apply::learn_dhcp_addresses(**remote, *row.vm)
+                          : Result<std::map<std::string, std::string>>(remote.error());
+    if (learned) {
+      return *learned;
+    }
+  }
+  for (const model::Nic& nic : row.vm->nics) {
+    if (const std::string ip = apply::nic_address(current, *row.vm, nic); nic.dhcp && !ip.empty()) {
+      out[nic.key] = ip;
+    }
+  }
+  return out;
+}
 
 // One host's VMs: their domain state from the inventory, then a quick probe per VM.
 void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::string& uri,
@@ -41,8 +66,9 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
     }
     const auto instances =
         apply::effective_instances(*row->vm, current ? *current : nlohmann::json());
-    threads.emplace_back([&lab, &deps, row, instances] {
+    threads.emplace_back([&lab, &deps, &state, row, instances, current] {
       row->readiness = ready::probe(lab, *row->vm, deps);
+      row->dhcp = dhcp_addresses(lab, state, *row, current ? *current : nlohmann::json());
       for (const model::Instance& instance : instances) {
         const bool ok = row->readiness.reached >= ready::Stage::docker &&
                         squashtm::probe_health(ready::vm_address(*row->vm), instance.port,
@@ -67,7 +93,21 @@ std::string urls(const model::Vm& vm, const Row& row, bool with_health) {
 
 std::string address_text(const Row& row) {
   const std::string ip = ready::vm_address(*row.vm);
-  return row.planned() && !ip.empty() ? ip + " (planned)" : ip;
+  std::string out = row.planned() && !ip.empty() ? ip + " (planned)" : ip;
+  for (const auto& [key, lan_ip] : row.dhcp) {
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", key, lan_ip);
+  }
+  return out;
+}
+
+nlohmann::ordered_json networks_json(const Row& row) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const model::Nic& nic : row.vm->nics) {
+    const auto learned = row.dhcp.find(nic.key);
+    const std::string ip = nic.dhcp ? (learned == row.dhcp.end() ? "" : learned->second) : nic.ip;
+    out.push_back({{"network", nic.key}, {"ip", ip}, {"dhcp", nic.dhcp}});
+  }
+  return out;
 }
 
 void print_rows(const GlobalOptions& global, const std::vector<Row>& rows) {
@@ -167,6 +207,7 @@ nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows) {
                    {"state", row.state},
                    {"ip", ready::vm_address(*row.vm)},
                    {"ip_planned", row.planned()},
+                   {"networks", networks_json(row)},
                    {"memory", row.memory},
                    {"stage", ready::to_string(row.readiness.reached)},
                    {"detail", row.readiness.message},

@@ -4,6 +4,7 @@
 // memory, stage reached, each instance's health). `status --watch` (alias `top`) probes
 // again every interval and draws the classroom in place (status_watch.cpp).
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,9 @@ struct StatusRow {
   ready::VmReadiness readiness;
   std::vector<std::pair<model::Instance, bool>> instances;  // healthy?
   bool standin = false;  // the classroom runs the stand-in stack (`up --standin`)
+  // Network key -> the address the LAN's DHCP gave a bridge NIC: asked of the guest when it
+  // answers SSH, else as `up` last recorded it.
+  std::map<std::string, std::string> dhcp;
   // No such VM: its address is the one the lab file plans, not one it has.
   bool planned() const { return state == "absent"; }
 };

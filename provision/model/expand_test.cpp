@@ -302,6 +302,30 @@ TEST_CASE("subnets come from the pool and never overlap", "[unit][model]") {
           "lab.yaml:1:10: subnets: the subnet pool 10.1.0.0/24 has room for 1 /24 networks but "
           "2 teams need 1 each: give a larger pool in subnets:");
   }
+  SECTION("a bridge network with a subnet gives static addresses, without one the LAN's DHCP") {
+    const auto lab = parse_lab(head +
+                                   "template:\n  networks:\n"
+                                   "    lan: {kind: nat}\n"
+                                   "    campus: {kind: bridge, bridge: br0}\n"
+                                   "    lab: {kind: bridge, bridge: br1, subnet: "
+                                   "\"192.168.{team_index}.0/24\"}\n" +
+                                   vms,
+                               "lab.yaml");
+    REQUIRE(lab.ok());
+    const Vm& vm = lab->teams[1].vms[0];
+    CHECK(vm.nics[1].ip.empty());
+    CHECK(vm.nics[1].dhcp);
+    CHECK(vm.nics[2].ip == "192.168.2.11");
+    CHECK_FALSE(vm.nics[2].dhcp);
+    CHECK(vm.nics[2].gateway.empty());  // the default route stays the nat NIC's
+    CHECK(vm.nics[0].gateway == lab->teams[1].networks[0].gateway);
+    CHECK(error_of(head +
+                   "template:\n  networks:\n"
+                   "    lab: {kind: bridge, bridge: br1, subnet: 192.168.7.0/24}\n" +
+                   vms) ==
+          "lab.yaml:5:46: template.networks.lab.subnet: subnet 192.168.7.0/24 of "
+          "cd26-team2-lab overlaps 192.168.7.0/24 of cd26-team1-lab");
+  }
   SECTION("bridge and ovs networks have no addresses; ovs gets a VLAN per team") {
     const auto lab = parse_lab(head +
                                    "template:\n  networks:\n"
@@ -315,6 +339,8 @@ TEST_CASE("subnets come from the pool and never overlap", "[unit][model]") {
     CHECK_FALSE(team.networks[0].subnet.has_value());
     CHECK(team.networks[1].vlan == 102);
     CHECK(team.vms[0].nics[0].ip.empty());
+    CHECK(team.vms[0].nics[0].dhcp);
+    CHECK_FALSE(team.vms[0].nics[1].dhcp);
     CHECK(team.vms[0].nics[1].mac == "02:d7:52:02:01:01");
   }
 }

@@ -54,6 +54,7 @@ std::vector<Nic> expand_nics(const Lab& lab, const Team& team, const VmSpec& vm_
       nic.ip = net->subnet->address(10 + static_cast<std::uint32_t>(index));
       nic.prefix = net->subnet->prefix;
     }
+    nic.dhcp = net->kind == NetworkKind::bridge && !net->subnet;
     if (net->kind == NetworkKind::nat && !routed && !net->gateway.empty()) {
       nic.gateway = net->gateway;  // one default route: the first NAT NIC's
       nic.dns = {net->gateway};
@@ -113,6 +114,7 @@ std::string spec_hash(const Lab& lab, const Vm& vm) {
       vm.hostname);
   for (const Nic& nic : vm.nics) {
     text += fmt::format(";nic={},{},{}", nic.network, nic.mac, nic.ip);
+    text += nic.dhcp ? ",dhcp" : "";  // only when set: hashes of other VMs stay as they were
   }
   return fmt::format("{:012x}", fnv1a64(text) & 0xffffffffffffULL);
 }

@@ -88,6 +88,7 @@ struct Nic {
   std::string key;      // Network::key
   std::string mac;      // "02:c4:1e:03:01:00", lower case
   std::string ip;       // static address ("" when the network has no subnet)
+  bool dhcp = false;    // kind bridge without a subnet: the LAN's DHCP addresses it
   int prefix = 24;
   std::string gateway;  // default route through this NIC ("" if none)
   std::vector<std::string> dns;

@@ -201,10 +201,6 @@ void read_network_kind(Reader& reader, const Field& field, NetworkSpec& net) {
   } else if (vlan.present()) {
     reader.error(vlan.loc, "vlan: is for kind ovs only");
   }
-  if (net.kind == NetworkKind::bridge && field.child("subnet").present()) {
-    reader.error(field.child("subnet").loc,
-                 "subnet: is not allowed for kind bridge (the existing LAN assigns addresses)");
-  }
 }
 
 NetworkSpec read_network(Reader& reader, const std::string& key, const Field& field) {

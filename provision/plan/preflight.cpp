@@ -114,7 +114,9 @@ Status check_subnets(const model::Lab& lab, const std::vector<const model::Team*
   for (const model::Team* team : teams) {
     for (const model::Network& net : team->networks) {
       for (const hv::HostNetwork& other : networks) {
-        if (!net.subnet || other.cidr.empty() || other.classroom == lab.classroom) {
+        // A bridge network's subnet is the LAN's own, which the host may well be on.
+        const bool lan = net.kind == model::NetworkKind::bridge;
+        if (!net.subnet || lan || other.cidr.empty() || other.classroom == lab.classroom) {
           continue;
         }
         const auto slash = other.cidr.find('/');

@@ -98,6 +98,10 @@ TEST_CASE("check_subnets: a team subnet overlapping a network that is not the cl
   CHECK(refused.error().message ==
         "lab.yaml: network cd26-red-lan (10.146.1.0/24) overlaps school (10.146.0.1/16) on "
         "qemu:///system: set `subnets:` in the lab file to a free range");
+  // A bridge network's subnet is the LAN's own: the host may well be on it.
+  model::Lab bridged = lab;
+  bridged.teams[0].networks[0].kind = model::NetworkKind::bridge;
+  CHECK(plan::check_subnets(bridged, teams_of(bridged), 0, networks, "qemu:///system"));
 }
 
 TEST_CASE("check_shared_nat: one host-wide NAT per host, the classroom's or none", "[unit]") {

@@ -226,14 +226,23 @@ Result<KeyPair> StateDir::classroom_key() const {
 }
 
 Result<KeyPair> StateDir::host_key(const std::string& vm) const {
-  if (auto st = check_name("VM", vm); !st) {
+  return named_key("VM", "hostkeys", vm, vm);
+}
+
+Result<KeyPair> StateDir::team_key(const std::string& team) const {
+  return named_key("team", "teamkeys", team, "labctl-" + m_dir.filename().string() + "-" + team);
+}
+
+Result<KeyPair> StateDir::named_key(const std::string& what, const std::string& subdir,
+                                    const std::string& name, const std::string& comment) const {
+  if (auto st = check_name(what, name); !st) {
     return st.error();
   }
-  if (auto st = prepare_dir(m_dir / "hostkeys"); !st) {
+  if (auto st = prepare_dir(m_dir / subdir); !st) {
     return st.error();
   }
-  return load_or_create_key(m_dir / "hostkeys" / (vm + ".key"), m_dir / "hostkeys" / (vm + ".pub"),
-                            vm);
+  return load_or_create_key(m_dir / subdir / (name + ".key"), m_dir / subdir / (name + ".pub"),
+                            comment);
 }
 
 Result<KeyPair> StateDir::load_or_create_key(const fs::path& private_path,

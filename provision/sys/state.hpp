@@ -8,6 +8,7 @@
 // Layout under <root>/<classroom>/:
 //   id_ed25519, id_ed25519.pub          classroom key pair (the admin user's login)
 //   hostkeys/<vm>.key, hostkeys/<vm>.pub pinned host key of each VM
+//   teamkeys/<team>.key, teamkeys/<team>.pub  each team's key pair (its students' login)
 //   known_hosts                         one line per VM address, rewritten as a whole
 //   secrets/<name>                      passwords and tokens, never printed
 //   state.json                          labctl's own bookkeeping (generations, ...)
@@ -65,6 +66,9 @@ class StateDir {
   // Generated on the first call, read back afterwards (also by another process).
   Result<KeyPair> classroom_key() const;
   Result<KeyPair> host_key(const std::string& vm) const;
+  // The team's own key pair: its VMs accept it beside the classroom key, and it is the one
+  // key a team's hand-out carries.
+  Result<KeyPair> team_key(const std::string& team) const;
   // Rewrites known_hosts with one line per host, keyed by each VM's pinned host key.
   Status write_known_hosts(const std::vector<KnownHost>& hosts) const;
 
@@ -93,6 +97,8 @@ class StateDir {
   explicit StateDir(std::filesystem::path dir, bool read_only = false);
   Status writable() const;
   Status prepare_dir(const std::filesystem::path& dir) const;
+  Result<KeyPair> named_key(const std::string& what, const std::string& subdir,
+                            const std::string& name, const std::string& comment) const;
   Result<KeyPair> load_or_create_key(const std::filesystem::path& private_path,
                                      const std::filesystem::path& public_path,
                                      const std::string& comment) const;

@@ -111,6 +111,20 @@ TEST_CASE("the classroom state directory keeps keys and secrets private", "[unit
     CHECK(mode_of(state->dir() / "hostkeys" / "cd26-team1-vm1.key") == 0600);
     CHECK(mode_of(state->dir() / "hostkeys" / "cd26-team1-vm1.pub") == 0600);
   }
+  SECTION("each team has its own private key pair, made once, apart from the classroom's") {
+    auto team1 = state->team_key("team1");
+    auto team2 = state->team_key("team2");
+    REQUIRE(team1.ok());
+    REQUIRE(team2.ok());
+    CHECK(team1->public_line != team2->public_line);
+    CHECK(team1->public_line != state->classroom_key()->public_line);
+    CHECK(StateDir::open("cd26")->team_key("team1")->private_openssh == team1->private_openssh);
+    CHECK(team1->public_line.substr(team1->public_line.rfind(' ')) == " labctl-cd26-team1");
+    CHECK(mode_of(state->dir() / "teamkeys") == 0700);
+    CHECK(mode_of(state->dir() / "teamkeys" / "team1.key") == 0600);
+    CHECK(mode_of(state->dir() / "teamkeys" / "team1.pub") == 0600);
+    CHECK_FALSE(state->team_key("../team1").ok());
+  }
   SECTION("known_hosts has one line per address with the pinned key") {
     REQUIRE(state
                 ->write_known_hosts(
@@ -174,6 +188,7 @@ TEST_CASE("a state directory opened read-only creates and writes nothing", "[uni
     CHECK(doc->empty());
     CHECK_FALSE(state->classroom_key().ok());
     CHECK_FALSE(state->host_key("cd26-team1-vm1").ok());
+    CHECK_FALSE(state->team_key("team1").ok());
     CHECK_FALSE(state->serial_log_path("cd26-team1-vm1").ok());
     CHECK_FALSE(state->write_state({{"a", 1}}).ok());
     CHECK_FALSE(state->write_secret("s", "x").ok());

@@ -1,0 +1,99 @@
+#include "provision/apply/access.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "provision/ready/ssh.hpp"
+
+namespace labctl::apply {
+
+bool has_dhcp_nic(const model::Vm& vm) {
+  return std::any_of(vm.nics.begin(), vm.nics.end(), [](const model::Nic& n) { return n.dhcp; });
+}
+
+std::string guest_interface(std::size_t index) {
+  return "eth" + std::to_string(index);
+}
+
+std::string authorized_keys(const std::string& classroom_public, const std::string& team_public) {
+  return classroom_public + "\n" + team_public + "\n";
+}
+
+Status authorize_keys(squashtm::Remote& remote, const std::string& user,
+                      const std::string& authorized) {
+  const std::string path = "/home/" + user + "/.ssh/authorized_keys";
+  if (auto st = remote.put_file(path, authorized, 0600); !st) {
+    return st;
+  }
+  const std::string owner = ready::shell_quote(user + ":" + user);
+  auto result = remote.exec(fmt::format("chown {} {} {}", owner, ready::shell_quote(path),
+                                        ready::shell_quote("/home/" + user + "/.ssh")));
+  if (!result) {
+    return result.error();
+  }
+  if (result->exit_code != 0) {
+    return Error::failure(fmt::format("chown {}: {}", path, result->err));
+  }
+  return {};
+}
+
+std::map<std::string, std::string> parse_ip_addresses(const std::string& ip_output) {
+  // "3: eth1    inet 192.168.77.50/24 brd 192.168.77.255 scope global dynamic eth1\..."
+  std::map<std::string, std::string> out;
+  std::istringstream lines(ip_output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string index, name, family, cidr;
+    if (!(fields >> index >> name >> family >> cidr) || family != "inet") {
+      continue;
+    }
+    out.emplace(name, cidr.substr(0, cidr.find('/')));
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::string>> learn_dhcp_addresses(squashtm::Remote& remote,
+                                                                const model::Vm& vm) {
+  std::map<std::string, std::string> out;
+  if (!has_dhcp_nic(vm)) {
+    return out;
+  }
+  auto result = remote.exec("ip -4 -o addr show");
+  if (!result) {
+    return result.error();
+  }
+  if (result->exit_code != 0) {
+    return Error::failure(fmt::format("{}: ip -4 -o addr show: {}", vm.name, result->err));
+  }
+  const auto addresses = parse_ip_addresses(result->out);
+  for (std::size_t i = 0; i < vm.nics.size(); ++i) {
+    const auto found = addresses.find(guest_interface(i));
+    if (vm.nics[i].dhcp && found != addresses.end()) {
+      out[vm.nics[i].key] = found->second;
+    }
+  }
+  return out;
+}
+
+void record_addresses(nlohmann::json& state, const model::Vm& vm,
+                      const std::map<std::string, std::string>& addresses) {
+  nlohmann::json& mine = state["addresses"][vm.name];
+  mine = nlohmann::json::object();
+  for (const auto& [key, ip] : addresses) {
+    mine[key] = ip;
+  }
+}
+
+std::string nic_address(const nlohmann::json& state, const model::Vm& vm, const model::Nic& nic) {
+  if (!nic.ip.empty()) {
+    return nic.ip;
+  }
+  const auto ip = state.value(nlohmann::json::json_pointer("/addresses/" + vm.name + "/" + nic.key),
+                              nlohmann::json());
+  return ip.is_string() ? ip.get<std::string>() : "";
+}
+
+}  // namespace labctl::apply

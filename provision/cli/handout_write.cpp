@@ -1,0 +1,65 @@
+#include "provision/cli/handout_write.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "provision/sys/archive_write.hpp"
+#include "provision/sys/state.hpp"
+
+namespace labctl::cli {
+
+namespace fs = std::filesystem;
+
+Status write_handout_dir(const fs::path& dir, const std::vector<HandoutFile>& files) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || ::chmod(dir.c_str(), 0700) != 0) {
+    return Error::failure("cannot create " + dir.string() + ": " +
+                          (ec ? ec.message() : std::string(std::strerror(errno))));
+  }
+  for (const HandoutFile& file : files) {
+    if (auto st = sys::write_file_atomic(dir / file.name, file.content, file.mode); !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+Status write_handout_archive(const fs::path& path, const std::string& top,
+                             const std::vector<HandoutFile>& files) {
+  const fs::path temp = path.string() + ".part";
+  std::error_code made;
+  fs::create_directories(path.parent_path().empty() ? fs::path(".") : path.parent_path(), made);
+  if (made) {
+    return Error::failure("cannot create " + path.parent_path().string() + ": " + made.message());
+  }
+  sys::ArchiveWriter a(archive_write_new());
+  if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
+      archive_write_add_filter_gzip(a.get()) != ARCHIVE_OK ||
+      archive_write_open_filename(a.get(), temp.c_str()) != ARCHIVE_OK) {
+    return sys::archive_error("cannot create", a.get(), temp.string());
+  }
+  Status st = sys::add_archive_entry(a.get(), top + "/", "", 0700, path.string(), AE_IFDIR);
+  for (std::size_t i = 0; st && i < files.size(); ++i) {
+    st = sys::add_archive_entry(a.get(), top + "/" + files[i].name, files[i].content, files[i].mode,
+                                path.string());
+  }
+  if (st && archive_write_close(a.get()) != ARCHIVE_OK) {
+    st = sys::archive_error("cannot finish", a.get(), path.string());
+  }
+  std::error_code ec;
+  if (st) {
+    ::chmod(temp.c_str(), 0600);  // it holds the team's private key
+    fs::rename(temp, path, ec);
+  }
+  if (!st || ec) {
+    fs::remove(temp, ec);
+    return st ? Status(Error::failure("cannot write " + path.string())) : st;
+  }
+  return {};
+}
+
+}  // namespace labctl::cli
