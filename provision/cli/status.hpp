@@ -4,6 +4,8 @@
 // memory, stage reached, each instance's health). `status --watch` (alias `top`) probes
 // again every interval and draws the classroom in place (status_watch.cpp).
 
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/cli/common.hpp"
+#include "provision/model/access.hpp"
 #include "provision/ready/stages.hpp"
 
 namespace labctl::cli {
@@ -23,6 +26,11 @@ struct StatusRow {
   ready::VmReadiness readiness;
   std::vector<std::pair<model::Instance, bool>> instances;  // healthy?
   bool standin = false;  // the classroom runs the stand-in stack (`up --standin`)
+  // Students' access (`access:`): the VM's published SSH, and each instance's published
+  // endpoint by instance name, as students see them.
+  std::optional<model::Endpoint> ssh;
+  std::map<std::string, model::Endpoint> published;
+  std::string user;  // the login students use (the lab's admin user)
   // No such VM: its address is the one the lab file plans, not one it has.
   bool planned() const { return state == "absent"; }
 };
