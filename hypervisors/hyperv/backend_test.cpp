@@ -565,3 +565,52 @@ TEST_CASE("Hyper-V backend: what the classroom's NetNat refuses", "[unit]") {
     CHECK(f.host->calls.empty());
   }
 }
+
+TEST_CASE("Hyper-V backend: students' access as static mappings on the classroom's NetNat",
+          "[unit]") {
+  Fixture f;
+  model::Lab lab = hy::testing::test_lab(2);
+  lab.access.enabled = true;
+  lab.access.host = "lab-server.school.lan";
+  lab.access.ssh = true;
+  REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+  REQUIRE(up_team(*f.hv, lab, f.base, 1).ok());
+  auto access_actions = [&] {
+    std::vector<std::string> got;
+    for (const labctl::plan::Action& action : plan_all(*f.hv, lab).actions) {
+      got.push_back(labctl::plan::to_string(action.op) + " " + action.name + ": " + action.reason);
+    }
+    return got;
+  };
+  CHECK(access_actions() == std::vector<std::string>{"create cd26-team1-access: create",
+                                                     "create cd26-team2-access: create"});
+  REQUIRE(f.hv->publish(lab, "team1").ok());
+  REQUIRE(f.hv->publish(lab, "team2").ok());
+  CHECK(f.host->mappings == std::map<int, std::string>{{20101, "10.61.1.11:22"},
+                                                       {20102, "10.61.1.12:22"},
+                                                       {20111, "10.61.1.11:8081"},
+                                                       {20112, "10.61.1.12:8081"},
+                                                       {20201, "10.61.3.11:22"},
+                                                       {20202, "10.61.3.12:22"},
+                                                       {20211, "10.61.3.11:8081"},
+                                                       {20212, "10.61.3.12:8081"}});
+  CHECK(access_actions().empty());
+  SECTION("a mapping removed by hand: plan recreates the team's") {
+    f.host->mappings.erase(20111);
+    CHECK(access_actions() ==
+          std::vector<std::string>{"recreate cd26-team1-access: recreate: forwarding missing "
+                                   "or shadowed on the host"});
+    REQUIRE(f.hv->publish(lab, "team1").ok());
+    CHECK(f.host->mappings.size() == 8);
+  }
+  SECTION("unpublish removes the team's only; a mapping labctl did not make stays") {
+    f.host->mappings[20199] = "10.61.1.50:80";
+    REQUIRE(f.hv->unpublish(lab, "team1").ok());
+    CHECK(f.host->mappings == std::map<int, std::string>{{20199, "10.61.1.50:80"},
+                                                         {20201, "10.61.3.11:22"},
+                                                         {20202, "10.61.3.12:22"},
+                                                         {20211, "10.61.3.11:8081"},
+                                                         {20212, "10.61.3.12:8081"}});
+    CHECK(f.host->access_records.count("team1") == 0);
+  }
+}
