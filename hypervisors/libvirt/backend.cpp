@@ -121,7 +121,10 @@ int undefine(virDomainPtr dom) {
 LibvirtHypervisor::LibvirtHypervisor(ConnectHandle conn, std::string uri, LibvirtOptions options)
     : m_conn(std::move(conn)), m_uri(std::move(uri)), m_options(std::move(options)) {
   sys::ProcessRunner* runner = m_options.forward_runner;
-  if (runner == nullptr && scheme_of(m_uri) == "qemu" && !names_host(m_uri)) {
+  // Without iptables (a host set up without provision/bootstrap) nothing is published, and
+  // the inventory works as before.
+  if (runner == nullptr && scheme_of(m_uri) == "qemu" && !names_host(m_uri) &&
+      sys::on_path("iptables")) {
     m_own_runner = std::make_unique<sys::SystemRunner>();
     runner = m_own_runner.get();
   }
