@@ -12,6 +12,8 @@ std::string to_string(ObjectKind kind) {
       return "volume";
     case ObjectKind::domain:
       return "domain";
+    case ObjectKind::forward:
+      return "forward";
   }
   return "?";
 }
@@ -28,6 +30,18 @@ std::string to_string(PowerState state) {
       return "other";
   }
   return "?";
+}
+
+Status Hypervisor::publish(const model::Lab&, const std::string&) {
+  return Error::failure(uri() + " cannot publish endpoints (students' access)");
+}
+
+Status Hypervisor::unpublish(const model::Lab&, const std::string&) {
+  return Error::failure(uri() + " cannot publish endpoints (students' access)");
+}
+
+std::string forward_name(const std::string& classroom, const std::string& team) {
+  return classroom + "-" + team + "-access";
 }
 
 const Object* Inventory::find(ObjectKind kind, std::string_view object_name) const {

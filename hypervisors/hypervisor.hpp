@@ -18,7 +18,9 @@
 
 namespace labctl::hv {
 
-enum class ObjectKind { network, pool, volume, domain };
+// forward: one team's published endpoints as the host forwards them (libvirt: iptables rules
+// carrying the classroom's identity in their comment; named "<classroom>-<team>-access").
+enum class ObjectKind { network, pool, volume, domain, forward };
 enum class PowerState { off, running, paused, other };
 
 std::string to_string(ObjectKind kind);
@@ -60,6 +62,9 @@ struct Inventory {
   // be named: libvirt, the host's network interfaces; Hyper-V, its External switches.
   // nullopt when the backend cannot list them (then nothing is checked).
   std::optional<std::vector<std::string>> devices;
+  // The backend forwards published endpoints (`access:`) on this host and listed its
+  // forwarding objects above; false: it cannot, and the planner plans none.
+  bool publishes = false;
 
   const Object* find(ObjectKind kind, std::string_view name) const;
 };
@@ -71,7 +76,8 @@ struct Capabilities {
   // Host-wide NATs a host can hold; 0 = one per nat network, unlimited (libvirt). Hyper-V:
   // 1, a NetNat that the classroom's nat networks on that host share (model::nat_prefix).
   int max_nat_networks = 0;
-  bool remote = false;  // the host is not this machine
+  bool remote = false;   // the host is not this machine
+  bool publish = false;  // publish() and unpublish() work here (students' access)
 };
 
 struct HostInfo {
@@ -134,7 +140,17 @@ class Hypervisor {
   // `--adopt`: rewrites the tag of one of the classroom's domains or networks (an Object of
   // inventory()) with this identity, keeping the rest of its tag. Nothing else changes.
   virtual Status retag(const Object& object, const std::string& identity) = 0;
+
+  // Students' access: makes the host forward exactly the team's endpoints
+  // (model::endpoints(lab, team)), owned by the classroom and its identity, replacing what of
+  // the team's forwarding is there; unpublish removes it. Never touches what carries another
+  // classroom or identity. Backends that cannot (capabilities().publish false) refuse.
+  virtual Status publish(const model::Lab& lab, const std::string& team);
+  virtual Status unpublish(const model::Lab& lab, const std::string& team);
 };
+
+// The name of a team's forwarding object: "<classroom>-<team>-access".
+std::string forward_name(const std::string& classroom, const std::string& team);
 
 // Chooses the backend by the URI's scheme: hyperv:// -> Hyper-V, anything else -> libvirt.
 Result<std::unique_ptr<Hypervisor>> open_hypervisor(const std::string& uri);

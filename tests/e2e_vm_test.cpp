@@ -17,6 +17,7 @@
 #include "tests/labctl_cli.hpp"
 #include "tests/lan.hpp"
 #include "tests/leftovers.hpp"
+#include "tests/netns.hpp"
 #include "tests/registry.hpp"
 
 // End to end, through the labctl executable, on qemu:///system with real QEMU VMs under TCG:
@@ -46,8 +47,10 @@ namespace fs = std::filesystem;
 constexpr const char* k_uri = "qemu:///system";
 
 std::string lab_text(const std::string& classroom, const std::string& registry_address,
-                     int registry_port, const std::string& upstream, const std::string& lan) {
+                     int registry_port, const std::string& upstream, const std::string& lan,
+                     const std::string& access) {
   return fmt::format(R"(classroom: {}
+access: {}
 title: "labctl end-to-end test"
 image:
   build: debian-12
@@ -73,7 +76,7 @@ template:
       instances:
         - {{ name: main, version: 6.0.0, db: h2 }}
 )",
-                     classroom, registry_address, registry_port, upstream, lan);
+                     classroom, access, registry_address, registry_port, upstream, lan);
 }
 
 std::string virsh(const std::vector<std::string>& args) {
@@ -223,8 +226,11 @@ void check_lan(const LabctlCli& labctl, const testing::TestLan& lan) {
   CHECK(sheet.out.find("campus " + leased) != std::string::npos);
 }
 
-// The hand-out as a student uses it: from its directory, OpenSSH with its files alone.
-void check_handout(const LabctlCli& labctl, const fs::path& scratch, const std::string& classroom) {
+// The hand-out as a student uses it: on the student's machine (the namespace `ns`), from its
+// directory, OpenSSH with its files alone, through the published SSH ports. A key that is not
+// the team's is refused there.
+void check_handout(const LabctlCli& labctl, const fs::path& scratch, const std::string& classroom,
+                   const std::string& ns, const std::string& host, int vm1_ssh_port) {
   const auto written = labctl.run({"handout", "blue", "--out", (scratch / "out").string()});
   INFO(written.out << written.err);
   REQUIRE(written.exit_code == 0);
@@ -233,13 +239,49 @@ void check_handout(const LabctlCli& labctl, const fs::path& scratch, const std::
     sys::SystemRunner runner;
     sys::ProcessOptions options;
     options.cwd = dir.string();
-    auto ssh =
-        runner.run({"ssh", "-F", "ssh_config", "-o", "BatchMode=yes", vm, "hostname"}, options);
+    auto ssh = runner.run({"ip", "netns", "exec", ns, "ssh", "-F", "ssh_config", "-o",
+                           "BatchMode=yes", "-o", "ConnectTimeout=10", vm, "hostname"},
+                          options);
     REQUIRE(ssh.ok());
     INFO(ssh->out << ssh->err);
     CHECK(ssh->exit_code == 0);
     CHECK(ssh->out == std::string("blue-") + vm + "\n");
   }
+  // Another key (another team's, or anybody's): the same command, refused by the VM.
+  sys::SystemRunner runner;
+  const fs::path other = scratch / "other.key";
+  REQUIRE(runner.run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other.string()})
+              ->exit_code == 0);
+  sys::ProcessOptions options;
+  options.cwd = dir.string();
+  auto refused = runner.run({"ip",
+                             "netns",
+                             "exec",
+                             ns,
+                             "ssh",
+                             "-F",
+                             "/dev/null",
+                             "-o",
+                             "BatchMode=yes",
+                             "-o",
+                             "ConnectTimeout=10",
+                             "-o",
+                             "IdentitiesOnly=yes",
+                             "-i",
+                             other.string(),
+                             "-o",
+                             "UserKnownHostsFile=known_hosts",
+                             "-o",
+                             "StrictHostKeyChecking=yes",
+                             "-p",
+                             std::to_string(vm1_ssh_port),
+                             "student@" + host,
+                             "hostname"},
+                            options);
+  REQUIRE(refused.ok());
+  INFO(refused->out << refused->err);
+  CHECK(refused->exit_code == 255);
+  CHECK(refused->err.find("Permission denied") != std::string::npos);
   // The team's key is all the VM accepts besides the classroom's.
   CHECK(must_ssh(labctl, "vm1", {"wc", "-l", "<", ".ssh/authorized_keys"}) == "2\n");
 }
@@ -364,6 +406,94 @@ void check_offline(const LabctlCli& labctl, Upstream& upstream, const fs::path& 
 
 }  // namespace
 
+namespace {
+
+// A student's machine on the classroom's LAN: a namespace joined by a veth to a bridge this
+// test makes, with the host's address .1 on it (the lab's access.listen) and the student .2.
+// Removed at the end, whatever happens.
+struct StudentNet {
+  std::string ns;
+  std::string bridge;
+  std::string net;  // "10.252.N"
+
+  explicit StudentNet(int n)
+      : ns(fmt::format("lcte2e{}-st", n)),
+        bridge(fmt::format("lcte2e{}s", n)),
+        net(fmt::format("10.252.{}", n)) {}
+  ~StudentNet() { testing::remove_namespace_and_bridge(ns, bridge); }
+  void build() const { testing::namespace_on_bridge(ns, bridge, net); }
+  std::string listen() const { return net + ".1"; }
+  // What the student reads: an HTTP body, or the first line a TCP server sends.
+  std::string get(const std::string& url) const {
+    auto got = sys::SystemRunner().run(
+        {"ip", "netns", "exec", ns, "curl", "-sS", "--max-time", "10", url});
+    REQUIRE(got.ok());
+    return got->out;
+  }
+  std::string banner(const std::string& address, int port) const {
+    auto got = sys::SystemRunner().run(
+        {"ip", "netns", "exec", ns, "python3", "-c",
+         "import socket, sys\ntry:\n  s = socket.create_connection((sys.argv[1], "
+         "int(sys.argv[2])), timeout=5)\n  s.settimeout(5)\n  "
+         "print(s.recv(64).decode().strip())\nexcept OSError:\n  pass\n",
+         address, std::to_string(port)});
+    REQUIRE(got.ok());
+    return got->out;
+  }
+};
+
+std::string nat_rules() {
+  auto listed = sys::SystemRunner().run({"iptables", "-w", "-t", "nat", "-S", "PREROUTING"});
+  REQUIRE(listed.ok());
+  return listed->out;
+}
+
+// Students' access: blue vm1's instances and SSH through the host's published ports, from
+// the student's machine; its private address is not reachable from there.
+void check_access(const LabctlCli& labctl, const StudentNet& student, int first,
+                  const std::string& ip) {
+  const auto rows = status_of(labctl);
+  const std::string url = fmt::format("http://{}:{}/squash", student.listen(), first + 111);
+  CHECK(rows[0]["instances"][0]["published_url"] == url);
+  CHECK(rows[0]["ssh"]["port"] == first + 101);
+  CHECK(eventually(
+      30, [&] { return student.get(url + "/isSquashAlive").find("6.0.0") != std::string::npos; }));
+  CHECK(student.get(fmt::format("http://{}:{}/squash/isSquashAlive", student.listen(), first + 121))
+            .find("5.1.0") != std::string::npos);
+  CHECK(student.banner(student.listen(), first + 101).starts_with("SSH-2.0"));
+  CHECK(student.get(fmt::format("http://{}:8081/squash/isSquashAlive", ip)).empty());
+}
+
+// libvirtd restarted re-adds its REJECTs ahead of labctl's accept rules: the endpoint stops
+// answering, `plan` says so, and `up` repairs it. The VMs run on (QEMU outlives libvirtd).
+void check_libvirtd_restart(const LabctlCli& labctl, const StudentNet& student, int first) {
+  const std::string url =
+      fmt::format("http://{}:{}/squash/isSquashAlive", student.listen(), first + 111);
+  testing::must_run({"sh", "-c",
+                     "kill $(cat /run/libvirtd.pid) && for i in $(seq 30); do "
+                     "[ -e /proc/$(cat /run/libvirtd.pid 2>/dev/null)/exe ] || exit 0; sleep 1; "
+                     "done; exit 1"});
+  // The new daemon must not inherit this process's descriptors (Catch's output, ctest's pipe,
+  // a lock): it outlives the test. Closed before the exec, its stdio on /dev/null, own session.
+  testing::must_run({"setsid", "python3", "-c",
+                     "import os\nfd = os.open('/dev/null', os.O_RDWR)\n"
+                     "for i in (0, 1, 2):\n  os.dup2(fd, i)\nos.closerange(3, 65536)\n"
+                     "os.execvp('libvirtd', ['libvirtd', '-d'])\n"});
+  CHECK(eventually(30, [] {
+    return sys::SystemRunner().run({"virsh", "-c", k_uri, "version"})->exit_code == 0;
+  }));
+  const auto plan = labctl.run({"plan", "--all"});
+  INFO(plan.out << plan.err);
+  CHECK(plan.out.find("access") != std::string::npos);
+  CHECK(student.get(url).empty());
+  const auto up = labctl.run({"up", "--all"});
+  INFO(up.out << up.err);
+  REQUIRE(up.exit_code == 0);
+  CHECK(eventually(30, [&] { return student.get(url).find("6.0.0") != std::string::npos; }));
+}
+
+}  // namespace
+
 TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[vm][e2e]") {
   if (const std::string why = testing::TestRegistry::skip_reason(); !why.empty()) {
     FAIL("no registry for the classroom's images: " << why);
@@ -378,8 +508,14 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   const testing::TestLan lan(scratch.path());
   INFO(lan.error());
   REQUIRE(lan.error().empty());
+  const StudentNet student(1 + static_cast<int>(random() % 250));
+  student.build();
+  const int first_port = 30000 + static_cast<int>(random() % 9) * 1000;
+  const std::string access =
+      fmt::format("{{ host: {}, listen: {}, ports: {}-{}, ssh: true }}", student.listen(),
+                  student.listen(), first_port, first_port + 999);
   std::ofstream(scratch.path() / "lab.yaml") << lab_text(
-      classroom, registry_address(), registry_port, upstream.registry.url(), lan.bridge());
+      classroom, registry_address(), registry_port, upstream.registry.url(), lan.bridge(), access);
   // Versions are resolved on the lab's registries, not on the closed port tests default to.
   const LabctlCli labctl(scratch.path(),
                          {.global_args = {"--connect", k_uri},
@@ -397,9 +533,16 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   const std::string ip = rows[0]["ip"];
   check_guests(labctl, rows);
   check_lan(labctl, lan);
-  check_handout(labctl, scratch.path(), classroom);
+  check_access(labctl, student, first_port, ip);
+  check_handout(labctl, scratch.path(), classroom, student.ns, student.listen(), first_port + 101);
   check_cache(labctl, upstream);
   check_squash(labctl, ip);
+  // The instance `squash add` made is published too: its slot was forwarded from the start.
+  const std::string third = fmt::format("http://{}:{}/squash", student.listen(), first_port + 131);
+  CHECK(eventually(30, [&] {
+    return student.get(third + "/isSquashAlive").find("6.1.0") != std::string::npos;
+  }));
+  CHECK(labctl.run({"squash", "ls", "blue", "--json"}).out.find(third) != std::string::npos);
   check_missing_version(labctl, ip);
 
   // Converged: a plan has nothing left to do.
@@ -407,9 +550,22 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   CHECK(plan.exit_code == 0);
   CHECK(plan.out.find("Nothing to do") != std::string::npos);
 
+  // Before the offline part: its cache lacks the version of the instance removed above,
+  // which `up` would refuse.
+  check_libvirtd_restart(labctl, student, first_port);
   check_offline(labctl, upstream, scratch.path(), ip);
 
+  // A rule named like labctl's, of another identity, survives `down --all`; labctl's go.
+  const std::string lookalike = fmt::format(
+      "-d {}/32 -p tcp --dport {} -m comment --comment labctl:{}:blue:beef:1 -j "
+      "DNAT --to-destination {}:8081",
+      student.listen(), first_port + 999, classroom, ip);
+  testing::must_run({"sh", "-c", "iptables -w -t nat -A PREROUTING " + lookalike});
   labctl::testing::check_down_leaves_nothing(labctl, teardown, k_uri, classroom);
+  const std::string left = nat_rules();
+  CHECK(left.find(fmt::format("labctl:{}:blue:beef:1", classroom)) != std::string::npos);
+  testing::must_run({"sh", "-c", "iptables -w -t nat -D PREROUTING " + lookalike});
+  CHECK(nat_rules().find("labctl:" + classroom + ":") == std::string::npos);
   // The last classroom's `down --all` stopped the registry; its cache stays.
   const auto after = labctl.run({"registry", "status", "--json"});
   REQUIRE(after.exit_code == 0);

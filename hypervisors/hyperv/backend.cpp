@@ -42,7 +42,8 @@ class HypervBackend : public Hypervisor {
             .dhcp_reservations = false,
             .kvm = false,
             .max_nat_networks = 1,
-            .remote = false};
+            .remote = false,
+            .publish = true};
   }
 
   Result<HostInfo> host_info() override {
@@ -78,6 +79,14 @@ class HypervBackend : public Hypervisor {
 
   Status delete_network(const std::string& classroom, const std::string& name) override {
     return execute(render_delete_network(classroom, name, m_options.root));
+  }
+
+  Status publish(const model::Lab& lab, const std::string& team) override {
+    return execute(render_publish(lab, team, m_options.root));
+  }
+
+  Status unpublish(const model::Lab& lab, const std::string& team) override {
+    return execute(render_unpublish(lab.classroom, team, m_options.root));
   }
 
   Status create_pool(const model::Lab& lab) override {

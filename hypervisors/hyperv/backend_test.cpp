@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include "hypervisors/hyperv/fake_powershell_test.hpp"
@@ -563,5 +564,65 @@ TEST_CASE("Hyper-V backend: what the classroom's NetNat refuses", "[unit]") {
           "create-network cd26-team1-lan: nat network cd26-team1-lan (10.99.0.0/24) is not one "
           "of the lab's");
     CHECK(f.host->calls.empty());
+  }
+}
+
+TEST_CASE("Hyper-V backend: students' access as static mappings on the classroom's NetNat",
+          "[unit]") {
+  Fixture f;
+  model::Lab lab = hy::testing::test_lab(2);
+  lab.access.enabled = true;
+  lab.access.host = "lab-server.school.lan";
+  lab.access.ssh = true;
+  REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
+  REQUIRE(up_team(*f.hv, lab, f.base, 1).ok());
+  auto access_actions = [&] {
+    std::vector<std::string> got;
+    for (const labctl::plan::Action& action : plan_all(*f.hv, lab).actions) {
+      got.push_back(labctl::plan::to_string(action.op) + " " + action.name + ": " + action.reason);
+    }
+    return got;
+  };
+  CHECK(access_actions() == std::vector<std::string>{"create cd26-team1-access: create",
+                                                     "create cd26-team2-access: create"});
+  REQUIRE(f.hv->publish(lab, "team1").ok());
+  REQUIRE(f.hv->publish(lab, "team2").ok());
+  // Per VM its SSH and all nine instance slots, used or not (a `squash add` needs no
+  // mapping of its own): 2 teams x 2 VMs x 10.
+  const auto team_mappings = [](int team, const std::string& net) {
+    std::map<int, std::string> out;
+    for (int vm = 1; vm <= 2; ++vm) {
+      const std::string ip = fmt::format("{}.1{}", net, vm);
+      out[20000 + team * 100 + vm] = ip + ":22";
+      for (int slot = 1; slot <= 9; ++slot) {
+        out[20000 + team * 100 + slot * 10 + vm] = fmt::format("{}:{}", ip, 8080 + slot);
+      }
+    }
+    return out;
+  };
+  const auto team1 = team_mappings(1, "10.61.1");
+  const auto team2 = team_mappings(2, "10.61.3");
+  auto both = team1;
+  both.insert(team2.begin(), team2.end());
+  CHECK(f.host->mappings.size() == 40);
+  CHECK(f.host->mappings == both);
+  CHECK(f.host->mappings.at(20111) == "10.61.1.11:8081");
+  CHECK(f.host->mappings.at(20212) == "10.61.3.12:8081");
+  CHECK(access_actions().empty());
+  SECTION("a mapping removed by hand: plan recreates the team's") {
+    f.host->mappings.erase(20111);
+    CHECK(access_actions() ==
+          std::vector<std::string>{"recreate cd26-team1-access: recreate: forwarding missing "
+                                   "or shadowed on the host"});
+    REQUIRE(f.hv->publish(lab, "team1").ok());
+    CHECK(f.host->mappings == both);
+  }
+  SECTION("unpublish removes the team's only; a mapping labctl did not make stays") {
+    f.host->mappings[20199] = "10.61.1.50:80";
+    REQUIRE(f.hv->unpublish(lab, "team1").ok());
+    auto left = team2;
+    left[20199] = "10.61.1.50:80";
+    CHECK(f.host->mappings == left);
+    CHECK(f.host->access_records.count("team1") == 0);
   }
 }

@@ -262,6 +262,15 @@ sys::ProcessResult FakePowerShell::apply(const std::string& verb, const std::str
   if (verb == "host-networks") {
     return ok(host_networks_json());
   }
+  if (verb == "publish" || verb == "unpublish") {
+    // "cd26-team1-access" -> "team1"
+    const std::string team = subject.substr(5, subject.size() - 5 - 7);
+    if (verb == "unpublish") {
+      unpublish(team);
+      return ok();
+    }
+    return publish(team, script);
+  }
   if (verb == "host-info") {
     return ok(R"({"Name":"HV01","MemoryCapacity":34359738368,"FreePhysicalMemory":8388608,)"
               R"("LogicalProcessorCount":8})");
@@ -466,6 +475,45 @@ std::string FakePowerShell::host_networks_json() const {
   return out.dump();
 }
 
+void FakePowerShell::unpublish(const std::string& team) {
+  const auto record = access_records.find(team);
+  if (record == access_records.end()) {
+    return;
+  }
+  for (std::size_t i = 1; i < record->second.size(); ++i) {
+    mappings.erase(std::stoi(record->second[i]));
+  }
+  access_records.erase(record);
+}
+
+sys::ProcessResult FakePowerShell::publish(const std::string& team, const std::string& script) {
+  if (nats.count("cd26-nat") == 0) {
+    return failed("labctl: NetNat cd26-nat is missing: the team's nat network comes first");
+  }
+  unpublish(team);
+  std::istringstream lines(script);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("Add-NetNatStaticMapping") != std::string::npos) {
+      const auto number_after = [&](const std::string& flag) {
+        return std::stoi(line.substr(line.find(flag) + flag.size()));
+      };
+      mappings[number_after("-ExternalPort ")] = quoted_after(line, "-InternalIPAddress '", false) +
+                                                 ":" +
+                                                 std::to_string(number_after("-InternalPort "));
+    }
+  }
+  // Set-Content -LiteralPath $record -Value @('hash identity', '20101', ...)
+  std::vector<std::string> record;
+  std::string values = script.substr(script.find("-Value @(") + 9);
+  values = values.substr(0, values.find(')'));
+  for (std::size_t at = values.find('\''); at != std::string::npos;
+       at = values.find('\'', values.find('\'', at + 1) + 1)) {
+    record.push_back(values.substr(at + 1, values.find('\'', at + 1) - at - 1));
+  }
+  access_records[team] = record;
+  return ok();
+}
+
 std::string FakePowerShell::inventory_json(const std::string& classroom) const {
   static const std::map<std::string, int> k_states = {{"Running", 2}, {"Off", 3}};
   json out = {{"Pool", pool},
@@ -496,6 +544,16 @@ std::string FakePowerShell::inventory_json(const std::string& classroom) const {
   }
   for (const std::string& file : pool ? files : std::set<std::string>{}) {
     out["Files"].push_back({{"Name", file}, {"Length", 4096}});
+  }
+  out["Access"] = json::array();
+  for (const auto& [team, record] : pool ? access_records : decltype(access_records){}) {
+    const auto present = std::count_if(record.begin() + 1, record.end(), [&](const auto& port) {
+      return mappings.count(std::stoi(port)) != 0;
+    });
+    out["Access"].push_back({{"Team", team},
+                             {"Owner", record.front()},
+                             {"Ports", record.size() - 1},
+                             {"Present", present}});
   }
   return out.dump();
 }

@@ -45,6 +45,10 @@ class FakePowerShell {
   std::map<std::string, std::string> routes;
   std::vector<std::string> route_record;  // <root>\wsl-route.txt
   int routes_added = 0;                   // New-NetRoute runs
+  // Students' access: the classroom NetNat's static mappings, external port -> "ip:port",
+  // and each team's record file (render_access.cpp), team -> its lines.
+  std::map<int, std::string> mappings;
+  std::map<std::string, std::vector<std::string>> access_records;
   bool pool = false;
   bool numeric_state = false;  // write State as PowerShell 5.1 does for enums: 2, 3, ...
   std::string fail_on;         // "verb subject": fails once, after a partial effect
@@ -75,6 +79,8 @@ class FakePowerShell {
                                    const std::string& script);
   sys::ProcessResult delete_switch(const std::string& name, const std::string& script);
   sys::ProcessResult start_vm(const std::string& name, const std::string& script);
+  sys::ProcessResult publish(const std::string& team, const std::string& script);
+  void unpublish(const std::string& team);
   void forward_from_wsl(const std::string& script);
   void route_to_registry(const std::string& script);
   bool labctl_nat_switches() const;

@@ -99,6 +99,15 @@ Result<std::string> render_delete_vm(std::string_view root, std::string_view cla
 Result<std::string> render_retag(std::string_view classroom, ObjectKind kind, std::string_view name,
                                  const Tag& tag);
 
+// Students' access (render_access.cpp): the team's endpoints as static mappings on the
+// classroom's NetNat, replacing the team's earlier ones; and their removal. The team's are
+// those its record file in the classroom's directory lists (access_record).
+std::string access_record(std::string_view team);  // ".access-team3"
+Result<std::string> render_publish(const model::Lab& lab, const std::string& team,
+                                   std::string_view root = k_default_root);
+Result<std::string> render_unpublish(std::string_view classroom, std::string_view team,
+                                     std::string_view root = k_default_root);
+
 // Queries: each prints one JSON document (ConvertTo-Json -Depth 6 -Compress) on stdout.
 Result<std::string> render_inventory(std::string_view root, std::string_view classroom);
 Result<std::string> render_host_info();

@@ -57,10 +57,26 @@ Result<std::string> render_inventory(std::string_view root, std::string_view cla
       "$_.Name.StartsWith('.') } |");
   s.line("  ForEach-Object { [pscustomobject]@{ Name = $_.Name; Length = $_.Length } })");
   s.close();
+  // Students' access: each team's record (render_access.cpp) and how many of the mappings it
+  // lists the NetNat still has.
+  s.line("$access = @()");
+  s.open("if ($pool) {");
+  s.line("$mapped = @(Get-NetNatStaticMapping -NatName " + s.q(nat_name(classroom)) +
+         " -ErrorAction SilentlyContinue | ForEach-Object { [string]$_.ExternalPort })");
+  s.open(
+      "foreach ($file in @(Get-ChildItem -LiteralPath $dir -File -Force -Filter "
+      "'.access-*')) {");
+  s.line("$lines = @(Get-Content -LiteralPath $file.FullName)");
+  s.line("$ports = @($lines | Select-Object -Skip 1)");
+  s.line(
+      "$access += [pscustomobject]@{ Team = $file.Name.Substring(8); Owner = [string]$lines[0]; "
+      "Ports = $ports.Count;");
+  s.line("  Present = @($ports | Where-Object { $mapped -contains $_ }).Count }");
+  s.close().close();
   s.line(
       "ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; "
       "Vms = $vms; Switches = $switches; Files = $files; Nat = $natInfo;");
-  s.line("  OtherVms = $otherVms; OtherSwitches = $otherSwitches })");
+  s.line("  OtherVms = $otherVms; OtherSwitches = $otherSwitches; Access = $access })");
   return s.finish();
 }
 

@@ -98,3 +98,18 @@ TEST_CASE("Hyper-V boots the built image's EFI variant like an EFI disk", "[unit
   CHECK(efi.find("Set-VMFirmware -VM $vm -EnableSecureBoot Off") != std::string::npos);
   CHECK(efi.find("-FirstBootDevice (Get-VMHardDiskDrive") != std::string::npos);
 }
+
+TEST_CASE("Hyper-V scripts for students' access: static mappings on the classroom's NetNat",
+          "[golden]") {
+  model::Lab lab = test_lab();
+  lab.identity = "0123456789abcdef0123456789abcdef";
+  lab.access.enabled = true;
+  lab.access.host = "lab-server.school.lan";
+  lab.access.ssh = true;
+  std::string all = must(hy::render_publish(lab, "team1", k_root));
+  all += must(hy::render_unpublish(lab.classroom, "team1", k_root));
+  labctl::testing::check_golden("hyperv/access.ps1", all);
+  SECTION("a hostile team name is refused before any script") {
+    CHECK_FALSE(hy::render_unpublish("cd26", "team1'; rm", k_root).ok());
+  }
+}

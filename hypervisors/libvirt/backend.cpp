@@ -119,7 +119,19 @@ int undefine(virDomainPtr dom) {
 }
 
 LibvirtHypervisor::LibvirtHypervisor(ConnectHandle conn, std::string uri, LibvirtOptions options)
-    : m_conn(std::move(conn)), m_uri(std::move(uri)), m_options(std::move(options)) {}
+    : m_conn(std::move(conn)), m_uri(std::move(uri)), m_options(std::move(options)) {
+  sys::ProcessRunner* runner = m_options.forward_runner;
+  // Without iptables (a host set up without provision/bootstrap) nothing is published, and
+  // the inventory works as before.
+  if (runner == nullptr && scheme_of(m_uri) == "qemu" && !names_host(m_uri) &&
+      sys::on_path("iptables")) {
+    m_own_runner = std::make_unique<sys::SystemRunner>();
+    runner = m_own_runner.get();
+  }
+  if (runner != nullptr) {
+    m_forwarder = std::make_unique<Forwarder>(*runner, m_options.accept_chain);
+  }
+}
 
 Result<std::unique_ptr<LibvirtHypervisor>> LibvirtHypervisor::open(const std::string& uri,
                                                                    LibvirtOptions options) {
@@ -142,6 +154,7 @@ Capabilities LibvirtHypervisor::probe_capabilities() const {
   caps.scheme = scheme_of(m_uri);
   caps.dhcp_reservations = true;
   caps.remote = names_host(m_uri);
+  caps.publish = m_forwarder != nullptr;
   const std::string caps_xml = take_string(virConnectGetCapabilities(m_conn.get()));
   caps.kvm = kvm_usable(caps_xml, expanded_host_cpu(m_conn.get(), caps_xml));
   return caps;
@@ -287,6 +300,7 @@ Status LibvirtHypervisor::retag(const Object& object, const std::string& identit
       return retag_network(object.name, tag);
     case ObjectKind::pool:
     case ObjectKind::volume:
+    case ObjectKind::forward:  // its identity is in its rules' comment: publish rewrites it
       break;
   }
   return Error::failure(to_string(object.kind) + " " + object.name + " carries no tag");

@@ -5,11 +5,13 @@
 // thread-safe and its last-error is per thread; every other member is immutable after
 // construction except the probed capabilities, which a mutex guards.
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "hypervisors/hypervisor.hpp"
+#include "hypervisors/libvirt/forward.hpp"
 #include "hypervisors/libvirt/handles.hpp"
 #include "hypervisors/libvirt/xml.hpp"
 
@@ -18,6 +20,11 @@ namespace labctl::hv::libvirt {
 struct LibvirtOptions {
   // Pools live in "<pool_root>/<classroom>"; that path is what marks a pool as labctl's.
   std::string pool_root = std::string(k_default_pool_root);
+  // Students' access: who runs iptables and the chain that accepts forwarded connections.
+  // nullptr: this machine's, and only on a local qemu:// host (forwarding is the kernel's of
+  // the machine labctl runs on); given, the backend publishes whatever the URI.
+  sys::ProcessRunner* forward_runner = nullptr;
+  std::string accept_chain = std::string(k_libvirt_accept_chain);
 };
 
 class LibvirtHypervisor : public Hypervisor {
@@ -50,6 +57,8 @@ class LibvirtHypervisor : public Hypervisor {
   Status delete_domain(const std::string& classroom, const std::string& name) override;
   Result<PowerState> domain_state(const std::string& name) override;
   Status retag(const Object& object, const std::string& identity) override;
+  Status publish(const model::Lab& lab, const std::string& team) override;
+  Status unpublish(const model::Lab& lab, const std::string& team) override;
 
   // An empty volume: the first half of upload_volume. Also how tests on test:///default,
   // whose driver cannot upload, make a base volume.
@@ -75,6 +84,7 @@ class LibvirtHypervisor : public Hypervisor {
                        const std::string& pool_name, Inventory& inventory) const;
   Status collect_domains(const std::string& classroom, Inventory& inventory) const;
   void collect_devices(Inventory& inventory) const;
+  Status collect_forwards(const std::string& classroom, Inventory& inventory) const;
   Status retag_domain(const std::string& name, const Tag& tag);
   Status retag_network(const std::string& name, const Tag& tag);
   Capabilities probe_capabilities() const;
@@ -84,6 +94,8 @@ class LibvirtHypervisor : public Hypervisor {
   LibvirtOptions m_options;
   std::mutex m_caps_mutex;
   std::optional<Capabilities> m_caps;
+  std::unique_ptr<sys::ProcessRunner> m_own_runner;
+  std::unique_ptr<Forwarder> m_forwarder;  // null: this host cannot publish
 };
 
 // Tag of a domain / network read from libvirt, if it carries labctl's.

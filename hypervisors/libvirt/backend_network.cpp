@@ -243,6 +243,9 @@ Result<Inventory> LibvirtHypervisor::inventory(const std::string& classroom) {
     }
   }
   collect_devices(inventory);
+  if (Status listed = collect_forwards(classroom, inventory); !listed) {
+    return listed.error();
+  }
   return inventory;
 }
 

@@ -101,6 +101,10 @@ class Runner {
         return execute_volume(action);
       case hv::ObjectKind::domain:
         return execute_domain(action);
+      case hv::ObjectKind::forward:
+        // publish replaces what of the team's forwarding is there: create and recreate alike.
+        return action.op == Op::remove ? m_hv.unpublish(m_lab, action.team)
+                                       : m_hv.publish(m_lab, action.team);
     }
     return Error::failure("unknown action");
   }

@@ -9,8 +9,10 @@
 #include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/model/addressing.hpp"
+#include "provision/plan/access_checks.hpp"
 #include "provision/plan/conflicts.hpp"
 #include "provision/plan/preflight.hpp"
+#include "provision/sys/host_ports.hpp"
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/lifecycle.hpp"
 
@@ -67,6 +69,24 @@ Status check_subnets(const model::Lab& lab, const std::vector<const model::Team*
                              uri);
 }
 
+// Students' access on a host that forwards it: the listen address, ports in use, other
+// classrooms' ranges (plan/access_checks.hpp).
+Status check_access_host(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                         hv::Hypervisor& hypervisor) {
+  if (!lab.access.enabled || !hypervisor.capabilities().publish) {
+    return {};
+  }
+  auto root = sys::default_state_root();
+  if (!root) {
+    return root.error();
+  }
+  auto host = sys::read_host_ports(*root, lab.classroom);
+  if (!host) {
+    return host.error();
+  }
+  return plan::check_access(lab, teams, *host);
+}
+
 Status check_host(const model::Lab& lab, const std::vector<const model::Team*>& teams,
                   hv::Hypervisor& hypervisor, const hv::Inventory& inventory,
                   const plan::Plan& plan, const std::string& uri, const ConvergeOptions& options) {
@@ -84,6 +104,9 @@ Status check_host(const model::Lab& lab, const std::vector<const model::Team*>& 
     return st;
   }
   if (auto st = plan::check_bridges(lab, inventory, scope); !st) {
+    return st;
+  }
+  if (auto st = check_access_host(lab, teams, hypervisor); !st) {
     return st;
   }
   return hv::check_host_setup(uri, teams);

@@ -6,6 +6,7 @@
 
 #include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
+#include "provision/model/access.hpp"
 #include "provision/ready/stages.hpp"
 
 namespace labctl::cli {
@@ -147,14 +148,21 @@ nlohmann::ordered_json json_vm(const Handout& handout, const HandoutVm& vm) {
 
 }  // namespace
 
-// SEAM(endpoints): the lab's published endpoints (`access:`, issue 15 part 1) replace the
-// host and the ports here, and nowhere else; until then a student reaches the VM's own
-// address, which only machines on its network can.
-Reach reach_of(const model::Lab& /*lab*/, const model::Vm& vm,
+// Where a student reaches the VM: the lab's published endpoints (`access:`) when it has
+// them, else the VM's own address, which only machines on its network can reach.
+Reach reach_of(const model::Lab& lab, const model::Vm& vm,
                const std::vector<model::Instance>& instances) {
   Reach reach{ready::vm_address(vm)};
+  if (auto ssh = model::ssh_endpoint(lab, vm)) {
+    reach.ssh_host = ssh->host;
+    reach.ssh_port = ssh->port;
+  }
   for (const model::Instance& instance : instances) {
-    reach.http[instance.port] = fmt::format("{}:{}", reach.ssh_host, instance.port);
+    if (auto http = model::instance_endpoint(lab, vm, instance)) {
+      reach.http[instance.port] = fmt::format("{}:{}", http->host, http->port);
+    } else {
+      reach.http[instance.port] = fmt::format("{}:{}", ready::vm_address(vm), instance.port);
+    }
   }
   return reach;
 }

@@ -105,32 +105,35 @@ TEST_CASE("the hand-out follows the model and state.json", "[unit][cli]") {
     REQUIRE(team.vms.size() == 4);
     const cli::HandoutVm& vm1 = team.vms.front();
     CHECK(vm1.key == "vm1");
-    CHECK(vm1.address == lab.find_team("team3")->vms.front().nics.front().ip);
+    // The lab publishes (`access:`): the student's host and ports, not the VM's address.
+    CHECK(vm1.address == "lab-server.school.lan");
+    CHECK(vm1.ssh_port == 20301);
     CHECK(vm1.ssh_config == "ssh -F ssh_config vm1");
     CHECK(vm1.ssh_plain ==
-          "ssh -i team3.key -o UserKnownHostsFile=known_hosts student@" + vm1.address);
+          "ssh -i team3.key -o UserKnownHostsFile=known_hosts -p 20301 "
+          "student@lab-server.school.lan");
     REQUIRE(vm1.instances.size() == 1);
     CHECK(vm1.instances[0].name == "main");
-    CHECK(vm1.instances[0].url == "http://" + vm1.address + ":8081/squash");
+    CHECK(vm1.instances[0].url == "http://lab-server.school.lan:20311/squash");
     const cli::HandoutVm& vm2 = team.vms[1];
     REQUIRE(vm2.instances.size() == 1);
     CHECK(vm2.instances[0].name == "legacy");
     CHECK(vm2.instances[0].version == "5.1.0");
-    CHECK(vm2.instances[0].url == "http://" + vm2.address + ":8081/squash");
+    CHECK(vm2.instances[0].url == "http://lab-server.school.lan:20312/squash");
   }
   SECTION("instances added and removed during class") {
     const model::Vm& vm2 = lab.find_team("team3")->vms[1];
     model::Instance extra;
     extra.name = "exam";
     extra.version = "6.1.0";
-    extra.port = 8090;
+    extra.port = 8083;
     apply::record_added(inputs.state, vm2, extra);
     apply::record_removed(inputs.state, vm2, "legacy");
     const cli::Handout handout = cli::handout_of(lab, inputs);
     const auto& instances = handout.teams.front().vms[1].instances;
     REQUIRE(instances.size() == 1);
     CHECK(instances[0].name == "exam");
-    CHECK(instances[0].url == "http://" + handout.teams.front().vms[1].address + ":8090/squash");
+    CHECK(instances[0].url == "http://lab-server.school.lan:20332/squash");
   }
   SECTION("--all keeps the lab's team order") {
     const cli::Handout handout = cli::handout_of(lab, inputs_for({"team4", "team1"}));

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/cli/common.hpp"
+#include "provision/model/access.hpp"
 #include "provision/plan/plan.hpp"
 
 namespace labctl::cli {
@@ -17,7 +18,24 @@ nlohmann::ordered_json network_json(const model::Network& net) {
           {"gateway", net.gateway}};
 }
 
-nlohmann::ordered_json vm_json(const model::Vm& vm) {
+// Students' access: what the host publishes of the VM, as students use it.
+nlohmann::ordered_json endpoints_json(const model::Lab& lab, const model::Vm& vm) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const model::Endpoint& e : model::endpoints(lab, vm.team)) {
+    if (e.vm == vm.key) {
+      out.push_back({{"name", e.name},
+                     {"kind", model::to_string(e.kind)},
+                     {"host", e.host},
+                     {"port", e.port},
+                     {"listen", e.listen},
+                     {"student", e.student_form(lab.admin_user)},
+                     {"private", e.private_form()}});
+    }
+  }
+  return out;
+}
+
+nlohmann::ordered_json vm_json(const model::Lab& lab, const model::Vm& vm) {
   nlohmann::ordered_json nics = nlohmann::ordered_json::array();
   for (const model::Nic& nic : vm.nics) {
     nics.push_back({{"network", nic.network},
@@ -43,10 +61,22 @@ nlohmann::ordered_json vm_json(const model::Vm& vm) {
           {"disk", plan::format_size(vm.disk)},
           {"spec_hash", vm.spec_hash},
           {"nics", nics},
-          {"instances", instances}};
+          {"instances", instances},
+          {"published", endpoints_json(lab, vm)}};
 }
 
-void print_team(const model::Team& team) {
+void print_endpoints(const model::Lab& lab, const model::Team& team) {
+  std::vector<std::vector<std::string>> rows;
+  for (const model::Endpoint& e : model::endpoints(lab, team.name)) {
+    rows.push_back({e.vm, e.name, e.student_form(lab.admin_user), e.private_form()});
+  }
+  if (!rows.empty()) {
+    fmt::print("\n");
+    print_table({"VM", "PUBLISHED", "STUDENTS USE", "PRIVATE"}, rows);
+  }
+}
+
+void print_team(const model::Lab& lab, const model::Team& team) {
   fmt::print("team {}\n\n", team.name);
   std::vector<std::vector<std::string>> nets;
   for (const model::Network& net : team.networks) {
@@ -72,16 +102,17 @@ void print_team(const model::Team& team) {
     }
   }
   print_table({"VM", "INSTANCE", "VERSION", "PORT", "DB"}, inst);
+  print_endpoints(lab, team);
 }
 
-nlohmann::ordered_json team_json(const model::Team& team) {
+nlohmann::ordered_json team_json(const model::Lab& lab, const model::Team& team) {
   nlohmann::ordered_json nets = nlohmann::ordered_json::array();
   for (const model::Network& net : team.networks) {
     nets.push_back(network_json(net));
   }
   nlohmann::ordered_json vms = nlohmann::ordered_json::array();
   for (const model::Vm& vm : team.vms) {
-    vms.push_back(vm_json(vm));
+    vms.push_back(vm_json(lab, vm));
   }
   return {{"team", team.name}, {"host", team.host}, {"networks", nets}, {"vms", vms}};
 }
@@ -104,9 +135,9 @@ void add_show(Registry r) {
       }
       const model::Team* t = lab->find_team(*team);
       if (r.global.json) {
-        r.global.output->document = team_json(*t);
+        r.global.output->document = team_json(*lab, *t);
       } else {
-        print_team(*t);
+        print_team(*lab, *t);
       }
       return {};
     };

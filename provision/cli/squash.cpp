@@ -2,7 +2,9 @@
 // squashtm::Lifecycle over SSH. state.json records what was added or removed, so that `up`
 // and `reset` deploy the same instances again.
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,6 +15,7 @@
 #include "provision/cli/squash_instance.hpp"
 #include "provision/cli/standin.hpp"
 #include "provision/cli/versions.hpp"
+#include "provision/model/access.hpp"
 #include "provision/ready/stages.hpp"
 #include "provision/registry/lab_images.hpp"
 #include "stacks/squashtm/health.hpp"
@@ -230,6 +233,7 @@ struct LsRow {
   std::string team, vm, name, version, url, state = "absent", docker_health;
   std::string detail;  // why the VM could not be listed
   int port = 0;
+  std::optional<model::Endpoint> published;  // students' access (`access:`)
   std::chrono::seconds uptime{0};
   int restarts = 0;
   bool is_recorded = false;  // in the lab file or recorded by `squash add`
@@ -283,6 +287,10 @@ std::vector<LsRow> list_vm(const model::Lab& lab, const sys::StateDir& state,
     row.health =
         squashtm::probe_health(ready::vm_address(vm), row.port, std::chrono::milliseconds(1500));
     row.standin = current.value("standin", false);
+    model::Instance instance;
+    instance.name = row.name;
+    instance.port = row.port;
+    row.published = model::instance_endpoint(lab, vm, instance);
   }
   return rows;
 }
@@ -319,16 +327,31 @@ std::string state_text(const LsRow& row) {
   return row.is_recorded ? text : text + ", not recorded";
 }
 
+void print_ls_table(const std::vector<LsRow>& rows) {
+  const bool published = std::any_of(rows.begin(), rows.end(),
+                                     [](const LsRow& row) { return row.published.has_value(); });
+  std::vector<std::vector<std::string>> table;
+  table.reserve(rows.size());
+  for (const LsRow& row : rows) {
+    table.push_back({row.team, row.vm, row.name,
+                     row.standin ? row.version + " (standin)" : row.version, row.url,
+                     health_text(row.health), state_text(row), uptime_text(row.uptime)});
+    if (published) {
+      table.back().insert(table.back().begin() + 4,
+                          row.published ? row.published->student_form("") : "-");
+    }
+  }
+  std::vector<std::string> header = {"TEAM", "VM",     "NAME",  "VERSION",
+                                     "URL",  "HEALTH", "STATE", "UPTIME"};
+  if (published) {
+    header.insert(header.begin() + 4, "PUBLISHED");
+  }
+  print_table(header, table);
+}
+
 void print_ls(const GlobalOptions& global, const std::vector<LsRow>& rows) {
   if (!global.json) {
-    std::vector<std::vector<std::string>> table;
-    table.reserve(rows.size());
-    for (const LsRow& row : rows) {
-      table.push_back({row.team, row.vm, row.name,
-                       row.standin ? row.version + " (standin)" : row.version, row.url,
-                       health_text(row.health), state_text(row), uptime_text(row.uptime)});
-    }
-    print_table({"TEAM", "VM", "NAME", "VERSION", "URL", "HEALTH", "STATE", "UPTIME"}, table);
+    print_ls_table(rows);
     return;
   }
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
@@ -348,6 +371,10 @@ void print_ls(const GlobalOptions& global, const std::vector<LsRow>& rows) {
                    {"recorded", row.is_recorded},
                    {"standin", row.standin},
                    {"detail", row.detail}});
+    if (row.published) {
+      out.back()["published_url"] = row.published->student_form("");
+      out.back()["published_port"] = row.published->port;
+    }
   }
   global.output->document = std::move(out);
 }

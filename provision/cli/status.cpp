@@ -1,5 +1,6 @@
 #include "provision/cli/status.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -66,6 +67,11 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
     }
     const auto instances =
         apply::effective_instances(*row->vm, current ? *current : nlohmann::json());
+    for (const model::Instance& instance : instances) {
+      if (auto endpoint = model::instance_endpoint(lab, *row->vm, instance)) {
+        row->published[instance.name] = *endpoint;
+      }
+    }
     threads.emplace_back([&lab, &deps, &state, row, instances, current] {
       row->readiness = ready::probe(lab, *row->vm, deps);
       row->dhcp = dhcp_addresses(lab, state, *row, current ? *current : nlohmann::json());
@@ -80,13 +86,23 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
   }
 }
 
+std::string private_url(const model::Vm& vm, const model::Instance& instance) {
+  return fmt::format("http://{}:{}/squash", ready::vm_address(vm), instance.port);
+}
+
+// As students see it, the private URL after it: "http://lab-server:20311/squash
+// (main 6.0.0 up; private http://10.146.4.11:8081/squash)".
 std::string urls(const model::Vm& vm, const Row& row, bool with_health) {
   std::string out;
   for (const auto& [instance, healthy] : row.instances) {
-    out +=
-        fmt::format("{}http://{}:{}/squash ({} {}{}{})", out.empty() ? "" : ", ",
-                    ready::vm_address(vm), instance.port, instance.name, instance.version,
-                    row.standin ? " standin" : "", with_health ? (healthy ? " up" : " down") : "");
+    const auto published = row.published.find(instance.name);
+    const bool is_published = published != row.published.end();
+    out += fmt::format(
+        "{}{} ({} {}{}{}{})", out.empty() ? "" : ", ",
+        is_published ? published->second.student_form(row.user) : private_url(vm, instance),
+        instance.name, instance.version, row.standin ? " standin" : "",
+        with_health ? (healthy ? " up" : " down") : "",
+        is_published ? "; private " + private_url(vm, instance) : "");
   }
   return out.empty() ? "-" : out;
 }
@@ -115,13 +131,22 @@ void print_rows(const GlobalOptions& global, const std::vector<Row>& rows) {
     global.output->document = status_json(rows);
     return;
   }
+  const bool ssh = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.ssh; });
   std::vector<std::vector<std::string>> table;
   for (const Row& row : rows) {
     table.push_back({row.vm->team, row.vm->key, row.host, row.state, address_text(row),
                      row.memory ? plan::format_size(row.memory) : "-",
                      ready::to_string(row.readiness.reached), urls(*row.vm, row, true)});
+    if (ssh) {
+      table.back().push_back(row.ssh ? row.ssh->student_form(row.user) : "-");
+    }
   }
-  print_table({"TEAM", "VM", "HOST", "STATE", "IP", "MEMORY", "STAGE", "INSTANCES"}, table);
+  std::vector<std::string> header = {"TEAM", "VM",     "HOST",  "STATE",
+                                     "IP",   "MEMORY", "STAGE", "INSTANCES"};
+  if (ssh) {
+    header.emplace_back("SSH");
+  }
+  print_table(header, table);
   if (!rows.empty() && rows.front().standin) {
     fmt::print(
         "\nstandin: the stack is labctl's stand-in image (`up --standin`), not Squash TM.\n");
@@ -169,6 +194,8 @@ std::vector<StatusRow> status_rows(const GlobalOptions& global, const StatusCont
       if (context.scope.covers(t.name)) {
         rows.push_back({&vm, host_uri(global, context.lab, &t)});
         rows.back().standin = standin;
+        rows.back().ssh = model::ssh_endpoint(context.lab, vm);
+        rows.back().user = context.lab.admin_user;
       }
     }
   }
@@ -195,11 +222,15 @@ nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows) {
   for (const Row& row : rows) {
     nlohmann::ordered_json instances = nlohmann::ordered_json::array();
     for (const auto& [instance, healthy] : row.instances) {
-      instances.push_back(
-          {{"name", instance.name},
-           {"version", instance.version},
-           {"url", fmt::format("http://{}:{}/squash", ready::vm_address(*row.vm), instance.port)},
-           {"healthy", healthy}});
+      instances.push_back({{"name", instance.name},
+                           {"version", instance.version},
+                           {"url", private_url(*row.vm, instance)},
+                           {"healthy", healthy}});
+      if (const auto published = row.published.find(instance.name);
+          published != row.published.end()) {
+        instances.back()["published_url"] = published->second.student_form(row.user);
+        instances.back()["published_port"] = published->second.port;
+      }
     }
     out.push_back({{"team", row.vm->team},
                    {"vm", row.vm->key},
@@ -213,6 +244,12 @@ nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows) {
                    {"detail", row.readiness.message},
                    {"standin", row.standin},
                    {"instances", instances}});
+    if (row.ssh) {
+      out.back()["ssh"] = {{"command", row.ssh->student_form(row.user)},
+                           {"host", row.ssh->host},
+                           {"port", row.ssh->port},
+                           {"private", row.ssh->private_form()}};
+    }
   }
   return out;
 }

@@ -5,6 +5,7 @@
 // again every interval and draws the classroom in place (status_watch.cpp).
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/cli/common.hpp"
+#include "provision/model/access.hpp"
 #include "provision/ready/stages.hpp"
 
 namespace labctl::cli {
@@ -27,6 +29,11 @@ struct StatusRow {
   // Network key -> the address the LAN's DHCP gave a bridge NIC: asked of the guest when it
   // answers SSH, else as `up` last recorded it.
   std::map<std::string, std::string> dhcp;
+  // Students' access (`access:`): the VM's published SSH, and each instance's published
+  // endpoint by instance name, as students see them.
+  std::optional<model::Endpoint> ssh;
+  std::map<std::string, model::Endpoint> published;
+  std::string user;  // the login students use (the lab's admin user)
   // No such VM: its address is the one the lab file plans, not one it has.
   bool planned() const { return state == "absent"; }
 };

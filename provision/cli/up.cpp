@@ -11,6 +11,7 @@
 #include "provision/cli/registry.hpp"
 #include "provision/cli/standin.hpp"
 #include "provision/cli/versions.hpp"
+#include "provision/sys/host_ports.hpp"
 
 namespace labctl::cli {
 
@@ -275,6 +276,17 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
     }
   }
   if (auto st = record_placement(*state, *placement); !st) {
+    return st;
+  }
+  // Other classrooms' `plan` keep their ports apart from this range.
+  if (auto st = state->update_state([&](nlohmann::json& s) {
+        if (lab->access.enabled) {
+          s["access"] = sys::access_record(lab->access);
+        } else {
+          s.erase("access");
+        }
+      });
+      !st) {
     return st;
   }
   // Before any VM exists: their Docker pulls through it from the first boot.

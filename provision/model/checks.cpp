@@ -205,6 +205,7 @@ void check_lab(Reader& reader, const LabSpec& spec) {
   check_bridges(reader, spec);
   check_hyperv(reader, spec);
   check_registry(reader, spec);
+  check_access(reader, spec);
 }
 
 }  // namespace labctl::model

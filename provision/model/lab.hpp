@@ -147,6 +147,21 @@ struct RegistrySettings {
   std::string upstream = "https://registry-1.docker.io";
 };
 
+// Students' access (`access:` in the lab file): the host address students use and the host
+// ports that publish every instance (and, with ssh, every VM's port 22). Each site is where
+// the value is in the lab file, for refusals found later by `plan` (ports in use, another
+// classroom's range, an address the host lacks); line 0 when the key is absent.
+struct AccessSettings {
+  bool enabled = false;            // `access:` is given
+  std::string host;                // what students type: "lab-server.school.lan"
+  std::string listen = "0.0.0.0";  // host address the ports listen on
+  int first_port = 20000;          // `ports: 20000-29999`
+  int last_port = 29999;
+  bool ssh = false;  // also publish every VM's SSH
+  ErrorSite listen_site;
+  ErrorSite ports_site;
+};
+
 // How long a VM may take to reach each readiness stage after the one before it
 // (`timeouts:` in the lab file). The defaults fit a slow classroom link.
 struct StageTimeouts {
@@ -182,6 +197,7 @@ struct Lab {
   bool squash_proxy = false;     // `squashtm.proxy`: reverse proxy by host name on every VM
   bool squash_autoheal = false;  // `squashtm.autoheal`: opt-in, needs the Docker socket
   StageTimeouts timeouts;
+  AccessSettings access;
   std::vector<Team> teams;
 
   const Team* find_team(const std::string& name) const;

@@ -20,7 +20,7 @@ namespace {
 const std::vector<std::string> k_top_keys = {"classroom",   "title",      "hosts",      "image",
                                              "accelerator", "memory_cap", "admin_user", "subnets",
                                              "docker",      "squashtm",   "timeouts",   "defaults",
-                                             "teams",       "template",   "registry"};
+                                             "teams",       "template",   "registry",   "access"};
 
 void read_and_expand(Reader& reader, const YAML::Node& document, LabSpec& spec) {
   const Field root{document, {1, 1, ""}};

@@ -309,6 +309,7 @@ void read_settings(Reader& reader, const Field& root, LabSpec& spec) {
   read_squashtm(reader, root, spec);
   read_timeouts(reader, root, spec);
   read_registry(reader, root, spec);
+  read_access(reader, root, spec);
   lab.pool = lab.classroom + "-pool";
   lab.base_volume = lab.classroom + "-base.qcow2";
   lab.base_kernel = lab.classroom + "-base-vmlinuz";

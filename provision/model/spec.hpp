@@ -73,6 +73,7 @@ struct LabSpec {
 void read_settings(Reader& reader, const Field& root, LabSpec& spec);
 void read_teams(Reader& reader, const Field& root, LabSpec& spec);
 void read_registry(Reader& reader, const Field& root, LabSpec& spec);
+void read_access(Reader& reader, const Field& root, LabSpec& spec);
 void read_template(Reader& reader, const Field& root, LabSpec& spec);
 std::vector<Instance> read_instances(Reader& reader, const Field& field, const std::string& vm,
                                      const LabSpec& spec);
@@ -90,5 +91,6 @@ Vm expand_vm(Reader& reader, const LabSpec& spec, const Team& team, const VmSpec
 std::string spec_hash(const Lab& lab, const Vm& vm);
 void check_lab(Reader& reader, const LabSpec& spec);
 void check_registry(Reader& reader, const LabSpec& spec);
+void check_access(Reader& reader, const LabSpec& spec);
 
 }  // namespace labctl::model

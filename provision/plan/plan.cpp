@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "provision/model/access.hpp"
 #include "provision/plan/conflicts.hpp"
 
 namespace labctl::plan {
@@ -33,8 +34,10 @@ int phase_of(Role role) {
       return 3;
     case Role::domain:
       return 4;
+    case Role::forward:
+      return 5;
   }
-  return 5;
+  return 6;
 }
 
 Action make(Op op, Role role, std::string name, std::string reason) {
@@ -91,6 +94,8 @@ Role role_of(const Lab& lab, const Object& object) {
       return Role::pool;
     case ObjectKind::domain:
       return Role::domain;
+    case ObjectKind::forward:
+      return Role::forward;
     case ObjectKind::volume:
       break;
   }
@@ -139,6 +144,7 @@ class Planner {
     for (const Vm& vm : team.vms) {
       converge_vm(vm);
     }
+    converge_forward(team);
   }
 
   // Tagged objects of the scope that the lab does not describe.
@@ -146,7 +152,7 @@ class Planner {
     for (const Object& object : m_inv.objects) {
       const std::string team = team_of(m_lab, m_inv, object);
       const bool in_scope = team.empty() ? scope.all : scope.covers(team);
-      if (in_scope && !desired(object)) {
+      if (in_scope && ours(object) && !desired(object)) {
         add_delete(object, team, "delete: not in lab file");
       }
     }
@@ -155,7 +161,7 @@ class Planner {
   void delete_all(const Scope& scope) {
     for (const Object& object : m_inv.objects) {
       const std::string team = team_of(m_lab, m_inv, object);
-      if (team.empty() ? scope.all : scope.covers(team)) {
+      if ((team.empty() ? scope.all : scope.covers(team)) && ours(object)) {
         add_delete(object, team, "delete");
       }
     }
@@ -222,6 +228,43 @@ class Planner {
     }
   }
 
+  // A team's published endpoints: forwarded when the lab has `access:` and the host can.
+  void converge_forward(const Team& team) {
+    const auto endpoints = model::forwarded_endpoints(m_lab, team.name);
+    if (!m_inv.publishes || endpoints.empty()) {
+      return;
+    }
+    const std::string name = hv::forward_name(m_lab.classroom, team.name);
+    const Object* found = find_forward(name);
+    Action action = make(Op::create, Role::forward, name, "create");
+    action.team = team.name;
+    if (found != nullptr && found->tag.spec_hash != model::endpoints_hash(endpoints)) {
+      action.op = Op::recreate;
+      action.reason = "recreate: published ports changed";
+    } else if (found != nullptr && found->state != hv::PowerState::running) {
+      action.op = Op::recreate;
+      action.reason = "recreate: forwarding missing or shadowed on the host";
+    } else if (found != nullptr) {
+      return;
+    }
+    add(std::move(action));
+  }
+
+  // Forwarding rules of this classroom's name but another identity are not ours: the host
+  // lists them, labctl never touches them.
+  bool ours(const Object& object) const {
+    return object.kind != ObjectKind::forward || object.tag.identity == m_lab.identity;
+  }
+
+  const Object* find_forward(const std::string& name) const {
+    for (const Object& object : m_inv.objects) {
+      if (object.kind == ObjectKind::forward && object.name == name && ours(object)) {
+        return &object;
+      }
+    }
+    return nullptr;
+  }
+
   Action domain_action(Op op, const Vm& vm, std::string reason) const {
     Action action = make(op, Role::domain, vm.name, std::move(reason));
     action.team = vm.team;
@@ -266,6 +309,8 @@ class Planner {
         return find_network(object.name);
       case ObjectKind::domain:
         return find_vm(object.name, &Vm::name);
+      case ObjectKind::forward:
+        return !model::forwarded_endpoints(m_lab, object.tag.team).empty();
       case ObjectKind::volume:
         break;
     }
@@ -319,6 +364,8 @@ hv::ObjectKind Action::kind() const {
       return ObjectKind::pool;
     case Role::domain:
       return ObjectKind::domain;
+    case Role::forward:
+      return ObjectKind::forward;
     default:
       return ObjectKind::volume;
   }
@@ -404,6 +451,8 @@ std::string to_string(Role role) {
       return "disk";
     case Role::domain:
       return "vm";
+    case Role::forward:
+      return "access";
   }
   return "?";
 }

@@ -14,7 +14,8 @@ namespace labctl::plan {
 enum class Op { create, recreate, start, remove };
 
 // What an action's object is for; apply uses it to know what to upload or render.
-enum class Role { network, pool, base_disk, base_kernel, base_initrd, seed, disk, domain };
+// forward: a team's published endpoints (students' access), after its VMs.
+enum class Role { network, pool, base_disk, base_kernel, base_initrd, seed, disk, domain, forward };
 
 struct Action {
   Op op = Op::create;

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "provision/model/access.hpp"
 #include "tests/fixture.hpp"
 
 using namespace labctl;
@@ -170,4 +171,61 @@ TEST_CASE("format_size picks the largest exact unit", "[unit]") {
   CHECK(plan::format_size(1536 * model::k_mib) == "1536MiB");
   CHECK(plan::format_size(4096) == "4KiB");
   CHECK(plan::format_size(100) == "100B");
+}
+
+TEST_CASE("published endpoints are objects of the plan", "[unit]") {
+  auto lab = testing::small_lab("lct", 2, 1);
+  lab.identity = "0123abcd";
+  lab.access.enabled = true;
+  lab.access.host = "lab.school.lan";
+  auto inv = converged(lab);
+  inv.publishes = true;
+  const auto hash = [&](const std::string& team) {
+    return model::endpoints_hash(model::forwarded_endpoints(lab, team));
+  };
+  auto add_forward = [&](const std::string& team, const std::string& identity) {
+    hv::Object object;
+    object.kind = hv::ObjectKind::forward;
+    object.name = hv::forward_name("lct", team);
+    object.tag = {"lct", team, "forward", hash(team), identity};
+    object.state = hv::PowerState::running;
+    inv.objects.push_back(object);
+    return &inv.objects.back();
+  };
+  SECTION("created per team, last, when the host can publish") {
+    CHECK(lines(plan::plan_up(lab, inv, {.all = true})) ==
+          std::vector<std::string>{"create access lct-team1-access (create)",
+                                   "create access lct-team2-access (create)"});
+    inv.publishes = false;
+    CHECK(plan::plan_up(lab, inv, {.all = true}).empty());
+  }
+  SECTION("converged, changed, incomplete") {
+    add_forward("team1", lab.identity);
+    hv::Object* team2 = add_forward("team2", lab.identity);
+    CHECK(plan::plan_up(lab, inv, {.all = true}).empty());
+    team2->state = hv::PowerState::off;
+    CHECK(lines(plan::plan_up(lab, inv, {.teams = {"team2"}})) ==
+          std::vector<std::string>{
+              "recreate access lct-team2-access (recreate: forwarding missing or shadowed on "
+              "the host)"});
+    team2->tag.spec_hash = "000000000000";
+    CHECK(lines(plan::plan_up(lab, inv, {.teams = {"team2"}})) ==
+          std::vector<std::string>{
+              "recreate access lct-team2-access (recreate: published ports changed)"});
+  }
+  SECTION("down deletes the team's first; another identity's are never touched") {
+    add_forward("team1", lab.identity);
+    add_forward("team2", "ffff");
+    const auto down = lines(plan::plan_down(lab, inv, {.all = true}));
+    CHECK(down.front() == "delete access lct-team1-access (delete)");
+    CHECK(std::count_if(down.begin(), down.end(), [](const std::string& line) {
+            return line.find("access") != std::string::npos;
+          }) == 1);
+  }
+  SECTION("without access: in the lab any left are deleted") {
+    add_forward("team1", lab.identity);
+    lab.access.enabled = false;
+    CHECK(lines(plan::plan_up(lab, inv, {.teams = {"team1"}})) ==
+          std::vector<std::string>{"delete access lct-team1-access (delete: not in lab file)"});
+  }
 }

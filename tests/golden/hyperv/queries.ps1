@@ -35,8 +35,18 @@ try {
     $files = @(Get-ChildItem -LiteralPath $dir -File | Where-Object { -not $_.Name.StartsWith('.') } |
       ForEach-Object { [pscustomobject]@{ Name = $_.Name; Length = $_.Length } })
   }
+  $access = @()
+  if ($pool) {
+    $mapped = @(Get-NetNatStaticMapping -NatName 'cd26-nat' -ErrorAction SilentlyContinue | ForEach-Object { [string]$_.ExternalPort })
+    foreach ($file in @(Get-ChildItem -LiteralPath $dir -File -Force -Filter '.access-*')) {
+      $lines = @(Get-Content -LiteralPath $file.FullName)
+      $ports = @($lines | Select-Object -Skip 1)
+      $access += [pscustomobject]@{ Team = $file.Name.Substring(8); Owner = [string]$lines[0]; Ports = $ports.Count;
+        Present = @($ports | Where-Object { $mapped -contains $_ }).Count }
+    }
+  }
   ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; Vms = $vms; Switches = $switches; Files = $files; Nat = $natInfo;
-    OtherVms = $otherVms; OtherSwitches = $otherSwitches })
+    OtherVms = $otherVms; OtherSwitches = $otherSwitches; Access = $access })
 } catch {
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
