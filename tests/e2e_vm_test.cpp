@@ -175,12 +175,14 @@ void check_guests(const LabctlCli& labctl, const nlohmann::json& rows) {
   }
 }
 
-void check_squash(const LabctlCli& labctl, const std::string& ip) {
+// `published`: the URL students use for the instance `squash add` makes here.
+void check_squash(const LabctlCli& labctl, const std::string& ip, const std::string& published) {
   CHECK(answers(ip, 8081, "6.0.0"));
   CHECK(answers(ip, 8082, "5.1.0"));
   const auto add = labctl.run(
       {"squash", "add", "blue", "vm1", "--version", "6.1.0", "--name", "third", "--db", "h2"});
   REQUIRE(add.exit_code == 0);
+  CHECK(add.out.find(published) != std::string::npos);
   CHECK(eventually(120, [&] { return answers(ip, 8083, "6.1.0"); }));
   const auto ls = labctl.run({"squash", "ls", "blue", "--json"});
   REQUIRE(ls.exit_code == 0);
@@ -536,9 +538,9 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   check_access(labctl, student, first_port, ip);
   check_handout(labctl, scratch.path(), classroom, student.ns, student.listen(), first_port + 101);
   check_cache(labctl, upstream);
-  check_squash(labctl, ip);
-  // The instance `squash add` made is published too: its slot was forwarded from the start.
+  // The instance `squash add` makes is published too: its slot was forwarded from the start.
   const std::string third = fmt::format("http://{}:{}/squash", student.listen(), first_port + 131);
+  check_squash(labctl, ip, third);
   CHECK(eventually(30, [&] {
     return student.get(third + "/isSquashAlive").find("6.1.0") != std::string::npos;
   }));

@@ -100,16 +100,24 @@ Result<model::DbKind> db_of(const std::string& db) {
   return Error::usage(fmt::format("--db {}: use postgresql, mariadb or h2", db));
 }
 
+// The new instance's URL, and as students see it when the lab publishes it.
 void print_instance(const GlobalOptions& global, const Target& t, const model::Instance& instance) {
+  const auto published = model::instance_endpoint(t.lab, *t.vm, instance);
+  const std::string url = url_of(*t.vm, instance.port);
   if (global.json) {
     global.output->document = {{"team", t.vm->team},
                                {"vm", t.vm->key},
                                {"name", instance.name},
                                {"version", instance.version},
-                               {"url", url_of(*t.vm, instance.port)}};
+                               {"url", url}};
+    if (published) {
+      global.output->document["published_url"] = published->student_form(t.lab.admin_user);
+    }
+  } else if (published) {
+    fmt::print("{} {} {} {} (private {})\n", t.where(), instance.name, instance.version,
+               published->student_form(t.lab.admin_user), url);
   } else {
-    fmt::print("{} {} {} {}\n", t.where(), instance.name, instance.version,
-               url_of(*t.vm, instance.port));
+    fmt::print("{} {} {} {}\n", t.where(), instance.name, instance.version, url);
   }
 }
 
