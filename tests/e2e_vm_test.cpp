@@ -60,7 +60,14 @@ docker: {{ source: preinstalled }}
 registry: {{ address: {}, port: {}, upstream: "{}" }}
 squashtm: {{ memory: 512MiB }}
 defaults: {{ memory: 2GiB, vcpus: 1, disk: 4GiB }}
-teams: {{ names: [blue] }}
+teams:
+  names: [blue, green]
+  # green: two small VMs without instances, to check what one team reaches of another's.
+  overrides:
+    green:
+      vms:
+        vm1: {{ memory: 1GiB, instances: [] }}
+        vm2: {{ memory: 1GiB, instances: [] }}
 template:
   networks:
     lan: {{ kind: nat, bridge_name: "{{classroom}}{{team_index}}{{net}}" }}
@@ -228,62 +235,55 @@ void check_lan(const LabctlCli& labctl, const testing::TestLan& lan) {
   CHECK(sheet.out.find("campus " + leased) != std::string::npos);
 }
 
-// The hand-out as a student uses it: on the student's machine (the namespace `ns`), from its
-// directory, OpenSSH with its files alone, through the published SSH ports. A key that is not
-// the team's is refused there.
-void check_handout(const LabctlCli& labctl, const fs::path& scratch, const std::string& classroom,
-                   const std::string& ns, const std::string& host, int vm1_ssh_port) {
-  const auto written = labctl.run({"handout", "blue", "--out", (scratch / "out").string()});
-  INFO(written.out << written.err);
-  REQUIRE(written.exit_code == 0);
-  const fs::path dir = scratch / "out" / (classroom + "-blue");
-  for (const char* vm : {"vm1", "vm2"}) {
-    sys::SystemRunner runner;
-    sys::ProcessOptions options;
-    options.cwd = dir.string();
-    auto ssh = runner.run({"ip", "netns", "exec", ns, "ssh", "-F", "ssh_config", "-o",
-                           "BatchMode=yes", "-o", "ConnectTimeout=10", vm, "hostname"},
-                          options);
-    REQUIRE(ssh.ok());
-    INFO(ssh->out << ssh->err);
-    CHECK(ssh->exit_code == 0);
-    CHECK(ssh->out == std::string("blue-") + vm + "\n");
-  }
-  // Another key (another team's, or anybody's): the same command, refused by the VM.
-  sys::SystemRunner runner;
-  const fs::path other = scratch / "other.key";
-  REQUIRE(runner.run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other.string()})
-              ->exit_code == 0);
+// OpenSSH on the student's machine (the namespace `ns`), run in the folder `dir` of a team's
+// hand-out.
+sys::ProcessResult student_ssh(const std::string& ns, const fs::path& dir,
+                               const std::vector<std::string>& args) {
+  std::vector<std::string> argv{
+      "ip", "netns", "exec", ns, "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"};
+  argv.insert(argv.end(), args.begin(), args.end());
   sys::ProcessOptions options;
   options.cwd = dir.string();
-  auto refused = runner.run({"ip",
-                             "netns",
-                             "exec",
-                             ns,
-                             "ssh",
-                             "-F",
-                             "/dev/null",
-                             "-o",
-                             "BatchMode=yes",
-                             "-o",
-                             "ConnectTimeout=10",
-                             "-o",
-                             "IdentitiesOnly=yes",
-                             "-i",
-                             other.string(),
-                             "-o",
-                             "UserKnownHostsFile=known_hosts",
-                             "-o",
-                             "StrictHostKeyChecking=yes",
-                             "-p",
-                             std::to_string(vm1_ssh_port),
-                             "student@" + host,
-                             "hostname"},
-                            options);
-  REQUIRE(refused.ok());
-  INFO(refused->out << refused->err);
-  CHECK(refused->exit_code == 255);
-  CHECK(refused->err.find("Permission denied") != std::string::npos);
+  auto done = sys::SystemRunner().run(argv, options);
+  REQUIRE(done.ok());
+  INFO(done->out << done->err);
+  return *done;
+}
+
+// One team's key against the other team's VM (its published SSH port): refused.
+void check_refused(const std::string& ns, const fs::path& dir, const fs::path& key,
+                   const std::string& host, int port) {
+  const auto refused =
+      student_ssh(ns, dir,
+                  {"-F", "/dev/null", "-o", "IdentitiesOnly=yes", "-i", key.string(), "-o",
+                   "UserKnownHostsFile=known_hosts", "-o", "StrictHostKeyChecking=yes", "-p",
+                   std::to_string(port), "student@" + host, "hostname"});
+  INFO(refused.out << refused.err);
+  CHECK(refused.exit_code == 255);
+  CHECK(refused.err.find("Permission denied") != std::string::npos);
+}
+
+// The hand-outs as students use them: on the student's machine (the namespace `ns`), from a
+// team's folder, OpenSSH with its files alone, through the published SSH ports (blue's vm1 at
+// `first` + 101, green's at + 201). Each team's key is refused on the other team's VMs.
+void check_handout(const LabctlCli& labctl, const fs::path& scratch, const std::string& classroom,
+                   const std::string& ns, const std::string& host, int first) {
+  for (const char* team : {"blue", "green"}) {
+    const auto written = labctl.run({"handout", team, "--out", (scratch / "out").string()});
+    INFO(written.out << written.err);
+    REQUIRE(written.exit_code == 0);
+  }
+  const fs::path blue = scratch / "out" / (classroom + "-blue");
+  const fs::path green = scratch / "out" / (classroom + "-green");
+  for (const auto& [dir, team] : {std::pair{blue, "blue"}, std::pair{green, "green"}}) {
+    for (const char* vm : {"vm1", "vm2"}) {
+      const auto ssh = student_ssh(ns, dir, {"-F", "ssh_config", vm, "hostname"});
+      CHECK(ssh.exit_code == 0);
+      CHECK(ssh.out == std::string(team) + "-" + vm + "\n");
+    }
+  }
+  check_refused(ns, blue, green / "green.key", host, first + 101);
+  check_refused(ns, green, blue / "blue.key", host, first + 201);
   // The team's key is all the VM accepts besides the classroom's.
   CHECK(must_ssh(labctl, "vm1", {"wc", "-l", "<", ".ssh/authorized_keys"}) == "2\n");
 }
@@ -484,14 +484,29 @@ void check_libvirtd_restart(const LabctlCli& labctl, const StudentNet& student, 
   CHECK(eventually(30, [] {
     return sys::SystemRunner().run({"virsh", "-c", k_uri, "version"})->exit_code == 0;
   }));
-  const auto plan = labctl.run({"plan", "--all"});
+  const auto plan = labctl.run({"plan", "blue"});
   INFO(plan.out << plan.err);
   CHECK(plan.out.find("access") != std::string::npos);
   CHECK(student.get(url).empty());
-  const auto up = labctl.run({"up", "--all"});
+  const auto up = labctl.run({"up", "blue"});
   INFO(up.out << up.err);
   REQUIRE(up.exit_code == 0);
   CHECK(eventually(30, [&] { return student.get(url).find("6.0.0") != std::string::npos; }));
+}
+
+// `down green`: green's endpoints close and its rules go; blue's still answer. The rest of
+// the test runs on blue alone.
+void check_down_other_team(const LabctlCli& labctl, const StudentNet& student, int first,
+                           const std::string& classroom) {
+  CHECK(student.banner(student.listen(), first + 201).starts_with("SSH-2.0"));
+  const auto down = labctl.run({"down", "green", "--yes"});
+  INFO(down.out << down.err);
+  REQUIRE(down.exit_code == 0);
+  CHECK(student.banner(student.listen(), first + 201).empty());
+  CHECK(nat_rules().find("labctl:" + classroom + ":green:") == std::string::npos);
+  CHECK(student.banner(student.listen(), first + 101).starts_with("SSH-2.0"));
+  CHECK(student.get(fmt::format("http://{}:{}/squash/isSquashAlive", student.listen(), first + 111))
+            .find("6.0.0") != std::string::npos);
 }
 
 }  // namespace
@@ -531,12 +546,15 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
     CHECK(virsh({"domstate", classroom + "-blue-" + vm}).find("running") != std::string::npos);
   }
   const auto rows = status_of(labctl);
-  REQUIRE(rows.size() == 2);
+  REQUIRE(rows.size() == 4);
+  REQUIRE(rows[0]["team"] == "blue");
+  REQUIRE(rows[1]["team"] == "blue");
   const std::string ip = rows[0]["ip"];
   check_guests(labctl, rows);
   check_lan(labctl, lan);
   check_access(labctl, student, first_port, ip);
-  check_handout(labctl, scratch.path(), classroom, student.ns, student.listen(), first_port + 101);
+  check_handout(labctl, scratch.path(), classroom, student.ns, student.listen(), first_port);
+  check_down_other_team(labctl, student, first_port, classroom);
   check_cache(labctl, upstream);
   // The instance `squash add` makes is published too: its slot was forwarded from the start.
   const std::string third = fmt::format("http://{}:{}/squash", student.listen(), first_port + 131);
@@ -547,8 +565,8 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   CHECK(labctl.run({"squash", "ls", "blue", "--json"}).out.find(third) != std::string::npos);
   check_missing_version(labctl, ip);
 
-  // Converged: a plan has nothing left to do.
-  const auto plan = labctl.run({"plan", "--all"});
+  // Converged: a plan has nothing left to do for blue.
+  const auto plan = labctl.run({"plan", "blue"});
   CHECK(plan.exit_code == 0);
   CHECK(plan.out.find("Nothing to do") != std::string::npos);
 
