@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "provision/apply/guest.hpp"
+#include "provision/model/instance_rules.hpp"
 #include "provision/model/names.hpp"
 #include "provision/model/size.hpp"
 
@@ -20,37 +21,18 @@ const model::Instance* find_by(const std::vector<model::Instance>& instances, au
   return it == instances.end() ? nullptr : &*it;
 }
 
-std::string default_name(const std::string& version, const std::vector<model::Instance>& existing) {
-  std::string base = "v";
-  for (char c : version) {
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    const bool upper = c >= 'A' && c <= 'Z';
-    base += keep ? c : upper ? static_cast<char>(c - 'A' + 'a') : '-';
-  }
-  base = base.substr(0, 28);  // room for "-NN" within the 31 characters of a compose project
-  while (base.back() == '-') {
-    base.pop_back();  // a name may not end with '-'
-  }
-  std::string name = base;
-  for (int n = 2; find_by(existing, [&](const auto& i) { return i.name == name; }); ++n) {
-    name = fmt::format("{}-{}", base, n);
-  }
-  return name;
-}
-
 Status check_port(const model::Vm& vm, const std::vector<model::Instance>& existing, int port) {
-  if (port < 1024 || port > 65535) {
-    return Error::usage(fmt::format("port {} is outside 1024-65535", port));
+  if (std::string complaint = model::port_range_complaint(port); !complaint.empty()) {
+    return Error::usage(complaint);
   }
   if (const auto* other = find_by(existing, [&](const auto& i) { return i.port == port; })) {
-    return Error::usage(
-        fmt::format("port {} already used by instance '{}' on {}", port, other->name, vm.name));
+    return Error::usage(model::port_taken_complaint(port, other->name, vm.name));
   }
   return {};
 }
 
 Status check_budget(const model::Vm& vm, const std::vector<model::Instance>& all) {
-  if (model::stack_footprint(all) <= vm.memory) {
+  if (model::stack_fits(vm, all)) {
     return {};
   }
   return Error::usage(fmt::format(
@@ -92,14 +74,6 @@ Status check_version(const std::string& version) {
   return {};
 }
 
-int next_free_port(const std::vector<model::Instance>& existing) {
-  int port = k_first_instance_port;
-  while (find_by(existing, [&](const auto& i) { return i.port == port; }) != nullptr) {
-    ++port;
-  }
-  return port;
-}
-
 Result<model::Instance> new_instance(const model::Vm& vm,
                                      const std::vector<model::Instance>& existing,
                                      const NewInstanceArgs& args) {
@@ -107,7 +81,8 @@ Result<model::Instance> new_instance(const model::Vm& vm,
     return st.error();
   }
   model::Instance instance;
-  instance.name = args.name.empty() ? default_name(args.version, existing) : args.name;
+  instance.name =
+      args.name.empty() ? model::default_instance_name(args.version, existing) : args.name;
   if (std::string complaint = model::check_name("instance name", instance.name);
       !complaint.empty()) {
     return Error::usage(complaint);
@@ -119,7 +94,7 @@ Result<model::Instance> new_instance(const model::Vm& vm,
   instance.db = args.db;
   instance.image = args.image;
   instance.memory = args.memory;
-  instance.port = args.port == 0 ? next_free_port(existing) : args.port;
+  instance.port = args.port == 0 ? model::next_free_port(model::ports_of(existing)) : args.port;
   if (auto st = check_port(vm, existing, instance.port); !st) {
     return st.error();
   }

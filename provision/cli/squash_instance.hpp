@@ -1,8 +1,9 @@
 #pragma once
 
 // What `labctl squash add|rm|upgrade` do to one VM, below the command line so that tests can
-// drive them: the pure checks of a new instance (the lab file's rules: name charset, version
-// pattern, port range and uniqueness, the VM's memory budget, the next free port from 8081),
+// drive them: the checks of a new instance (the lab file's rules, from
+// model/instance_rules.hpp: name charset, version pattern, port range and uniqueness, the
+// VM's memory budget, the next free port from 8081),
 // and the operations through a squashtm::Remote that record their outcome in state.json only
 // once the VM has done them.
 
@@ -20,8 +21,6 @@
 
 namespace labctl::cli {
 
-constexpr int k_first_instance_port = 8081;
-
 struct NewInstanceArgs {
   std::string name;     // "" = derived from the version: "v6-1-0" (then "v6-1-0-2", ...)
   std::string version;  // required
@@ -38,9 +37,6 @@ Result<model::Instance> new_instance(const model::Vm& vm,
 
 // The lab file's version pattern: "6.0.0", "1.22.2.RELEASE", "7.1.0-RC1".
 Status check_version(const std::string& version);
-
-// The lowest port >= 8081 no instance in `existing` uses.
-int next_free_port(const std::vector<model::Instance>& existing);
 
 // One VM of the classroom, with the classroom's state directory.
 struct VmRef {

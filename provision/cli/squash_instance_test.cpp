@@ -4,6 +4,7 @@
 
 #include "provision/apply/guest.hpp"
 #include "provision/cli/squash_instance.hpp"
+#include "provision/model/instance_rules.hpp"
 #include "provision/model/loader.hpp"
 #include "tests/golden.hpp"
 
@@ -127,9 +128,9 @@ TEST_CASE("squash add: a new instance takes the next free port and a name from i
     CHECK(instance->memory == model::k_instance_memory);
   }
   SECTION("the first gap, not after the highest port") {
-    CHECK(cli::next_free_port({at("a", 8081), at("b", 8083)}) == 8082);
-    CHECK(cli::next_free_port({at("a", 8082)}) == 8081);
-    CHECK(cli::next_free_port({}) == 8081);
+    CHECK(model::next_free_port(model::ports_of({at("a", 8081), at("b", 8083)})) == 8082);
+    CHECK(model::next_free_port(model::ports_of({at("a", 8082)})) == 8081);
+    CHECK(model::next_free_port({}) == 8081);
   }
   SECTION("a given name, port and database are kept") {
     auto instance = cli::new_instance(

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "provision/model/addressing.hpp"
+#include "provision/model/instance_rules.hpp"
 #include "provision/model/names.hpp"
 #include "provision/model/size.hpp"
 #include "provision/model/spec.hpp"
@@ -66,7 +67,7 @@ std::vector<Nic> expand_nics(const Lab& lab, const Team& team, const VmSpec& vm_
 }
 
 void check_stack(Reader& reader, const Vm& vm, const Loc& loc) {
-  if (stack_footprint(vm.instances) > vm.memory) {
+  if (!stack_fits(vm, vm.instances)) {
     reader.error(loc,
                  fmt::format("VM {}: its Squash TM stack needs more than its {}: {} (lower "
                              "squashtm.memory or an instance's memory, use db: h2, or move "

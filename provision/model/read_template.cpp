@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "provision/model/instance_rules.hpp"
 #include "provision/model/names.hpp"
 #include "provision/model/size.hpp"
 #include "provision/model/spec.hpp"
@@ -19,8 +20,6 @@ namespace {
 constexpr int k_max_teams = 250;       // one MAC byte, and room in a /16 pool
 constexpr std::size_t k_max_vms = 89;  // static addresses .11-.99 stay below DHCP's .100
 constexpr std::size_t k_max_networks = 32;
-constexpr int k_first_port = 8081;
-constexpr int k_last_port = 65535;
 
 void check_named(Reader& reader, const Loc& loc, const std::string& what, const std::string& name) {
   if (std::string complaint = check_name(what, name); !complaint.empty()) {
@@ -65,7 +64,8 @@ InstanceEntry read_instance(Reader& reader, const Field& item, const LabSpec& sp
   if (port.present()) {
     entry.port_given = true;
     instance.port =
-        static_cast<int>(reader.integer(port, 1024, k_last_port).value_or(k_first_port));
+        static_cast<int>(reader.integer(port, k_lowest_instance_port, k_highest_instance_port)
+                             .value_or(k_first_instance_port));
   }
   return entry;
 }
@@ -77,13 +77,10 @@ void assign_ports(Reader& reader, std::vector<InstanceEntry>& entries, const std
       used.insert(entry.instance.port);
     }
   }
-  int next = k_first_port;
   for (InstanceEntry& entry : entries) {
     if (!entry.port_given) {
-      while (used.count(next) != 0) {
-        ++next;
-      }
-      if (next > k_last_port) {
+      const int next = next_free_port(used);
+      if (next == 0) {
         reader.error(entry.port_loc, fmt::format("no free port left for instance '{}' on {}",
                                                  entry.instance.name, vm));
         return;
@@ -111,8 +108,7 @@ struct InstanceIndex {
     }
     const auto [it, fresh] = ports.emplace(mine.port, mine.name);
     if (!fresh) {
-      reader.error(entry.port_loc, fmt::format("port {} already used by instance '{}' on {}",
-                                               mine.port, it->second, vm));
+      reader.error(entry.port_loc, port_taken_complaint(mine.port, it->second, vm));
     }
   }
 };
