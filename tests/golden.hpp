@@ -4,8 +4,10 @@
 // LABCTL_UPDATE_GOLDEN=1 to rewrite them, then review the diff before committing.
 
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -49,7 +51,14 @@ inline void check_golden(const std::string& name, const std::string& actual) {
   CHECK(read_file(path) == actual);
 }
 
-// A scratch directory removed at the end of the test unless the test failed.
+// Whether an assertion of the running test case failed (set by the listener in main.cpp).
+inline bool& test_failed() {
+  static bool failed = false;
+  return failed;
+}
+
+// A scratch directory removed at the end of the test unless the test failed (a failed
+// assertion, or an exception on its way out): then it is kept, and its path printed.
 class ScratchDir {
  public:
   explicit ScratchDir(const std::string& prefix) {
@@ -57,7 +66,14 @@ class ScratchDir {
     m_path = ::mkdtemp(tmpl.data()) != nullptr ? tmpl : std::string();
   }
   ~ScratchDir() {
-    if (!m_keep && !m_path.empty()) {
+    if (m_path.empty()) {
+      return;
+    }
+    if (!m_keep && (test_failed() || std::uncaught_exceptions() > 0)) {
+      std::cerr << "the test failed: its scratch directory is kept: " << m_path.string() << "\n";
+      return;
+    }
+    if (!m_keep) {
       std::error_code ec;
       std::filesystem::remove_all(m_path, ec);
     }
