@@ -193,3 +193,40 @@ TEST_CASE("handout --out writes each team's files, --archive a .tar.gz of them",
     CHECK(f.labctl.run({"handout", "red", "--archive"}).exit_code == 2);
   }
 }
+
+TEST_CASE("an unreadable state.json is an error for plan and up, not a fresh placement", "[exe]") {
+  ScratchDir scratch("lct-state");
+  const fs::path root = scratch.path() / "state";
+  fs::create_directories(root / "stp");
+  // One listed host, the team not pinned: where it goes comes from the recorded placement.
+  std::ofstream(scratch.path() / "lab.yaml") << R"(classroom: stp
+hosts:
+  - { uri: "test:///default" }
+image: { build: debian-12, with: [docker] }
+defaults: { memory: 512MiB, disk: 2GiB }
+teams: { names: [red] }
+template:
+  networks:
+    lan: { kind: nat }
+  vms:
+    vm1: {}
+)";
+  const LabctlCli labctl(scratch.path(), {});
+  const fs::path state = root / "stp" / "state.json";
+  std::ofstream(state) << R"({"placement": {"red": "test:///default"}})";
+  // --force: test:///default's few MiB free do not hold the VM; placement is what is tested.
+  const auto fine = labctl.run({"plan", "--all", "--force"});
+  INFO(fine.out << fine.err);
+  CHECK(fine.exit_code == 0);
+
+  std::ofstream(state) << R"({"placement": {"red": )";
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"plan", "--all", "--force"},
+                                               {"up", "--all", "--dry-run", "--force"}}) {
+    const auto refused = labctl.run(args);
+    INFO(refused.out << refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK(contains(refused.err, "the teams' recorded placement cannot be read"));
+    CHECK(contains(refused.err, state.string()));
+  }
+  CHECK(labctl::testing::read_file(state) == R"({"placement": {"red": )");
+}

@@ -86,29 +86,33 @@ std::string host_uri(const GlobalOptions& global, const model::Lab& lab, const m
     if (auto it = global.placement.find(team->name); it != global.placement.end()) {
       return it->second;
     }
-    const plan::Placement recorded = recorded_placement(lab);
-    if (auto it = recorded.find(team->name); it != recorded.end() && listed(lab, it->second)) {
+    // An unreadable record counts as none here; `plan` and `up` refuse it (place_scope).
+    auto recorded = recorded_placement(lab);
+    const plan::Placement none;
+    const plan::Placement& placed = recorded ? *recorded : none;
+    if (auto it = placed.find(team->name); it != placed.end() && listed(lab, it->second)) {
       return it->second;
     }
   }
   return default_uri(lab);
 }
 
-plan::Placement recorded_placement(const model::Lab& lab) {
+Result<plan::Placement> recorded_placement(const model::Lab& lab) {
   plan::Placement out;
-  auto root = sys::default_state_root();
-  if (!root) {
-    return out;
+  auto state = sys::StateDir::open_read_only(lab.classroom);
+  if (!state) {
+    return out;  // no state root: nothing was ever recorded
   }
-  const std::filesystem::path path = *root / lab.classroom / "state.json";
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return out;
+  auto doc = state->read_state();
+  if (!doc) {
+    // Not a fresh start: placing the teams anew could put a team on another host.
+    return Error::failure(fmt::format(
+        "the teams' recorded placement cannot be read: {}: repair the file, or move it away "
+        "to place the teams anew",
+        doc.error().message));
   }
-  auto text = sys::read_text_file(path);
-  const auto state = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-  if (state.is_object() && state.contains("placement") && state["placement"].is_object()) {
-    for (const auto& [team, uri] : state["placement"].items()) {
+  if (doc->contains("placement") && (*doc)["placement"].is_object()) {
+    for (const auto& [team, uri] : (*doc)["placement"].items()) {
       if (uri.is_string()) {
         out[team] = uri.get<std::string>();
       }
@@ -123,7 +127,11 @@ Result<plan::Placement> place_scope(const GlobalOptions& global, const model::La
     return plan::Placement{};
   }
   plan::PlacementInput input;
-  input.previous = recorded_placement(lab);
+  auto recorded = recorded_placement(lab);
+  if (!recorded) {
+    return recorded.error();
+  }
+  input.previous = *recorded;
   input.teams = plan::team_demands(lab, scope, input.previous);
   input.default_uri = default_uri(lab);
   // Memory matters only for teams that are neither pinned nor placed on a listed host.

@@ -54,7 +54,7 @@ std::string host_uri(const GlobalOptions& global, const model::Lab& lab,
                      const model::Team* team = nullptr);
 
 // The placement `up` recorded in the classroom's state.json, read without creating anything.
-plan::Placement recorded_placement(const model::Lab& lab);
+Result<plan::Placement> recorded_placement(const model::Lab& lab);
 
 // Places the scope's teams on the lab's hosts (plan/placement.hpp), reading each host's
 // memory only when a team is new there; a host that cannot be read is reported on stderr and
