@@ -1,35 +1,52 @@
 #include <string>
 
+#include <yaml-cpp/emitter.h>
+
 #include "cloud-init/render.hpp"
-#include "cloud-init/yaml_text.hpp"
+#include "cloud-init/yaml_emit.hpp"
 
 namespace labctl::cloudinit {
 
 namespace {
 
-std::string ethernet(const model::Nic& nic, std::size_t index) {
-  const std::string name = "eth" + std::to_string(index);
-  std::string out = "  " + name + ":\n";
-  out += "    match:\n      macaddress: " + yaml_scalar(nic.mac) + "\n";
-  out += "    set-name: " + name + "\n";
-  out += nic.dhcp ? "    dhcp4: true\n" : "    dhcp4: false\n";
-  if (nic.ip.empty()) {
-    return out;  // the LAN's DHCP (bridge), or an unaddressed link (ovs without a subnet)
-  }
-  out += "    addresses:\n      - " + yaml_scalar(nic.ip + "/" + std::to_string(nic.prefix)) + "\n";
+// A static address, and the default route and DNS on the NIC that has the gateway.
+void addressing(YAML::Emitter& out, const model::Nic& nic) {
+  out << YAML::Key << "addresses" << YAML::Value << YAML::BeginSeq;
+  emit_quoted(out, nic.ip + "/" + std::to_string(nic.prefix));
+  out << YAML::EndSeq;
   if (!nic.gateway.empty()) {
     // 0.0.0.0/0 rather than "default": cloud-init's v2 parser hands "to" to every renderer
     // (ENI on Debian) as an address, and older releases do not special-case "default".
-    out += "    routes:\n      - to: " + yaml_scalar("0.0.0.0/0") +
-           "\n        via: " + yaml_scalar(nic.gateway) + "\n";
+    out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+    out << YAML::Key << "to" << YAML::Value;
+    emit_quoted(out, "0.0.0.0/0");
+    out << YAML::Key << "via" << YAML::Value;
+    emit_quoted(out, nic.gateway);
+    out << YAML::EndMap << YAML::EndSeq;
   }
   if (!nic.dns.empty()) {
-    out += "    nameservers:\n      addresses:\n";
+    out << YAML::Key << "nameservers" << YAML::Value << YAML::BeginMap << YAML::Key << "addresses"
+        << YAML::Value << YAML::BeginSeq;
     for (const auto& server : nic.dns) {
-      out += "        - " + yaml_scalar(server) + "\n";
+      emit_quoted(out, server);
     }
+    out << YAML::EndSeq << YAML::EndMap;
   }
-  return out;
+}
+
+void ethernet(YAML::Emitter& out, const model::Nic& nic, std::size_t index) {
+  const std::string name = "eth" + std::to_string(index);
+  out << YAML::Key << name << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "match" << YAML::Value << YAML::BeginMap << YAML::Key << "macaddress"
+      << YAML::Value;
+  emit_quoted(out, nic.mac);
+  out << YAML::EndMap << YAML::Key << "set-name" << YAML::Value << name;
+  out << YAML::Key << "dhcp4" << YAML::Value << nic.dhcp;
+  // No address: the LAN's DHCP (bridge), or an unaddressed link (ovs without a subnet).
+  if (!nic.ip.empty()) {
+    addressing(out, nic);
+  }
+  out << YAML::EndMap;
 }
 
 }  // namespace
@@ -50,19 +67,27 @@ std::string ready_line(const model::Vm& vm, int generation) {
 }
 
 std::string meta_data(const model::Lab& /*lab*/, const model::Vm& vm, int generation) {
-  return "instance-id: " + yaml_scalar(instance_id(vm, generation)) + "\n" +
-         "local-hostname: " + yaml_scalar(vm.hostname) + "\n";
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "instance-id" << YAML::Value;
+  emit_quoted(out, instance_id(vm, generation));
+  out << YAML::Key << "local-hostname" << YAML::Value;
+  emit_quoted(out, vm.hostname);
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
 }
 
 // Static addresses matched on the deterministic MACs: the VM's address is known before it
 // boots and waiting never depends on DHCP leases. The one exception is a bridge NIC without a
 // subnet: the LAN's DHCP addresses it, and `up` learns the address from the guest.
 std::string network_config(const model::Vm& vm) {
-  std::string out = "version: 2\nethernets:\n";
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "version" << YAML::Value << 2;
+  out << YAML::Key << "ethernets" << YAML::Value << YAML::BeginMap;
   for (std::size_t i = 0; i < vm.nics.size(); ++i) {
-    out += ethernet(vm.nics[i], i);
+    ethernet(out, vm.nics[i], i);
   }
-  return out;
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
 }
 
 }  // namespace labctl::cloudinit

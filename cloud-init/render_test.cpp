@@ -1,17 +1,21 @@
 #include "cloud-init/render.hpp"
 
+#include <yaml-cpp/yaml.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cloud-init/test_lab.hpp"
-#include "cloud-init/yaml_text.hpp"
 #include "provision/sys/process.hpp"
 #include "tests/golden.hpp"
+#include "tests/yaml_read_back.hpp"
 
 using labctl::model::DockerSource;
 namespace ci = labctl::cloudinit;
 namespace cit = labctl::cloudinit::testing;
 using labctl::testing::check_golden;
+using labctl::testing::check_reads_back;
+using labctl::testing::hostile_values;
+using labctl::testing::shape_of;
 
 namespace {
 
@@ -32,24 +36,69 @@ ci::SeedInputs inputs_with_extras() {
   return in;
 }
 
+// The value in every field of the VM's first NIC, its name and its host name.
+labctl::model::Vm hostile_vm(const std::string& value) {
+  auto vm = cit::test_vm();
+  vm.name = value;
+  vm.hostname = value;
+  vm.nics[0] = cit::test_nic("lan", value, value, value);
+  return vm;
+}
+
+// The value in every key, file field and command, and the phone-home URL.
+ci::SeedInputs hostile_inputs(const std::string& value) {
+  ci::SeedInputs in = cit::test_inputs();
+  in.admin_public_key = value;
+  in.team_public_key = value;
+  in.host_private_key = value;
+  in.host_public_key = value;
+  in.docker_apt_key = value;
+  in.files = {{value, value, value, value}};
+  in.runcmd = {value};
+  in.phone_home_url = value;
+  return in;
+}
+
 }  // namespace
 
-TEST_CASE("YAML scalars are plain only when they read back as the same string", "[unit]") {
-  CHECK(ci::yaml_scalar("team1-vm1") == "team1-vm1");
-  CHECK(ci::yaml_scalar("/bin/bash") == "/bin/bash");
-  CHECK(ci::yaml_scalar("http://proxy:3142") == "http://proxy:3142");
-  CHECK(ci::yaml_scalar("yes") == "\"yes\"");
-  CHECK(ci::yaml_scalar("Off") == "\"Off\"");
-  CHECK(ci::yaml_scalar("02:c4:1e:01:01:00") == "\"02:c4:1e:01:01:00\"");
-  CHECK(ci::yaml_scalar("0644") == "\"0644\"");
-  CHECK(ci::yaml_scalar("a b") == "\"a b\"");
-  CHECK(ci::yaml_scalar("key:") == "\"key:\"");
-  CHECK(ci::yaml_scalar("") == "\"\"");
-  CHECK(ci::yaml_scalar("say \"hi\"\n") == "\"say \\\"hi\\\"\\n\"");
-  CHECK(ci::yaml_text("a\n\n  b\n", 2) == "|\n  a\n\n    b\n");
-  CHECK(ci::yaml_text("no newline", 2) == "\"no newline\"\n");
-  CHECK(ci::yaml_text(" leading space\n", 2) == "\" leading space\\n\"\n");
-  CHECK(ci::yaml_text("two\n\n", 2) == "\"two\\n\\n\"\n");
+TEST_CASE("hostile values read back as themselves and never change a document's shape", "[unit]") {
+  auto render = [](const std::string& value) {
+    auto lab = cit::test_lab(DockerSource::repository);
+    lab.admin_user = value;
+    lab.docker.apt_proxy = value;
+    return ci::user_data(lab, hostile_vm(value), hostile_inputs(value));
+  };
+  const auto shape = shape_of(render("benign"));
+  for (const std::string& value : hostile_values()) {
+    if (value.empty()) {
+      continue;  // no key, proxy, URL or address: a document without them, tested elsewhere
+    }
+    INFO("value: " << nlohmann::json(value).dump());
+    const auto vm = hostile_vm(value);
+    const std::string text = render(value);
+    CHECK(text.rfind("#cloud-config\n", 0) == 0);
+    CHECK(shape_of(text) == shape);
+    const YAML::Node doc = YAML::Load(text);
+    for (const YAML::Node& node :
+         {doc["hostname"], doc["users"][0]["name"], doc["users"][0]["ssh_authorized_keys"][0],
+          doc["users"][0]["ssh_authorized_keys"][1], doc["ssh_keys"]["ed25519_private"],
+          doc["ssh_keys"]["ed25519_public"], doc["apt"]["proxy"],
+          doc["apt"]["sources"]["docker.list"]["key"], doc["write_files"][1]["path"],
+          doc["write_files"][1]["owner"], doc["write_files"][1]["permissions"],
+          doc["write_files"][1]["content"], doc["runcmd"][1], doc["phone_home"]["url"]}) {
+      check_reads_back(node, value);
+    }
+    const YAML::Node eth0 = YAML::Load(ci::network_config(vm))["ethernets"]["eth0"];
+    CHECK(shape_of(ci::network_config(vm)) == shape_of(ci::network_config(hostile_vm("x"))));
+    check_reads_back(eth0["match"]["macaddress"], value);
+    check_reads_back(eth0["addresses"][0], value + "/24");
+    check_reads_back(eth0["routes"][0]["via"], value);
+    check_reads_back(eth0["nameservers"]["addresses"][0], value);
+    const YAML::Node meta = YAML::Load(ci::meta_data(cit::test_lab(DockerSource::repository), vm));
+    CHECK(meta.size() == 2);
+    check_reads_back(meta["instance-id"], ci::instance_id(vm, 0));
+    check_reads_back(meta["local-hostname"], value);
+  }
 }
 
 TEST_CASE("meta-data names the instance and the host", "[golden]") {
@@ -59,7 +108,7 @@ TEST_CASE("meta-data names the instance and the host", "[golden]") {
   SECTION("reset bumps the generation and so the instance-id") {
     CHECK(ci::instance_id(vm, 0) == "cd26-team1-vm1-3f2a9c1d");
     CHECK(ci::instance_id(vm, 3) == "cd26-team1-vm1-3f2a9c1d-3");
-    CHECK(contains(ci::meta_data(lab, vm, 3), "instance-id: cd26-team1-vm1-3f2a9c1d-3\n"));
+    CHECK(contains(ci::meta_data(lab, vm, 3), "instance-id: \"cd26-team1-vm1-3f2a9c1d-3\"\n"));
     CHECK(ci::ready_line(vm, 3) == "labctl-ready cd26-team1-vm1-3f2a9c1d-3");
   }
 }
@@ -133,7 +182,7 @@ TEST_CASE("user-data carries proxy, mirror, extra files and commands", "[golden]
   const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs_with_extras());
   check_golden("cloud-init/user-data-extras", text);
   SECTION("the mirror lands in daemon.json and docker restarts before the stack's commands") {
-    CHECK(contains(text, "apt:\n  proxy: http://10.61.0.1:3142\n"));
+    CHECK(contains(text, "apt:\n  proxy: \"http://10.61.0.1:3142\"\n"));
     CHECK(contains(text, "        \"registry-mirrors\": [\n          \"http://10.61.0.1:5000\"\n"));
     CHECK(text.find("systemctl restart docker") < text.find("docker-compose -p squash-main"));
   }

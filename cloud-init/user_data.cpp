@@ -4,11 +4,14 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include <yaml-cpp/emitter.h>
+#include <yaml-cpp/stlemitter.h>
 #include <nlohmann/json.hpp>
 
 #include "cloud-init/render.hpp"
-#include "cloud-init/yaml_text.hpp"
+#include "cloud-init/yaml_emit.hpp"
 
 namespace labctl::cloudinit {
 
@@ -16,80 +19,87 @@ namespace {
 
 using model::DockerSource;
 
-std::string identity(const model::Lab& lab, const model::Vm& vm) {
-  return "# cc_set_hostname, cc_update_etc_hosts: the guest resolves its own name (sudo)\n"
-         "hostname: " +
-         yaml_scalar(vm.hostname) +
-         "\n"
-         "manage_etc_hosts: true\n"
-         "# cc_users_groups: the admin user logs in with the classroom and team keys only\n"
-         "groups:\n"
-         "  - docker\n"
-         "users:\n"
-         "  - name: " +
-         yaml_scalar(lab.admin_user) +
-         "\n"
-         "    groups:\n"
-         "      - docker\n"
-         "    shell: /bin/bash\n"
-         "    sudo: " +
-         yaml_scalar("ALL=(ALL) NOPASSWD:ALL") +
-         "\n"
-         "    lock_passwd: true\n";
+void identity(YAML::Emitter& out, const model::Vm& vm) {
+  out << YAML::Comment(
+      "cc_set_hostname, cc_update_etc_hosts: the guest resolves its own name (sudo)");
+  out << YAML::Key << "hostname" << YAML::Value;
+  emit_quoted(out, vm.hostname);
+  out << YAML::Key << "manage_etc_hosts" << YAML::Value << true;
+  emit_comment(out,
+               "cc_users_groups: the admin user logs in with the classroom and team keys only");
+  out << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq << "docker" << YAML::EndSeq;
 }
 
-std::string authorized_keys(const SeedInputs& inputs) {
-  std::string out =
-      "    ssh_authorized_keys:\n      - " + yaml_scalar(inputs.admin_public_key) + "\n";
+void admin_user(YAML::Emitter& out, const model::Lab& lab, const SeedInputs& inputs) {
+  out << YAML::Key << "users" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value;
+  emit_quoted(out, lab.admin_user);
+  out << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq << "docker" << YAML::EndSeq;
+  out << YAML::Key << "shell" << YAML::Value << "/bin/bash";
+  out << YAML::Key << "sudo" << YAML::Value;
+  emit_quoted(out, "ALL=(ALL) NOPASSWD:ALL");
+  out << YAML::Key << "lock_passwd" << YAML::Value << true;
+  out << YAML::Key << "ssh_authorized_keys" << YAML::Value << YAML::BeginSeq;
+  emit_quoted(out, inputs.admin_public_key);
   if (!inputs.team_public_key.empty()) {
-    out += "      - " + yaml_scalar(inputs.team_public_key) + "\n";
+    emit_quoted(out, inputs.team_public_key);
   }
-  return out;
+  out << YAML::EndSeq << YAML::EndMap << YAML::EndSeq;
 }
 
-std::string access(const SeedInputs& inputs) {
-  return authorized_keys(inputs) +
-         "# cc_set_passwords: keys only\n"
-         "ssh_pwauth: false\n"
-         "# cc_ssh: the host key labctl generated and pinned in known_hosts; none generated here\n"
-         "# (with ssh_keys given, cc_ssh generates none; the list names the given type because\n"
-         "# cloud-init's schema refuses an empty one)\n"
-         "ssh_deletekeys: true\n"
-         "ssh_genkeytypes: [ed25519]\n"
-         "ssh_keys:\n"
-         "  ed25519_private: " +
-         yaml_text(inputs.host_private_key, 4) +
-         "  ed25519_public: " + yaml_scalar(inputs.host_public_key) + "\n";
+void access(YAML::Emitter& out, const SeedInputs& inputs) {
+  emit_comment(out, "cc_set_passwords: keys only");
+  out << YAML::Key << "ssh_pwauth" << YAML::Value << false;
+  emit_comment(out,
+               "cc_ssh: the host key labctl generated and pinned in known_hosts; none generated "
+               "here\n(with ssh_keys given, cc_ssh generates none; the list names the given type "
+               "because\ncloud-init's schema refuses an empty one)");
+  out << YAML::Key << "ssh_deletekeys" << YAML::Value << true;
+  out << YAML::Key << "ssh_genkeytypes" << YAML::Value << YAML::Flow << YAML::BeginSeq << "ed25519"
+      << YAML::EndSeq;
+  out << YAML::Key << "ssh_keys" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "ed25519_private" << YAML::Value;
+  emit_text(out, inputs.host_private_key);
+  out << YAML::Key << "ed25519_public" << YAML::Value;
+  emit_quoted(out, inputs.host_public_key);
+  out << YAML::EndMap;
 }
 
-std::string docker_apt_source(const SeedInputs& inputs) {
-  std::string out =
-      "  sources:\n"
-      "    docker.list:\n"
-      "      source: " +
-      yaml_scalar("deb https://download.docker.com/linux/debian $RELEASE stable") + "\n";
+void docker_apt_source(YAML::Emitter& out, const SeedInputs& inputs) {
+  out << YAML::Key << "sources" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "docker.list" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "source" << YAML::Value;
+  emit_quoted(out, "deb https://download.docker.com/linux/debian $RELEASE stable");
   if (inputs.docker_apt_key.empty()) {
     // Fetched from the keyserver: needs that link (see SeedInputs::docker_apt_key).
-    return out + "      keyid: " + std::string(k_docker_key_fingerprint) + "\n";
+    out << YAML::Key << "keyid" << YAML::Value << k_docker_key_fingerprint;
+  } else {
+    out << YAML::Key << "key" << YAML::Value;
+    emit_text(out, inputs.docker_apt_key);
   }
-  return out + "      key: " + yaml_text(inputs.docker_apt_key, 8);
+  out << YAML::EndMap << YAML::EndMap;
 }
 
 // cc_apt_configure: the proxy for every apt call, and Docker's repository when used.
-std::string apt(const model::Lab& lab, const SeedInputs& inputs) {
+void apt(YAML::Emitter& out, const model::Lab& lab, const SeedInputs& inputs) {
   const bool repository = lab.docker.source == DockerSource::repository;
   if (lab.docker.apt_proxy.empty() && !repository) {
-    return "";
+    return;
   }
-  std::string out = "# cc_apt_configure\napt:\n";
+  emit_comment(out, "cc_apt_configure");
+  out << YAML::Key << "apt" << YAML::Value << YAML::BeginMap;
   if (!lab.docker.apt_proxy.empty()) {
-    out += "  proxy: " + yaml_scalar(lab.docker.apt_proxy) + "\n";
+    out << YAML::Key << "proxy" << YAML::Value;
+    emit_quoted(out, lab.docker.apt_proxy);
   }
-  return repository ? out + docker_apt_source(inputs) : out;
+  if (repository) {
+    docker_apt_source(out, inputs);
+  }
+  out << YAML::EndMap;
 }
 
 // cc_package_update_upgrade_install (final stage); nothing at all when Docker is baked in.
-std::string packages(const model::Lab& lab) {
+void packages(YAML::Emitter& out, const model::Lab& lab) {
   std::vector<std::string> names;
   if (lab.docker.source == DockerSource::repository) {
     names = {"docker-ce", "docker-ce-cli", "containerd.io", "docker-compose-plugin"};
@@ -97,15 +107,13 @@ std::string packages(const model::Lab& lab) {
     names = {"docker.io", "docker-compose"};
   }
   if (names.empty()) {
-    return "";
+    return;
   }
-  std::string out = "# cc_package_update_upgrade_install: Docker (" +
-                    model::to_string(lab.docker.source) +
-                    ")\npackage_update: true\npackage_upgrade: false\npackages:\n";
-  for (const auto& name : names) {
-    out += "  - " + yaml_scalar(name) + "\n";
-  }
-  return out;
+  emit_comment(out, "cc_package_update_upgrade_install: Docker (" +
+                        model::to_string(lab.docker.source) + ")");
+  out << YAML::Key << "package_update" << YAML::Value << true;
+  out << YAML::Key << "package_upgrade" << YAML::Value << false;
+  out << YAML::Key << "packages" << YAML::Value << names;
 }
 
 // Docker's daemon.json: an outside mirror as is; the classroom registry over plain HTTP (its
@@ -134,63 +142,81 @@ std::vector<SeedFile> all_files(const model::Lab& lab, const SeedInputs& inputs)
 }
 
 // cc_write_files (init stage) / cc_write_files_deferred (final stage, before runcmd runs).
-std::string write_files(const std::vector<SeedFile>& files) {
+void write_files(YAML::Emitter& out, const std::vector<SeedFile>& files) {
   if (files.empty()) {
-    return "";
+    return;
   }
-  std::string out =
-      "# cc_write_files: files of other owners are deferred until their user exists\n"
-      "write_files:\n";
+  emit_comment(out, "cc_write_files: files of other owners are deferred until their user exists");
+  out << YAML::Key << "write_files" << YAML::Value << YAML::BeginSeq;
   for (const auto& file : files) {
-    out += "  - path: " + yaml_scalar(file.path) + "\n";
-    out += "    owner: " + yaml_scalar(file.owner) + "\n";
-    out += "    permissions: " + nlohmann::json(file.permissions).dump() + "\n";
+    out << YAML::BeginMap;
+    out << YAML::Key << "path" << YAML::Value;
+    emit_quoted(out, file.path);
+    out << YAML::Key << "owner" << YAML::Value;
+    emit_quoted(out, file.owner);
+    out << YAML::Key << "permissions" << YAML::Value;
+    emit_quoted(out, file.permissions);
     if (file.owner.rfind("root:", 0) != 0 && file.owner != "root") {
-      out += "    defer: true\n";
+      out << YAML::Key << "defer" << YAML::Value << true;
     }
-    out += "    content: " + yaml_text(file.content, 6);
+    out << YAML::Key << "content" << YAML::Value;
+    emit_text(out, file.content);
+    out << YAML::EndMap;
   }
-  return out;
+  out << YAML::EndSeq;
 }
 
 // cc_runcmd (script run by cc_scripts_user in the final stage); the readiness line last.
-std::string runcmd(const model::Lab& lab, const model::Vm& vm, const SeedInputs& inputs) {
+void runcmd(YAML::Emitter& out, const model::Lab& lab, const model::Vm& vm,
+            const SeedInputs& inputs) {
   std::vector<std::string> lines;
   if (docker_daemon(lab)) {
     lines.emplace_back("systemctl restart docker");  // picks up daemon.json's mirror
   }
   lines.insert(lines.end(), inputs.runcmd.begin(), inputs.runcmd.end());
   lines.push_back("echo " + ready_line(vm, inputs.generation) + " > /dev/ttyS0");
-  std::string out = "# cc_runcmd: the last line tells labctl (serial console) user-data ran\n";
-  out += "runcmd:\n";
+  emit_comment(out, "cc_runcmd: the last line tells labctl (serial console) user-data ran");
+  out << YAML::Key << "runcmd" << YAML::Value << YAML::BeginSeq;
   for (const auto& line : lines) {
-    out += "  - " + yaml_scalar(line) + "\n";
+    emit_quoted(out, line);
   }
-  return out;
+  out << YAML::EndSeq;
 }
 
-std::string completion(const model::Vm& vm, const SeedInputs& inputs) {
-  std::string out;
+void completion(YAML::Emitter& out, const model::Vm& vm, const SeedInputs& inputs) {
   if (!inputs.phone_home_url.empty()) {
-    out += "# cc_phone_home: an HTTP POST to labctl when the final stage is reached\n";
-    out += "phone_home:\n  url: " + yaml_scalar(inputs.phone_home_url) + "\n";
-    out += "  post:\n    - instance_id\n    - hostname\n  tries: 10\n";
+    emit_comment(out, "cc_phone_home: an HTTP POST to labctl when the final stage is reached");
+    out << YAML::Key << "phone_home" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "url" << YAML::Value;
+    emit_quoted(out, inputs.phone_home_url);
+    out << YAML::Key << "post" << YAML::Value << YAML::BeginSeq << "instance_id"
+        << "hostname" << YAML::EndSeq;
+    out << YAML::Key << "tries" << YAML::Value << 10 << YAML::EndMap;
   }
-  out += "# cc_final_message\n";
-  out +=
-      "final_message: " +
-      yaml_scalar("labctl: " + instance_id(vm, inputs.generation) + " up after $UPTIME seconds") +
-      "\n";
-  return out;
+  emit_comment(out, "cc_final_message");
+  out << YAML::Key << "final_message" << YAML::Value;
+  emit_quoted(out, "labctl: " + instance_id(vm, inputs.generation) + " up after $UPTIME seconds");
 }
 
 }  // namespace
 
+// "#cloud-config" is written by hand: cloud-init recognises user-data by that exact first
+// line, and yaml-cpp writes every comment as "# text", with a space.
 std::string user_data(const model::Lab& lab, const model::Vm& vm, const SeedInputs& inputs) {
-  return "#cloud-config\n# labctl seed for " + vm.name + " (instance " +
-         instance_id(vm, inputs.generation) + ")\n" + identity(lab, vm) + access(inputs) +
-         apt(lab, inputs) + packages(lab) + write_files(all_files(lab, inputs)) +
-         runcmd(lab, vm, inputs) + completion(vm, inputs);
+  YAML::Emitter out;
+  out << YAML::Comment("labctl seed for " + vm.name + " (instance " +
+                       instance_id(vm, inputs.generation) + ")");
+  out << YAML::BeginMap;
+  identity(out, vm);
+  admin_user(out, lab, inputs);
+  access(out, inputs);
+  apt(out, lab, inputs);
+  packages(out, lab);
+  write_files(out, all_files(lab, inputs));
+  runcmd(out, lab, vm, inputs);
+  completion(out, vm, inputs);
+  out << YAML::EndMap;
+  return std::string("#cloud-config\n") + out.c_str() + "\n";
 }
 
 }  // namespace labctl::cloudinit

@@ -1,6 +1,7 @@
 #include "stacks/squashtm/render.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/emitter.h>
 
 #include "stacks/squashtm/names.hpp"
 #include "stacks/squashtm/yaml_out.hpp"
@@ -15,13 +16,6 @@ using model::Instance;
 
 bool has_db(const Instance& instance) {
   return instance.db != DbKind::h2;
-}
-
-std::string labels_block(const Owner& owner, const Instance& instance, const std::string& role,
-                         int indent) {
-  Labels labels = instance_labels(owner, instance);
-  labels["labctl.role"] = role;
-  return render_labels(labels, indent);
 }
 
 // The distribution's bin/startup.sh, which every image runs, puts JAVA_ARGS on the java
@@ -63,24 +57,17 @@ std::vector<std::pair<std::string, std::string>> app_environment(const Instance&
   return env;
 }
 
-std::string healthcheck_block(const std::string& command, const std::string& start_period,
-                              const StackOptions& options) {
-  return fmt::format(
-      "    healthcheck:\n"
-      "      test: [\"CMD-SHELL\", {}]\n"
-      "      interval: {}\n"
-      "      timeout: 10s\n"
-      "      retries: 5\n"
-      "      start_period: {}\n",
-      yaml_quote(command), options.check_interval, start_period);
-}
-
-std::string logging_block() {
-  return "    logging:\n"
-         "      driver: json-file\n"
-         "      options:\n"
-         "        max-size: \"10m\"\n"
-         "        max-file: \"3\"\n";
+void healthcheck(YAML::Emitter& out, const std::string& command, const std::string& start_period,
+                 const StackOptions& options) {
+  out << YAML::Key << "healthcheck" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "test" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  emit_value(out, "CMD-SHELL");
+  emit_value(out, command);
+  out << YAML::EndSeq;
+  out << YAML::Key << "interval" << YAML::Value << options.check_interval;
+  out << YAML::Key << "timeout" << YAML::Value << "10s";
+  out << YAML::Key << "retries" << YAML::Value << 5;
+  out << YAML::Key << "start_period" << YAML::Value << start_period << YAML::EndMap;
 }
 
 std::string port_mapping(const Instance& instance, const StackOptions& options) {
@@ -88,91 +75,103 @@ std::string port_mapping(const Instance& instance, const StackOptions& options) 
   return fmt::format("{}{}:8080", host, instance.port);
 }
 
-std::string app_service(const Owner& owner, const Instance& instance, const StackOptions& options) {
-  std::string out = fmt::format(
-      "  app:\n"
-      "    image: {}\n"
-      "    restart: unless-stopped\n"
-      "    ports:\n"
-      "      - {}\n"
-      "    env_file:\n"
-      "      - ../shared.env\n"
-      "      - .env\n"
-      "    environment:\n{}"
-      "    mem_limit: {}m\n",
-      yaml_quote(instance.image + ":" + instance.version),
-      yaml_quote(port_mapping(instance, options)), render_map(app_environment(instance), 6),
-      instance.memory / model::k_mib);
+std::string mem_limit(std::uint64_t bytes) {
+  return fmt::format("{}m", bytes / model::k_mib);
+}
+
+// The app's port, settings and memory, and what it waits for or keeps.
+void app_runtime(YAML::Emitter& out, const Instance& instance, const StackOptions& options) {
+  out << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq;
+  emit_value(out, port_mapping(instance, options));
+  out << YAML::EndSeq;
+  out << YAML::Key << "env_file" << YAML::Value << YAML::BeginSeq << "../shared.env"
+      << ".env" << YAML::EndSeq;
+  out << YAML::Key << "environment" << YAML::Value << YAML::BeginMap;
+  emit_entries(out, app_environment(instance));
+  out << YAML::EndMap << YAML::Key << "mem_limit" << YAML::Value << mem_limit(instance.memory);
   if (has_db(instance)) {
-    out += "    depends_on:\n      db:\n        condition: service_healthy\n";
+    out << YAML::Key << "depends_on" << YAML::Value << YAML::BeginMap << YAML::Key << "db"
+        << YAML::Value << YAML::BeginMap << YAML::Key << "condition" << YAML::Value
+        << "service_healthy" << YAML::EndMap << YAML::EndMap;
   } else {
-    out += "    volumes:\n      - app-data:/opt/squash-tm/data\n";  // the embedded h2 files
+    out << YAML::Key << "volumes" << YAML::Value << YAML::BeginSeq << "app-data:/opt/squash-tm/data"
+        << YAML::EndSeq;  // the embedded h2 files
   }
+}
+
+void app_service(YAML::Emitter& out, const Owner& owner, const Instance& instance,
+                 const StackOptions& options) {
+  begin_service(out, "app", instance.image + ":" + instance.version);
+  app_runtime(out, instance, options);
   // First start creates the schema: minutes on a 2 GiB VM before the first answer.
-  out += healthcheck_block(
-      "curl -fsS -o /dev/null http://localhost:8080/squash/isSquashAlive || "
-      "wget -q -O /dev/null http://localhost:8080/squash/isSquashAlive",
-      "5m", options);
-  out += logging_block();
-  out += fmt::format(
-      "    networks:\n      frontend:\n        aliases:\n          - {}\n"
-      "      backend: {{}}\n",
-      project_name(instance.name));
+  healthcheck(out,
+              "curl -fsS -o /dev/null http://localhost:8080/squash/isSquashAlive || "
+              "wget -q -O /dev/null http://localhost:8080/squash/isSquashAlive",
+              "5m", options);
+  emit_logging(out);
+  out << YAML::Key << "networks" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "frontend" << YAML::Value << YAML::BeginMap << YAML::Key << "aliases"
+      << YAML::Value << YAML::BeginSeq << project_name(instance.name) << YAML::EndSeq
+      << YAML::EndMap;
+  out << YAML::Key << "backend" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+  out << YAML::EndMap;
   Labels labels = instance_labels(owner, instance);
   labels["labctl.role"] = "app";
   if (options.autoheal) {
     labels["labctl.autoheal"] = "true";
   }
-  return out + "    labels:\n" + render_labels(labels, 6);
+  emit_labels(out, labels);
+  out << YAML::EndMap;
 }
 
 std::string db_image(const Instance& instance, const StackOptions& options) {
   return instance.db == DbKind::mariadb ? options.mariadb_image : options.postgres_image;
 }
 
-std::string db_service(const Owner& owner, const Instance& instance, const StackOptions& options) {
+void db_service(YAML::Emitter& out, const Owner& owner, const Instance& instance,
+                const StackOptions& options) {
   const bool maria = instance.db == DbKind::mariadb;
-  const std::vector<std::pair<std::string, std::string>> env =
-      maria ? std::vector<std::pair<std::string, std::string>>{{"MARIADB_USER", k_db_user},
-                                                               {"MARIADB_DATABASE", k_db_name},
-                                                               {"MARIADB_RANDOM_ROOT_PASSWORD",
-                                                                "yes"}}
-            : std::vector<std::pair<std::string, std::string>>{{"POSTGRES_USER", k_db_user},
-                                                               {"POSTGRES_DB", k_db_name}};
-  const std::string check = maria ? "healthcheck.sh --connect --innodb_initialized"
-                                  : fmt::format("pg_isready -U {} -d {}", k_db_user, k_db_name);
-  std::string out = fmt::format(
-      "  db:\n"
-      "    image: {}\n"
-      "    restart: unless-stopped\n"
-      "    env_file:\n"
-      "      - db.env\n"
-      "    environment:\n{}"
-      "    volumes:\n"
-      "      - db-data:{}\n"
-      "    mem_limit: {}m\n",
-      yaml_quote(db_image(instance, options)), render_map(env, 6),
-      maria ? "/var/lib/mysql" : "/var/lib/postgresql/data", model::k_db_memory / model::k_mib);
-  out += healthcheck_block(check, "1m", options);
-  out += logging_block();
+  begin_service(out, "db", db_image(instance, options));
+  out << YAML::Key << "env_file" << YAML::Value << YAML::BeginSeq << "db.env" << YAML::EndSeq;
+  out << YAML::Key << "environment" << YAML::Value << YAML::BeginMap;
+  emit_entries(out, maria ? Entries{{"MARIADB_USER", k_db_user},
+                                    {"MARIADB_DATABASE", k_db_name},
+                                    {"MARIADB_RANDOM_ROOT_PASSWORD", "yes"}}
+                          : Entries{{"POSTGRES_USER", k_db_user}, {"POSTGRES_DB", k_db_name}});
+  out << YAML::EndMap << YAML::Key << "volumes" << YAML::Value << YAML::BeginSeq
+      << (maria ? "db-data:/var/lib/mysql" : "db-data:/var/lib/postgresql/data") << YAML::EndSeq;
+  out << YAML::Key << "mem_limit" << YAML::Value << mem_limit(model::k_db_memory);
+  healthcheck(out,
+              maria ? "healthcheck.sh --connect --innodb_initialized"
+                    : fmt::format("pg_isready -U {} -d {}", k_db_user, k_db_name),
+              "1m", options);
+  emit_logging(out);
   // Backend only: the database is never reachable from outside the project.
-  out += "    networks:\n      - backend\n";
-  return out + "    labels:\n" + labels_block(owner, instance, "db", 6);
+  out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq << "backend" << YAML::EndSeq;
+  Labels labels = instance_labels(owner, instance);
+  labels["labctl.role"] = "db";
+  emit_labels(out, labels);
+  out << YAML::EndMap;
 }
 
-std::string networks_and_volumes(const Owner& owner, const Instance& instance) {
+void networks_and_volumes(YAML::Emitter& out, const Owner& owner, const Instance& instance) {
   // Only labels that never change: compose refuses to reuse a network whose labels differ,
   // and an upgrade must keep the network and the data volume.
   Labels stable = owner_labels(owner);
   stable["labctl.instance"] = instance.name;
   stable["labctl.role"] = "stack";
-  const std::string labels = render_labels(stable, 6);
-  std::string out = "networks:\n  frontend:\n    labels:\n" + labels;
+  out << YAML::Key << "networks" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "frontend" << YAML::Value << YAML::BeginMap;
+  emit_labels(out, stable);
   // internal: no route out of the backend network, so the database cannot reach anything.
-  out += "  backend:\n    internal: true\n    labels:\n" + labels;
-  out += "volumes:\n";
-  out += fmt::format("  {}:\n    labels:\n{}", has_db(instance) ? "db-data" : "app-data", labels);
-  return out;
+  out << YAML::EndMap << YAML::Key << "backend" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "internal" << YAML::Value << true;
+  emit_labels(out, stable);
+  out << YAML::EndMap << YAML::EndMap;
+  out << YAML::Key << "volumes" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << (has_db(instance) ? "db-data" : "app-data") << YAML::Value << YAML::BeginMap;
+  emit_labels(out, stable);
+  out << YAML::EndMap << YAML::EndMap;
 }
 
 }  // namespace
@@ -211,16 +210,18 @@ std::string compose_command(const std::string& project, const std::string& file,
 
 std::string render_compose(const Owner& owner, const Instance& instance,
                            const StackOptions& options) {
-  std::string out = fmt::format(
-      "# Squash TM instance \"{}\" ({}) of {}, rendered by labctl: re-render, do not edit.\n"
-      "version: \"2.4\"\n"
-      "services:\n",
-      instance.name, instance.version, owner.vm);
-  out += app_service(owner, instance, options);
+  YAML::Emitter out;
+  begin_compose(out, fmt::format("Squash TM instance \"{}\" ({}) of {}, rendered by labctl: "
+                                 "re-render, do not edit.",
+                                 instance.name, instance.version, owner.vm));
+  app_service(out, owner, instance, options);
   if (has_db(instance)) {
-    out += db_service(owner, instance, options);
+    db_service(out, owner, instance, options);
   }
-  return out + networks_and_volumes(owner, instance);
+  out << YAML::EndMap;
+  networks_and_volumes(out, owner, instance);
+  out << YAML::EndMap;
+  return text_of(out);
 }
 
 std::string render_app_env(const Instance& instance, const std::string& password) {

@@ -3,6 +3,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <yaml-cpp/emitter.h>
 
 #include "provision/model/size.hpp"
 #include "stacks/squashtm/names.hpp"
@@ -63,36 +64,82 @@ std::string nginx_conf(const model::Vm& vm, const StackOptions& options) {
   return out;
 }
 
+std::string frontend_of(const model::Instance& instance) {
+  return instance.name + "-frontend";
+}
+
+// The proxy service joins each instance's frontend network; with no instance the key is null.
+void proxy_service_networks(YAML::Emitter& out, const model::Vm& vm) {
+  out << YAML::Key << "networks" << YAML::Value;
+  if (vm.instances.empty()) {
+    out << YAML::Null;
+    return;
+  }
+  out << YAML::BeginSeq;
+  for (const model::Instance& instance : vm.instances) {
+    out << frontend_of(instance);
+  }
+  out << YAML::EndSeq;
+}
+
+// Each instance's frontend network, made by its own project.
+void frontend_networks(YAML::Emitter& out, const model::Vm& vm) {
+  if (vm.instances.empty()) {
+    return;
+  }
+  out << YAML::Key << "networks" << YAML::Value << YAML::BeginMap;
+  for (const model::Instance& instance : vm.instances) {
+    out << YAML::Key << frontend_of(instance) << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "external" << YAML::Value << true;
+    out << YAML::Key << "name" << YAML::Value << project_name(instance.name) + "_frontend";
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
 std::string proxy_compose(const Owner& owner, const model::Vm& vm, const StackOptions& options) {
   Labels labels = owner_labels(owner);
   labels["labctl.role"] = "proxy";
-  std::string out = fmt::format(
-      "# Reverse proxy by host name for {}, rendered by labctl: re-render, do not edit.\n"
-      "version: \"2.4\"\n"
-      "services:\n"
-      "  proxy:\n"
-      "    image: {}\n"
-      "    restart: unless-stopped\n"
-      "    ports:\n      - {}\n"
-      "    volumes:\n      - ./nginx.conf:/etc/nginx/conf.d/default.conf:ro\n"
-      "    mem_limit: 32m\n"
-      "    logging:\n      driver: json-file\n      options:\n"
-      "        max-size: \"10m\"\n        max-file: \"3\"\n"
-      "    labels:\n{}"
-      "    networks:\n",
-      owner.vm, yaml_quote(k_proxy_image),
-      yaml_quote(fmt::format("{}{}:80",
-                             options.bind_address.empty() ? "" : options.bind_address + ":",
-                             options.proxy_port)),
-      render_labels(labels, 6));
-  std::string networks = "networks:\n";
-  for (const model::Instance& instance : vm.instances) {
-    const std::string key = instance.name + "-frontend";
-    out += "      - " + key + "\n";
-    networks += fmt::format("  {}:\n    external: true\n    name: {}_frontend\n", key,
-                            project_name(instance.name));
-  }
-  return out + (vm.instances.empty() ? "" : networks);
+  YAML::Emitter out;
+  begin_compose(out,
+                fmt::format("Reverse proxy by host name for {}, rendered by labctl: re-render, do "
+                            "not edit.",
+                            owner.vm));
+  begin_service(out, "proxy", k_proxy_image);
+  out << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq;
+  emit_value(out,
+             fmt::format("{}{}:80", options.bind_address.empty() ? "" : options.bind_address + ":",
+                         options.proxy_port));
+  out << YAML::EndSeq << YAML::Key << "volumes" << YAML::Value << YAML::BeginSeq
+      << "./nginx.conf:/etc/nginx/conf.d/default.conf:ro" << YAML::EndSeq;
+  out << YAML::Key << "mem_limit" << YAML::Value << "32m";
+  emit_logging(out);
+  emit_labels(out, labels);
+  proxy_service_networks(out, vm);
+  out << YAML::EndMap << YAML::EndMap;
+  frontend_networks(out, vm);
+  out << YAML::EndMap;
+  return text_of(out);
+}
+
+std::string autoheal_compose(const Owner& owner) {
+  Labels labels = owner_labels(owner);
+  labels["labctl.role"] = "autoheal";
+  YAML::Emitter out;
+  begin_compose(out, fmt::format("Opt-in autoheal for {}, rendered by labctl. WARNING: it mounts "
+                                 "the Docker socket\nread-write, i.e. root on the VM for whoever "
+                                 "controls this container.",
+                                 owner.vm));
+  begin_service(out, "autoheal", k_autoheal_image);
+  out << YAML::Key << "environment" << YAML::Value << YAML::BeginMap;
+  emit_entries(out, {{"AUTOHEAL_CONTAINER_LABEL", "labctl.autoheal"}});
+  out << YAML::EndMap << YAML::Key << "volumes" << YAML::Value << YAML::BeginSeq
+      << "/var/run/docker.sock:/var/run/docker.sock" << YAML::EndSeq;
+  out << YAML::Key << "network_mode" << YAML::Value << "none";
+  out << YAML::Key << "mem_limit" << YAML::Value << "32m";
+  emit_labels(out, labels);
+  out << YAML::EndMap << YAML::EndMap << YAML::EndMap;
+  return text_of(out);
 }
 
 }  // namespace
@@ -174,25 +221,8 @@ Rendered render_proxy(const Owner& owner, const model::Vm& vm, const StackOption
 }
 
 Rendered render_autoheal(const Owner& owner, const StackOptions& options) {
-  Labels labels = owner_labels(owner);
-  labels["labctl.role"] = "autoheal";
   const std::string file = options.root + "/_autoheal/docker-compose.yml";
-  std::string compose = fmt::format(
-      "# Opt-in autoheal for {}, rendered by labctl. WARNING: it mounts the Docker socket\n"
-      "# read-write, i.e. root on the VM for whoever controls this container.\n"
-      "version: \"2.4\"\n"
-      "services:\n"
-      "  autoheal:\n"
-      "    image: {}\n"
-      "    restart: unless-stopped\n"
-      "    environment:\n"
-      "      AUTOHEAL_CONTAINER_LABEL: \"labctl.autoheal\"\n"
-      "    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n"
-      "    network_mode: none\n"
-      "    mem_limit: 32m\n"
-      "    labels:\n{}",
-      owner.vm, yaml_quote(k_autoheal_image), render_labels(labels, 6));
-  return {{{file, compose, 0644}}, {up_command(k_autoheal_project, file)}};
+  return {{{file, autoheal_compose(owner), 0644}}, {up_command(k_autoheal_project, file)}};
 }
 
 }  // namespace labctl::squashtm

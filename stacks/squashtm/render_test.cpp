@@ -1,18 +1,23 @@
 #include "stacks/squashtm/render.hpp"
 
+#include <yaml-cpp/yaml.h>
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "stacks/squashtm/inspect.hpp"
 #include "stacks/squashtm/names.hpp"
 #include "stacks/squashtm/remote.hpp"
 #include "stacks/squashtm/secrets.hpp"
 #include "stacks/squashtm/test_lab.hpp"
+#include "stacks/squashtm/yaml_out.hpp"
 #include "tests/golden.hpp"
+#include "tests/yaml_read_back.hpp"
 
 using namespace labctl::squashtm;
 using labctl::model::DbKind;
 using labctl::model::EnvScheme;
 namespace testlab = labctl::squashtm::testlab;
+using labctl::testing::check_reads_back;
 
 namespace {
 
@@ -54,6 +59,53 @@ TEST_CASE("Squash TM stack renders to golden files", "[golden]") {
     auto r = render_stack(testlab::owner(), vm, options, {{"maria", "PwMaria0123456789"}});
     REQUIRE(r.ok());
     labctl::testing::check_golden("squashtm/h2-mariadb-proxy-autoheal.txt", joined(*r));
+  }
+}
+
+TEST_CASE("Squash TM compose files: hostile values read back as themselves, '$' doubled",
+          "[unit]") {
+  CHECK(no_interpolation("a$b $$ ${X}") == "a$$b $$$$ $${X}");
+  // The compose file of an instance, the proxy's and autoheal's: the value in every field that
+  // is not checked before rendering (owner, image, bind address).
+  auto render_all = [](const std::string& value) {
+    const Owner owner{value, value, value};
+    auto instance = testlab::instance("main", "6.0.0", 8081, DbKind::postgresql, value);
+    StackOptions options;
+    options.bind_address = value;
+    options.postgres_image = value;
+    auto vm = testlab::vm();
+    vm.instances = {instance};
+    return std::vector<std::string>{render_compose(owner, instance, options),
+                                    render_proxy(owner, vm, options).files[1].content,
+                                    render_autoheal(owner, options).files[0].content};
+  };
+  const auto benign = render_all("benign");
+  for (const std::string& value : labctl::testing::hostile_values()) {
+    if (value.empty()) {
+      continue;  // no bind address: another port mapping, in the golden files
+    }
+    INFO("value: " << nlohmann::json(value).dump());
+    const auto texts = render_all(value);
+    const std::string expected = no_interpolation(value);  // what compose reads as `value`
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      CHECK(labctl::testing::shape_of(texts[i]) == labctl::testing::shape_of(benign[i]));
+    }
+    const YAML::Node compose = YAML::Load(texts[0]);
+    const YAML::Node app = compose["services"]["app"];
+    check_reads_back(app["image"], expected + ":6.0.0");
+    check_reads_back(app["ports"][0], expected + ":8081:8080");
+    check_reads_back(app["labels"]["labctl.image"], expected);
+    check_reads_back(compose["services"]["db"]["image"], expected);
+    const YAML::Node proxy = YAML::Load(texts[1])["services"]["proxy"];
+    check_reads_back(proxy["ports"][0], expected + ":80:80");
+    for (const YAML::Node& map :
+         {app["labels"], compose["services"]["db"]["labels"],
+          compose["networks"]["frontend"]["labels"], compose["volumes"]["db-data"]["labels"],
+          proxy["labels"], YAML::Load(texts[2])["services"]["autoheal"]["labels"]}) {
+      for (const char* key : {"labctl.classroom", "labctl.team", "labctl.vm"}) {
+        check_reads_back(map[key], expected);
+      }
+    }
   }
 }
 
