@@ -11,6 +11,7 @@
 #include "hypervisors/hypervisor.hpp"
 #include "hypervisors/libvirt/backend.hpp"
 #include "hypervisors/libvirt/bridge_helper.hpp"
+#include "hypervisors/limits.hpp"
 #include "provision/sys/process.hpp"
 
 namespace labctl::hv {
@@ -65,6 +66,14 @@ Result<std::unique_ptr<Hypervisor>> open_hypervisor(const std::string& uri) {
     return opened.error();
   }
   return std::unique_ptr<Hypervisor>(std::move(*opened));
+}
+
+model::BackendLimits limits_of(const std::string& uri) {
+  return is_hyperv(uri) ? hyperv::limits() : libvirt::limits();
+}
+
+model::Backends backends() {
+  return {{libvirt::limits(), hyperv::limits()}, &limits_of};
 }
 
 Status check_host_setup(const std::string& uri, const std::vector<const model::Team*>& teams) {

@@ -13,6 +13,7 @@
 
 namespace hy = labctl::hv::hyperv;
 namespace model = labctl::model;
+using labctl::ErrorCause;
 using labctl::hv::VolumeFormat;
 
 namespace {
@@ -102,6 +103,32 @@ TEST_CASE("powershell.exe command line and error messages", "[unit]") {
                                "    + CategoryInfo          : ParserError\n"}) ==
           "Missing '(' after 'if' in if statement.");
     CHECK(hy::failure_message({5, "", ""}) == "powershell exited with 5");
+  }
+  SECTION("the labctl-error-category line is the cause, never the message") {
+    const std::string err =
+        "#< CLIXML\nlabctl-error-category: ObjectNotFound\nAt line:3 char:1\n"
+        "labctl-error: Get-VM: Hyper-V was unable to find a virtual machine with name \"x\".\n";
+    CHECK(hy::failure_message({1, "", err}) ==
+          "Get-VM: Hyper-V was unable to find a virtual machine with name \"x\".");
+    CHECK(hy::failure_message({1, "", "labctl-error-category: ResourceBusy\n"}) ==
+          "powershell exited with 1");
+    CHECK(hy::failure_cause({1, "", err}) == ErrorCause::not_found);
+  }
+  SECTION("each ErrorCategory labctl acts on, as a cause") {
+    const auto cause = [](const std::string& category) {
+      return hy::failure_cause({1, "", "labctl-error-category: " + category + "\r\n"});
+    };
+    CHECK(cause("ObjectNotFound") == ErrorCause::not_found);
+    CHECK(cause("ResourceExists") == ErrorCause::conflict);
+    CHECK(cause("InvalidOperation") == ErrorCause::conflict);
+    CHECK(cause("ResourceBusy") == ErrorCause::transient);
+    CHECK(cause("OperationTimeout") == ErrorCause::transient);
+    CHECK(cause("DeadlockDetected") == ErrorCause::transient);
+    CHECK(cause("NotImplemented") == ErrorCause::unsupported);
+    CHECK(cause("NotEnabled") == ErrorCause::unsupported);
+    CHECK(cause("NotInstalled") == ErrorCause::unsupported);
+    CHECK(cause("NotSpecified") == ErrorCause::other);
+    CHECK(hy::failure_cause({1, "", "labctl-error: New-VM: failed\n"}) == ErrorCause::other);
   }
 }
 

@@ -3,6 +3,7 @@
 #include "hypervisors/hyperv/powershell.hpp"
 #include "hypervisors/hyperv/render.hpp"
 #include "hypervisors/hyperv/script.hpp"
+#include "hypervisors/limits.hpp"
 
 namespace labctl::hv::hyperv {
 
@@ -72,6 +73,18 @@ std::string quoted_tag(Script& s, const Tag& tag) {
 }
 
 }  // namespace
+
+model::BackendLimits limits() {
+  model::BackendLimits limits;
+  limits.name = "Hyper-V";
+  limits.memory_unit = k_memory_unit;
+  // A Generation 2 VM boots its disk's EFI loader: disk and efi are the same there.
+  limits.boot_modes = {model::BootMode::disk, model::BootMode::efi};
+  limits.network_kinds = {model::NetworkKind::nat, model::NetworkKind::isolated,
+                          model::NetworkKind::bridge};
+  limits.shared_nat = "NetNat";
+  return limits;
+}
 
 Result<std::string> render_create_vm(const model::Lab& lab, const model::Vm& vm,
                                      std::string_view root) {

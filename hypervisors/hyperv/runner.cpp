@@ -1,5 +1,6 @@
 #include "hypervisors/hyperv/runner.hpp"
 
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -23,7 +24,20 @@ std::string trim(std::string text) {
 
 bool noise(const std::string& line) {
   return line.empty() || line.rfind("#< CLIXML", 0) == 0 || line.rfind("<Objs", 0) == 0 ||
-         line.rfind("At line:", 0) == 0 || line.rfind("+ ", 0) == 0 || line == "+";
+         line.rfind("At line:", 0) == 0 || line.rfind("+ ", 0) == 0 || line == "+" ||
+         line.rfind(k_category_prefix, 0) == 0;
+}
+
+ErrorCause cause_of_category(std::string_view category) {
+  static const std::map<std::string_view, ErrorCause> k_causes = {
+      {"ObjectNotFound", ErrorCause::not_found},   {"ResourceExists", ErrorCause::conflict},
+      {"InvalidOperation", ErrorCause::conflict},  {"ResourceBusy", ErrorCause::transient},
+      {"OperationTimeout", ErrorCause::transient}, {"DeadlockDetected", ErrorCause::transient},
+      {"NotImplemented", ErrorCause::unsupported}, {"NotEnabled", ErrorCause::unsupported},
+      {"NotInstalled", ErrorCause::unsupported},
+  };
+  const auto it = k_causes.find(category);
+  return it == k_causes.end() ? ErrorCause::other : it->second;
 }
 
 }  // namespace
@@ -61,6 +75,18 @@ std::string failure_message(const sys::ProcessResult& result) {
     }
   }
   return last.empty() ? fmt::format("powershell exited with {}", result.exit_code) : last;
+}
+
+ErrorCause failure_cause(const sys::ProcessResult& result) {
+  std::istringstream lines(result.err);
+  std::string line;
+  while (std::getline(lines, line)) {
+    line = trim(line);
+    if (line.rfind(k_category_prefix, 0) == 0) {
+      return cause_of_category(std::string_view(line).substr(k_category_prefix.size()));
+    }
+  }
+  return ErrorCause::other;
 }
 
 Result<PsResult> RecordingRunner::run(const std::string& script) {

@@ -47,4 +47,10 @@ Result<std::vector<std::string>> powershell_argv(const std::string& program,
 // of stderr (CLIXML and "At line:" position lines skipped), else the exit code.
 std::string failure_message(const sys::ProcessResult& result);
 
+// The cause of a failed script, from its "labctl-error-category: " line (PowerShell's
+// ErrorCategory): ObjectNotFound is not_found; ResourceExists and InvalidOperation (a VM in
+// the wrong state) a conflict; ResourceBusy, OperationTimeout and DeadlockDetected
+// transient; NotImplemented, NotEnabled and NotInstalled unsupported; anything else other.
+ErrorCause failure_cause(const sys::ProcessResult& result);
+
 }  // namespace labctl::hv::hyperv

@@ -28,9 +28,11 @@ constexpr std::string_view k_tag_function =
     "}\n";
 
 // One line on stderr, whatever the cmdlet: the C++ side looks for it (powershell.exe may
-// also print CLIXML or a multi-line error record there).
+// also print CLIXML or a multi-line error record there). The line before it names the
+// error record's ErrorCategory, which the C++ side turns into the error's cause.
 constexpr std::string_view k_epilogue =
     "} catch {\n"
+    "  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)\n"
     "  $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } "
     "else { '' }\n"
     "  [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace "

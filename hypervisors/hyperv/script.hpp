@@ -2,8 +2,9 @@
 
 // One PowerShell script per action. Every script starts with a header line
 // "# labctl <verb> <subject>" (runners and fakes key on it), stops at the first error
-// ($ErrorActionPreference = 'Stop') and reports it on stderr as one line
-// "labctl-error: <cmdlet>: <message>" before exiting with 1.
+// ($ErrorActionPreference = 'Stop') and reports it on stderr as two lines,
+// "labctl-error-category: <ErrorCategory>" and "labctl-error: <cmdlet>: <message>", before
+// exiting with 1.
 
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 namespace labctl::hv::hyperv {
 
 constexpr std::string_view k_error_prefix = "labctl-error: ";
+constexpr std::string_view k_category_prefix = "labctl-error-category: ";
 constexpr std::string_view k_tag_marker = "labctl:v1";
 
 // Builds a script line by line. q() quotes a value through ps_quote(); the first value or

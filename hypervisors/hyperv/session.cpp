@@ -183,7 +183,8 @@ Result<PsResult> SessionPowerShellRunner::run(const std::string& script) {
   }
   if (result->exit_code != 0) {
     return Error::failure(fmt::format("hyperv {} {}: {}", script_verb(script),
-                                      script_subject(script), failure_message(*result)));
+                                      script_subject(script), failure_message(*result)),
+                          failure_cause(*result));
   }
   return PsResult{std::move(result->out), std::move(result->err)};
 }

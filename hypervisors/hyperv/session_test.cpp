@@ -11,6 +11,7 @@
 
 namespace hy = labctl::hv::hyperv;
 using hy::testing::FakePowerShell;
+using labctl::ErrorCause;
 using Calls = std::vector<std::string>;
 
 namespace {
@@ -91,6 +92,13 @@ TEST_CASE("one PowerShell process runs every script of a run", "[unit]") {
     auto failed = runner.run(script("fail", "x"));
     REQUIRE_FALSE(failed.ok());
     CHECK(failed.error().message == "hyperv fail x: Get-VM: no such VM");
+    CHECK(failed.error().cause == ErrorCause::other);
+    host.scripted["find x"] = {
+        1, "", "labctl-error-category: ObjectNotFound\r\nlabctl-error: Get-VM: no such VM\r\n"};
+    auto missing = runner.run(script("find", "x"));
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().message == "hyperv find x: Get-VM: no such VM");
+    CHECK(missing.error().cause == ErrorCause::not_found);
     host.scripted["echo y"] = {0, "y", ""};
     CHECK(runner.run(script("echo", "y")).ok());
     CHECK(host.processes == 1);

@@ -1,6 +1,7 @@
 #include "hypervisors/libvirt/backend.hpp"
 
 #include "hypervisors/libvirt/xml_read.hpp"
+#include "hypervisors/limits.hpp"
 
 namespace labctl::hv::libvirt {
 
@@ -66,6 +67,12 @@ std::string expanded_host_cpu(virConnectPtr conn, std::string_view caps_xml) {
 }
 
 }  // namespace
+
+model::BackendLimits limits() {
+  model::BackendLimits limits;
+  limits.name = "libvirt";  // any memory size, every boot mode and network kind, a NAT each
+  return limits;
+}
 
 bool kvm_usable(const std::string& caps_xml, const std::string& expanded_cpu_xml) {
   bool has_kvm = false;

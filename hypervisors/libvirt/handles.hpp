@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "hypervisors/libvirt/error_cause.hpp"
 #include "provision/model/result.hpp"
 
 namespace labctl::hv::libvirt {
@@ -54,10 +55,11 @@ inline std::string take_string(char* raw) {
   return owned ? std::string(owned.get()) : std::string();
 }
 
-// "<what> <name>: <libvirt's last error on this thread>".
+// "<what> <name>: <libvirt's last error on this thread>", with that error's cause.
 inline Error libvirt_error(std::string_view what, std::string_view name) {
-  return Error::failure(std::string(what) + " " + std::string(name) + ": " +
-                        virGetLastErrorMessage());
+  return Error::failure(
+      std::string(what) + " " + std::string(name) + ": " + virGetLastErrorMessage(),
+      cause_of(virGetLastError()));
 }
 
 // libvirt reports the call as unsupported by this driver (e.g. test:///default).

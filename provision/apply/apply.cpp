@@ -310,14 +310,7 @@ Outcome apply(const model::Lab& lab, const plan::Plan& plan, hv::Hypervisor& hyp
 }
 
 bool is_transient(const Error& error) {
-  for (const char* needle :
-       {"Timed out during operation", "cannot acquire state change lock", "Resource busy",
-        "temporarily unavailable", "Device or resource busy", "End of file while reading data"}) {
-    if (error.message.find(needle) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
+  return error.cause == ErrorCause::transient;
 }
 
 }  // namespace labctl::apply

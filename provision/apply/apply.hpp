@@ -48,7 +48,8 @@ struct Outcome {
 Outcome apply(const model::Lab& lab, const plan::Plan& plan, hv::Hypervisor& hypervisor,
               Materializer& materializer, sys::Reporter& reporter, const Options& options);
 
-// libvirt and Hyper-V errors worth another try (locks held, timeouts, busy resources).
+// Errors worth another try (locks held, timeouts, busy resources): the backend that made the
+// error said so in its cause.
 bool is_transient(const Error& error);
 
 }  // namespace labctl::apply

@@ -96,44 +96,45 @@ class FailingHypervisor : public TestDriverHypervisor {
  public:
   using TestDriverHypervisor::TestDriverHypervisor;
 
-  void fail_once(const std::string& call, const std::string& name, const std::string& message) {
+  void fail_once(const std::string& call, const std::string& name, const std::string& message,
+                 ErrorCause cause = ErrorCause::other) {
     std::lock_guard lock(m_mutex);
-    m_failures[{call, name}] = message;
+    m_failures.insert_or_assign({call, name}, Error::failure(message, cause));
   }
   Status create_network(const model::Lab& lab, const model::Network& net) override {
-    if (auto message = injected("create_network", net.name)) {
-      return Error::failure(*message);
+    if (auto error = injected("create_network", net.name)) {
+      return *error;
     }
     return TestDriverHypervisor::create_network(lab, net);
   }
   Status create_domain(const hv::DomainRequest& request) override {
-    if (auto message = injected("create_domain", request.vm->name)) {
-      return Error::failure(*message);
+    if (auto error = injected("create_domain", request.vm->name)) {
+      return *error;
     }
     return TestDriverHypervisor::create_domain(request);
   }
   Status start_domain(const model::Lab& lab, const std::string& name) override {
-    if (auto message = injected("start_domain", name)) {
-      return Error::failure(*message);
+    if (auto error = injected("start_domain", name)) {
+      return *error;
     }
     return TestDriverHypervisor::start_domain(lab, name);
   }
 
  private:
-  // The failure's message, once; the workers call in concurrently.
-  std::optional<std::string> injected(const std::string& call, const std::string& name) {
+  // The failure, once; the workers call in concurrently.
+  std::optional<Error> injected(const std::string& call, const std::string& name) {
     std::lock_guard lock(m_mutex);
     auto it = m_failures.find({call, name});
     if (it == m_failures.end()) {
       return std::nullopt;
     }
-    std::string message = it->second;
+    Error error = it->second;
     m_failures.erase(it);
-    return message;
+    return error;
   }
 
   std::mutex m_mutex;
-  std::map<std::pair<std::string, std::string>, std::string> m_failures;
+  std::map<std::pair<std::string, std::string>, Error> m_failures;
 };
 
 // Records every event and sets the stop flag once `after` actions are done (Ctrl-C).
@@ -491,7 +492,8 @@ TEST_CASE("apply on test:///default: a transient error is retried", "[libvirt]")
   auto rig = make_rig();
   const model::Lab lab = classroom();
   rig->hv->fail_once("start_domain", "cd26-team1-vm2",
-                     "Timed out during operation: cannot acquire state change lock (injected)");
+                     "Timed out during operation: cannot acquire state change lock (injected)",
+                     ErrorCause::transient);
   sys::RecordingReporter reporter;
   const Run first = up(*rig, lab, reporter);
   require_ok(first.outcome);
@@ -506,6 +508,14 @@ TEST_CASE("apply on test:///default: a transient error is retried", "[libvirt]")
                        "start vm cd26-team1-vm2: retrying: Timed out during operation: cannot "
                        "acquire state change lock (injected)"});
   check_running_with_lab_memory(inventory_of(*rig->hv, lab), lab);
+}
+
+TEST_CASE("a transient error is one whose cause says so, whatever its text", "[unit]") {
+  CHECK(apply::is_transient(Error::failure("cannot start domain x", ErrorCause::transient)));
+  CHECK_FALSE(
+      apply::is_transient(Error::failure("Timed out during operation: cannot acquire "
+                                         "state change lock")));
+  CHECK_FALSE(apply::is_transient(Error::failure("no domain x", ErrorCause::not_found)));
 }
 
 TEST_CASE("apply on test:///default: a stop request stops cleanly and a re-run converges",

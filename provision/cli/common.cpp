@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "hypervisors/limits.hpp"
 #include "provision/model/loader.hpp"
 #include "provision/sys/printable.hpp"
 
@@ -38,7 +39,7 @@ Result<model::Lab> load(const GlobalOptions& global) {
   if (!path) {
     return path.error();
   }
-  return model::load_lab(*path);
+  return model::load_lab(*path, hv::backends());
 }
 
 namespace {

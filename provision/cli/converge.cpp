@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "hypervisors/limits.hpp"
 #include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/model/addressing.hpp"
@@ -95,6 +96,9 @@ Status check_host(const model::Lab& lab, const std::vector<const model::Team*>& 
     scope.teams.push_back(team->name);
   }
   if (auto st = plan::refuse_conflicts(plan.conflicts, uri, options.adopt); !st) {
+    return st;
+  }
+  if (auto st = plan::check_backend(lab, teams, hv::limits_of(uri), uri); !st) {
     return st;
   }
   if (auto st = check_capacity(lab, plan, hypervisor, uri, options.force); !st) {

@@ -1,6 +1,7 @@
 // Whole-classroom checks that need every team expanded: collisions of derived names, subnet
-// overlaps, bridges that are also host bridges, and the prefix of Hyper-V's one NetNat per
-// classroom.
+// overlaps, bridges that are also host bridges, and what the hosts' backends cannot do (the
+// prefix of a host-wide NAT such as Hyper-V's one NetNat per classroom, boot modes, network
+// kinds).
 
 #include <algorithm>
 #include <set>
@@ -152,24 +153,43 @@ void check_bridges(Reader& reader, const LabSpec& spec) {
   }
 }
 
-bool is_hyperv(const std::string& uri) {
-  return uri.rfind("hyperv://", 0) == 0;
+// The URIs the lab names: its hosts' and the teams' own.
+std::vector<std::string> uris_of(const Lab& lab) {
+  std::vector<std::string> uris;
+  for (const Host& host : lab.hosts) {
+    uris.push_back(host.uri);
+  }
+  for (const Team& team : lab.teams) {
+    if (!team.host.empty()) {
+      uris.push_back(team.host);
+    }
+  }
+  return uris;
 }
 
-bool on_hyperv(const Lab& lab) {
-  return std::any_of(lab.hosts.begin(), lab.hosts.end(),
-                     [](const Host& h) { return is_hyperv(h.uri); }) ||
-         std::any_of(lab.teams.begin(), lab.teams.end(),
-                     [](const Team& t) { return is_hyperv(t.host); });
+// The first backend among the lab's hosts whose NAT is host-wide.
+std::optional<BackendLimits> shared_nat_backend(const LabSpec& spec) {
+  for (const std::string& uri : uris_of(spec.lab)) {
+    BackendLimits limits = spec.backends.of(uri);
+    if (!limits.shared_nat.empty()) {
+      return limits;
+    }
+  }
+  return std::nullopt;
 }
 
-// Hyper-V: every nat network of the classroom on a host shares one NetNat over nat_prefix()
-// (addressing.hpp). That prefix always exists; a lab is refused when it would be wider than
-// /8 (the widest pool or subnet a lab file may give), e.g. 0.0.0.0/0 for nat networks in
-// 10.x and 192.168.x: Windows would then take most of the address space as the NAT's inside.
-void check_hyperv(Reader& reader, const LabSpec& spec) {
+// A backend whose NAT is host-wide (Hyper-V: one NetNat) gives every nat network of the
+// classroom on a host one NAT over nat_prefix() (addressing.hpp). That prefix always exists;
+// a lab is refused when it would be wider than /8 (the widest pool or subnet a lab file may
+// give), e.g. 0.0.0.0/0 for nat networks in 10.x and 192.168.x: Windows would then take most
+// of the address space as the NAT's inside.
+void check_shared_nat(Reader& reader, const LabSpec& spec) {
   const std::optional<Subnet> prefix = nat_prefix(spec.lab);
-  if (!prefix || prefix->prefix >= 8 || !on_hyperv(spec.lab)) {
+  if (!prefix || prefix->prefix >= 8) {
+    return;
+  }
+  const std::optional<BackendLimits> backend = shared_nat_backend(spec);
+  if (!backend) {
     return;
   }
   const Network* first = nullptr;
@@ -189,21 +209,63 @@ void check_hyperv(Reader& reader, const LabSpec& spec) {
   const Loc loc = !where->subnet_pattern.empty()   ? where->subnet_loc
                   : !other->subnet_pattern.empty() ? other->subnet_loc
                                                    : where->loc;
-  reader.error(loc, fmt::format("on Hyper-V the classroom's nat networks share one NetNat, whose "
+  reader.error(loc, fmt::format("on {} the classroom's nat networks share one {}, whose "
                                 "prefix must hold them all: {} ({}) and {} ({}) are only held "
                                 "together by {}, wider than /8: give every nat network a subnet "
                                 "inside one /8, or leave subnet: out to take them from the pool",
-                                first->subnet->cidr(), first->name, apart->subnet->cidr(),
-                                apart->name, prefix->cidr()));
+                                backend->name, backend->shared_nat, first->subnet->cidr(),
+                                first->name, apart->subnet->cidr(), apart->name, prefix->cidr()));
+}
+
+// The hosts a team may run on: its own, else any of the lab's (placement picks one). None
+// for a lab without hosts: it runs wherever --connect points, and `plan` and `up` check there.
+std::vector<std::string> hosts_of(const Lab& lab, const Team& team) {
+  if (!team.host.empty()) {
+    return {team.host};
+  }
+  std::vector<std::string> uris;
+  for (const Host& host : lab.hosts) {
+    uris.push_back(host.uri);
+  }
+  return uris;
+}
+
+// The image's boot mode and each network's kind on every host a team may run on.
+void check_team_hosts(Reader& reader, const LabSpec& spec) {
+  for (const Team& team : spec.lab.teams) {
+    for (const std::string& uri : hosts_of(spec.lab, team)) {
+      const BackendLimits limits = spec.backends.of(uri);
+      if (auto why = boot_refusal(limits, spec.lab.image.boot); !why.empty()) {
+        reader.error(spec.boot_loc, fmt::format("host {}: {}", uri, why));
+        return;
+      }
+      for (std::size_t i = 0; i < team.networks.size(); ++i) {
+        if (auto why = network_refusal(limits, team.networks[i].kind); !why.empty()) {
+          reader.error(spec.networks[i].loc, fmt::format("host {}: {}", uri, why));
+          return;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
+
+void check_backends(Reader& reader, const LabSpec& spec) {
+  if (!spec.backends.of) {
+    return;
+  }
+  check_shared_nat(reader, spec);
+  if (!reader.diag().failed()) {
+    check_team_hosts(reader, spec);
+  }
+}
 
 void check_lab(Reader& reader, const LabSpec& spec) {
   check_names(reader, spec);
   check_overlaps(reader, spec);
   check_bridges(reader, spec);
-  check_hyperv(reader, spec);
+  check_backends(reader, spec);
   check_registry(reader, spec);
   check_access(reader, spec);
 }

@@ -7,6 +7,7 @@
 
 #include "provision/model/addressing.hpp"
 #include "provision/model/loader.hpp"
+#include "provision/model/test_backends.hpp"
 #include "tests/golden.hpp"
 
 using namespace labctl::model;
@@ -67,7 +68,7 @@ Lab load(const std::string& name) {
 }
 
 std::string error_of(const std::string& text) {
-  const auto lab = parse_lab(text, "lab.yaml");
+  const auto lab = parse_lab(text, "lab.yaml", labctl::model::testing::two_backends());
   REQUIRE_FALSE(lab.ok());
   return lab.error().message;
 }
@@ -436,11 +437,12 @@ TEST_CASE("VM and team rules at expansion", "[unit][model]") {
 
 TEST_CASE("Hyper-V: one NetNat per classroom holds every nat network", "[unit][model]") {
   const std::string vms = "  vms: {vm1: }\n";
+  const std::string efi = "image: {build: debian-12, boot: efi}\n";  // Hyper-V boots no kernel
   SECTION("the course's four teams with a nat network each fit one Hyper-V host") {
     CHECK(parse_lab("classroom: cd26\nhosts: [{uri: \"hyperv://hv1\"}]\nteams: {count: 4}\n"
                     "template:\n  networks:\n    lan: {kind: nat}\n    lab: {kind: isolated}\n" +
-                        vms,
-                    "lab.yaml")
+                        vms + efi,
+                    "lab.yaml", labctl::model::testing::two_backends())
               .ok());
   }
   SECTION("nat subnets that only 0.0.0.0/0 covers are refused where Hyper-V is used") {
@@ -449,7 +451,7 @@ TEST_CASE("Hyper-V: one NetNat per classroom holds every nat network", "[unit][m
         "    wan: {kind: nat, subnet: \"192.168.{team_index}.0/24\"}\n" +
         vms;
     const std::string lan1 = default_pool("cd26").address(0) + "/24";
-    CHECK(error_of("classroom: cd26\nhosts: [{uri: \"hyperv://hv1\"}]\n" + tail) ==
+    CHECK(error_of("classroom: cd26\nhosts: [{uri: \"hyperv://hv1\"}]\n" + tail + efi) ==
           "lab.yaml:7:30: template.networks.wan.subnet: on Hyper-V the classroom's nat networks "
           "share one NetNat, whose prefix must hold them all: " +
               lan1 +
@@ -461,10 +463,11 @@ TEST_CASE("Hyper-V: one NetNat per classroom holds every nat network", "[unit][m
                    "teams:\n  count: 2\n  overrides:\n    team2: {host: \"hyperv://hv1\"}\n"
                    "template:\n  networks:\n    lan: {kind: nat}\n"
                    "    wan: {kind: nat, subnet: \"192.168.{team_index}.0/24\"}\n" +
-                   vms)
+                   vms + efi)
               .starts_with("lab.yaml:10:30: template.networks.wan.subnet: on Hyper-V"));
     // libvirt has a NAT per network: the same lab is fine there.
-    CHECK(parse_lab("classroom: cd26\n" + tail, "lab.yaml").ok());
+    CHECK(parse_lab("classroom: cd26\n" + tail, "lab.yaml", labctl::model::testing::two_backends())
+              .ok());
   }
 }
 

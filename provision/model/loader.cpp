@@ -128,10 +128,12 @@ Result<std::string> read_lab_file(const std::string& path) {
 
 }  // namespace
 
-Result<Lab> parse_lab(const std::string& text, const std::string& file_name) {
+Result<Lab> parse_lab(const std::string& text, const std::string& file_name,
+                      const Backends& backends) {
   Diagnostics diagnostics(file_name);
   Reader reader(diagnostics);
   LabSpec spec;
+  spec.backends = backends;
   try {
     const YAML::Node document = only_document(reader, text);
     if (!diagnostics.failed()) {
@@ -148,14 +150,14 @@ Result<Lab> parse_lab(const std::string& text, const std::string& file_name) {
   return std::move(spec.lab);
 }
 
-Result<Lab> load_lab(const std::string& path) {
+Result<Lab> load_lab(const std::string& path, const Backends& backends) {
   auto text = read_lab_file(path);
   if (!text) {
     Error error = text.error();
     error.site = ErrorSite{path};  // about the file as a whole: no line, column or key
     return error;
   }
-  return parse_lab(*text, path);
+  return parse_lab(*text, path, backends);
 }
 
 }  // namespace labctl::model

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "provision/model/lab.hpp"
+#include "provision/model/limits.hpp"
 #include "provision/model/result.hpp"
 
 namespace labctl::model {
@@ -16,7 +17,10 @@ namespace labctl::model {
 // directory or a pipe is refused before it is read, and a larger file is never read whole.
 constexpr std::size_t k_max_lab_file = 1024 * 1024;
 
-Result<Lab> load_lab(const std::string& path);  // reads the file
-Result<Lab> parse_lab(const std::string& text, const std::string& file_name);
+// `backends`: what the hosts' backends cannot do is refused too (limits.hpp; the CLI passes
+// hv::backends()); without them only the file itself is checked.
+Result<Lab> load_lab(const std::string& path, const Backends& backends = {});  // reads the file
+Result<Lab> parse_lab(const std::string& text, const std::string& file_name,
+                      const Backends& backends = {});
 
 }  // namespace labctl::model

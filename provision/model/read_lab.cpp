@@ -162,6 +162,7 @@ void read_boot(Reader& reader, const Field& field, Image& image) {
 void read_image(Reader& reader, const Field& root, LabSpec& spec) {
   Image& image = spec.lab.image;
   const Field field = root.child("image");
+  spec.boot_loc = field.child("boot").loc;
   if (!field.present()) {
     image.build = "debian-12";
     image.mirror = k_default_mirror;
@@ -242,7 +243,7 @@ void read_limits(Reader& reader, const Field& root, LabSpec& spec) {
       reader.choice(root.child("accelerator"), {"auto", "kvm", "qemu"}, 0));
   const Field cap = root.child("memory_cap");
   lab.memory_cap = reader.size(cap).value_or(lab.memory_cap);
-  check_memory_unit(reader, cap.loc, lab.memory_cap);
+  check_memory_unit(reader, spec, cap.loc, lab.memory_cap);
   const Field admin = root.child("admin_user");
   lab.admin_user = reader.text(admin, lab.admin_user);
   if (std::string complaint = check_name("admin user", lab.admin_user); !complaint.empty()) {

@@ -142,12 +142,14 @@ void check_instance_memory(Reader& reader, const Loc& loc, Bytes memory) {
 
 // Hyper-V assigns memory in 2 MiB units (and refuses other sizes); libvirt takes any size.
 // Checked for every lab, whatever its hosts: a lab without hosts runs wherever --connect
-// points, so a lab file that validates must mean the same on both backends.
-void check_memory_unit(Reader& reader, const Loc& loc, Bytes memory) {
-  if (memory % (2 * k_mib) != 0) {
-    reader.error(loc, fmt::format("memory {} is not a multiple of 2MiB, the unit Hyper-V assigns "
-                                  "memory in",
-                                  format_size(memory)));
+// points, so a lab file that validates must mean the same on every backend.
+void check_memory_unit(Reader& reader, const LabSpec& spec, const Loc& loc, Bytes memory) {
+  const BackendLimits* coarsest = coarsest_memory(spec.backends.all);
+  if (coarsest != nullptr && memory % coarsest->memory_unit != 0) {
+    reader.error(
+        loc, fmt::format("memory {} is not a multiple of {}, the unit {} assigns "
+                         "memory in",
+                         format_size(memory), format_size(coarsest->memory_unit), coarsest->name));
   }
 }
 
@@ -160,7 +162,7 @@ VmShape read_shape(Reader& reader, const Field& field, const LabSpec& spec) {
                  fmt::format("memory {} exceeds the classroom's cap of {}",
                              format_size(*shape.memory), format_size(spec.lab.memory_cap)));
   } else if (shape.memory) {
-    check_memory_unit(reader, memory.loc, *shape.memory);
+    check_memory_unit(reader, spec, memory.loc, *shape.memory);
   }
   if (const auto vcpus = reader.integer(field.child("vcpus"), 1, 64)) {
     shape.vcpus = static_cast<int>(*vcpus);

@@ -16,6 +16,17 @@ enum class ErrorKind {
   lab,      // bad lab file (exit code 2)
 };
 
+// What a failure means to the code that decides what to do next (retry it, treat it as
+// already done, report a conflict). Set by the backend that knows, from its own error codes
+// (libvirt's virErrorNumber, PowerShell's ErrorCategory), so the core never reads the text.
+enum class ErrorCause {
+  other,        // nothing the caller acts on
+  transient,    // worth another try: a lock held, a timeout, a busy resource, a dropped link
+  unsupported,  // the backend or its driver cannot do this
+  not_found,    // the object asked for does not exist
+  conflict,     // the object exists already, or its state forbids the call
+};
+
 // Where in a lab file an error is, for machine-readable output (`--json`).
 struct ErrorSite {
   std::string file;
@@ -28,8 +39,11 @@ struct Error {
   ErrorKind kind = ErrorKind::failure;
   std::string message;            // one line; for lab errors "FILE:LINE:COL: key.path: what"
   std::optional<ErrorSite> site;  // lab errors: the same place as fields
+  ErrorCause cause = ErrorCause::other;
 
-  static Error failure(std::string m) { return {ErrorKind::failure, std::move(m)}; }
+  static Error failure(std::string m, ErrorCause cause = ErrorCause::other) {
+    return {ErrorKind::failure, std::move(m), std::nullopt, cause};
+  }
   static Error usage(std::string m) { return {ErrorKind::usage, std::move(m)}; }
   static Error lab(std::string m) { return {ErrorKind::lab, std::move(m)}; }
   int exit_code() const { return kind == ErrorKind::failure ? 1 : 2; }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "provision/model/lab.hpp"
+#include "provision/model/limits.hpp"
 #include "provision/model/yaml_reader.hpp"
 
 namespace labctl::model {
@@ -67,6 +68,8 @@ struct LabSpec {
   Loc networks_loc;
   std::vector<VmSpec> vms;
   Loc registry_loc;  // registry.address, else registry:
+  Loc boot_loc;      // image.boot, else image:
+  Backends backends;
 };
 
 // Reading (read_lab.cpp, read_template.cpp): schema, types, names, per-value rules.
@@ -78,8 +81,9 @@ void read_template(Reader& reader, const Field& root, LabSpec& spec);
 std::vector<Instance> read_instances(Reader& reader, const Field& field, const std::string& vm,
                                      const LabSpec& spec);
 VmShape read_shape(Reader& reader, const Field& field, const LabSpec& spec);
-// A VM's memory (and memory_cap, its default) is a whole number of 2 MiB units.
-void check_memory_unit(Reader& reader, const Loc& loc, Bytes memory);
+// A VM's memory (and memory_cap, its default) is a whole number of the largest unit any
+// backend sizes memory in (Hyper-V's 2 MiB).
+void check_memory_unit(Reader& reader, const LabSpec& spec, const Loc& loc, Bytes memory);
 // An instance's container: at least k_min_instance_memory, whole MiB (its heap is in MiB).
 void check_instance_memory(Reader& reader, const Loc& loc, Bytes memory);
 
@@ -92,5 +96,8 @@ std::string spec_hash(const Lab& lab, const Vm& vm);
 void check_lab(Reader& reader, const LabSpec& spec);
 void check_registry(Reader& reader, const LabSpec& spec);
 void check_access(Reader& reader, const LabSpec& spec);
+// What the backends of the lab's hosts cannot do (limits.hpp): boot modes, network kinds,
+// the prefix of a host-wide NAT. Nothing without spec.backends.of.
+void check_backends(Reader& reader, const LabSpec& spec);
 
 }  // namespace labctl::model

@@ -105,6 +105,22 @@ Status check_shared_nat(const model::Lab& lab, const std::vector<const model::Te
       lab.file, uri, max_nats, other.name, other.cidr, lab.classroom, prefix->cidr(), other.name));
 }
 
+Status check_backend(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                     const model::BackendLimits& limits, const std::string& uri) {
+  if (auto why = model::boot_refusal(limits, lab.image.boot); !why.empty()) {
+    return Error::failure(fmt::format("{}: {} (host {})", lab.file, why, uri));
+  }
+  for (const model::Team* team : teams) {
+    for (const model::Network& net : team->networks) {
+      if (auto why = model::network_refusal(limits, net.kind); !why.empty()) {
+        return Error::failure(
+            fmt::format("{}: network {}: {} (host {})", lab.file, net.name, why, uri));
+      }
+    }
+  }
+  return {};
+}
+
 Status check_subnets(const model::Lab& lab, const std::vector<const model::Team*>& teams,
                      int max_nats, const std::vector<hv::HostNetwork>& networks,
                      const std::string& uri) {

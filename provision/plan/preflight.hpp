@@ -9,6 +9,7 @@
 
 #include "hypervisors/hypervisor.hpp"
 #include "provision/model/lab.hpp"
+#include "provision/model/limits.hpp"
 #include "provision/model/result.hpp"
 #include "provision/plan/plan.hpp"
 
@@ -33,6 +34,11 @@ bool uses_nat(const std::vector<const model::Team*>& teams);
 Status check_shared_nat(const model::Lab& lab, const std::vector<const model::Team*>& teams,
                         int max_nats, const std::vector<hv::HostNetwork>& networks,
                         const std::string& uri);
+
+// The image's boot mode and the teams' network kinds against the limits of the backend `uri`
+// names (hv::limits_of): a lab without hosts meets its backend only here.
+Status check_backend(const model::Lab& lab, const std::vector<const model::Team*>& teams,
+                     const model::BackendLimits& limits, const std::string& uri);
 
 // check_shared_nat, then every team network's subnet against the host's networks that are
 // not the classroom's.

@@ -135,3 +135,33 @@ TEST_CASE("choose_accelerator: the lab's choice, else what the host can do", "[u
   lab.accelerator = model::Accelerator::qemu;
   CHECK(plan::choose_accelerator(lab, with_kvm) == "qemu");
 }
+
+TEST_CASE("check_backend: the boot mode and network kinds the host's backend has", "[unit]") {
+  model::Lab lab = lab_of(1, 2 * k_gib);
+  model::BackendLimits strict;
+  strict.name = "Hyper-V";
+  strict.boot_modes = {model::BootMode::disk, model::BootMode::efi};
+  strict.network_kinds = {model::NetworkKind::nat};
+  const auto teams = teams_of(lab);
+  SECTION("a lab without hosts meets its backend here") {
+    lab.image.boot = model::BootMode::kernel;
+    const Status refused = plan::check_backend(lab, teams, strict, "hyperv://");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message ==
+          "lab.yaml: boot kernel is not supported on Hyper-V: use disk or efi (host hyperv://)");
+  }
+  SECTION("a network kind it cannot make") {
+    lab.image.boot = model::BootMode::efi;
+    lab.teams[0].networks[0].kind = model::NetworkKind::isolated;
+    const Status refused = plan::check_backend(lab, teams_of(lab), strict, "hyperv://");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message ==
+          "lab.yaml: network cd26-red-lan: network kind isolated is not supported on Hyper-V: "
+          "use nat (host hyperv://)");
+  }
+  SECTION("what it can") {
+    lab.image.boot = model::BootMode::efi;
+    CHECK(plan::check_backend(lab, teams, strict, "hyperv://").ok());
+    CHECK(plan::check_backend(lab, teams, model::BackendLimits{}, "qemu:///system").ok());
+  }
+}

@@ -37,6 +37,7 @@ try {
   [IO.Directory]::CreateDirectory((Split-Path -Parent $record)) | Out-Null
   Set-Content -LiteralPath $record -Value @('dc83e78179f9 0123456789abcdef0123456789abcdef', '20101', '20111', '20121', '20131', '20141', '20151', '20161', '20171', '20181', '20191', '20102', '20112', '20122', '20132', '20142', '20152', '20162', '20172', '20182', '20192')
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -55,6 +56,7 @@ try {
     Remove-Item -LiteralPath $record -Force
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1

@@ -48,6 +48,7 @@ try {
   ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Pool = $pool; Vms = $vms; Switches = $switches; Files = $files; Nat = $natInfo;
     OtherVms = $otherVms; OtherSwitches = $otherSwitches; Access = $access })
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -63,6 +64,7 @@ try {
     MemoryCapacity = $vmhost.MemoryCapacity; FreePhysicalMemory = $os.FreePhysicalMemory;
     LogicalProcessorCount = $vmhost.LogicalProcessorCount })
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -81,6 +83,7 @@ try {
     [pscustomobject]@{ Name = $_.Name; Prefix = $_.InternalIPInterfaceAddressPrefix } })
   ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Switches = $switches; Nats = $nats })
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -93,6 +96,7 @@ try {
   $vm = Get-VM -Name 'cd26-team1-vm1'
   ConvertTo-Json -Depth 6 -Compress -InputObject ([pscustomobject]@{ Name = $vm.Name; State = [string]$vm.State })
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -117,6 +121,7 @@ try {
   }
   Set-VM -VM $object -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c01 identity=0123456789abcdef'
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -141,6 +146,7 @@ try {
   }
   Set-VMSwitch -VMSwitch $object -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=04b3f5084915 identity=0123456789abcdef'
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1

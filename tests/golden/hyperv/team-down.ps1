@@ -8,6 +8,7 @@ try {
     Stop-VM -VM $vm -TurnOff -Force
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -44,6 +45,7 @@ try {
     }
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -77,6 +79,7 @@ try {
     }
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -110,6 +113,7 @@ try {
     }
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -124,6 +128,7 @@ try {
     Stop-VM -VM $vm -TurnOff -Force
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -160,6 +165,7 @@ try {
     }
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -193,6 +199,7 @@ try {
     }
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -226,6 +233,7 @@ try {
     }
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -272,6 +280,7 @@ try {
     Remove-Item -LiteralPath $routeRecord -Force
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -318,6 +327,7 @@ try {
     Remove-Item -LiteralPath $routeRecord -Force
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -351,6 +361,7 @@ try {
     }
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1
@@ -378,6 +389,7 @@ try {
     Remove-Item -LiteralPath $dir -Recurse -Force
   }
 } catch {
+  [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
   [Console]::Error.WriteLine('labctl-error: ' + $where + ($_.Exception.Message -replace '\s+', ' '))
   exit 1

@@ -1,0 +1,31 @@
+#pragma once
+
+// Backends for the loader's tests: a permissive one, and for "hyperv://" URIs one with 2 MiB
+// memory, no kernel boot, no ovs and a host-wide NAT, named as Hyper-V is (the real table is
+// hv::backends(), pinned in hypervisors/limits_test.cpp).
+
+#include <string>
+
+#include "provision/model/limits.hpp"
+
+namespace labctl::model::testing {
+
+inline BackendLimits strict_backend() {
+  BackendLimits limits;
+  limits.name = "Hyper-V";
+  limits.memory_unit = 2 * k_mib;
+  limits.boot_modes = {BootMode::disk, BootMode::efi};
+  limits.network_kinds = {NetworkKind::nat, NetworkKind::isolated, NetworkKind::bridge};
+  limits.shared_nat = "NetNat";
+  return limits;
+}
+
+inline Backends two_backends() {
+  BackendLimits plain;
+  plain.name = "libvirt";
+  return {{plain, strict_backend()}, [plain](const std::string& uri) {
+            return uri.starts_with("hyperv://") ? strict_backend() : plain;
+          }};
+}
+
+}  // namespace labctl::model::testing
