@@ -159,8 +159,16 @@ Status check_binary(const Settings& settings) {
   return {};
 }
 
+// A port that a registry stopped a moment ago held can stay unbindable for a short while
+// (seen once in six `[system]` runs: a restart right after `stop`): asked again for up to
+// 2 s before the refusal.
 Status check_port(const Settings& settings) {
-  if (std::string problem = bind_problem(settings.address, settings.port); !problem.empty()) {
+  std::string problem = bind_problem(settings.address, settings.port);
+  for (int i = 0; i < 20 && !problem.empty(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    problem = bind_problem(settings.address, settings.port);
+  }
+  if (!problem.empty()) {
     return Error::failure(
         fmt::format("cannot listen on {}: {} (another program holds the port? choose another "
                     "registry.port, or stop that program)",
