@@ -6,8 +6,8 @@
 
 namespace labctl::model {
 
-int next_free_port(const std::set<int>& used) {
-  for (int port = k_first_instance_port; port <= k_highest_instance_port; ++port) {
+int next_free_port(const std::set<int>& used, int from) {
+  for (int port = from; port <= k_highest_instance_port; ++port) {
     if (used.count(port) == 0) {
       return port;
     }

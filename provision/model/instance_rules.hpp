@@ -16,8 +16,9 @@ constexpr int k_first_instance_port = 8081;  // where ports are given out from
 constexpr int k_lowest_instance_port = 1024;
 constexpr int k_highest_instance_port = 65535;
 
-// The lowest port from 8081 that `used` does not hold; 0 when none is left.
-int next_free_port(const std::set<int>& used);
+// The lowest port from `from` (8081) that `used` does not hold; 0 when none is left. A
+// caller giving out many ports passes the last one it gave as `from`, which keeps it linear.
+int next_free_port(const std::set<int>& used, int from = k_first_instance_port);
 // The ports `instances` use.
 std::set<int> ports_of(const std::vector<Instance>& instances);
 

@@ -21,6 +21,9 @@ TEST_CASE("instance rules: ports from 8081, the first gap, and none when all are
   CHECK(model::next_free_port({}) == 8081);
   CHECK(model::next_free_port({8081, 8083}) == 8082);
   CHECK(model::next_free_port({8082}) == 8081);
+  // From a given port (the last one given out): the search starts there.
+  CHECK(model::next_free_port({8081, 8082, 8084}, 8082) == 8083);
+  CHECK(model::next_free_port({8081, 8082, 8084}, 8084) == 8085);
   CHECK(model::ports_of({at("a", 8081), at("b", 9000)}) == std::set<int>{8081, 9000});
   std::set<int> all;
   for (int port = 8081; port <= 65535; ++port) {

@@ -77,9 +77,10 @@ void assign_ports(Reader& reader, std::vector<InstanceEntry>& entries, const std
       used.insert(entry.instance.port);
     }
   }
+  int next = k_first_instance_port;  // ports are given in order: each search starts here
   for (InstanceEntry& entry : entries) {
     if (!entry.port_given) {
-      const int next = next_free_port(used);
+      next = next_free_port(used, next);
       if (next == 0) {
         reader.error(entry.port_loc, fmt::format("no free port left for instance '{}' on {}",
                                                  entry.instance.name, vm));
