@@ -48,23 +48,49 @@ if ! run --json image build >"$work/image.json" 2>"$work/image-build.log"; then
 fi
 image=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["image"])' "$work/image.json")
 
-for r in $(seq 1 "$rounds"); do
-  mkdir -p "$work/$r/plain" "$work/$r/labctl"
+# Each side's host CPU by process (labctl, libvirtd, QEMU...), to place a difference.
+sampler=""
+sample_start() { "$here/cpu_by_process.py" "$1" & sampler=$!; }
+sample_stop() { kill -TERM "$sampler" && wait "$sampler" || true; }
+
+plain_round() {
+  sample_start "$work/$r/plain.cpu.json"
   if ! "$here/plain_team.sh" --image "$image" --vms "$vms" --vcpus "$vcpus" \
     --keep-logs "$work/$r/plain" >"$work/$r/plain.out" 2>&1; then
+    sample_stop
     cat "$work/$r/plain.out" >&2
     echo "vs_plain.sh: round $r: the plain script failed" >&2
     exit 1
   fi
+  sample_stop
+}
+
+labctl_round() {
+  sample_start "$work/$r/labctl.cpu.json"
   start=$(date +%s.%N)
   if ! run --json -q up --all >"$work/$r/labctl.json" 2>/dev/null; then
+    sample_stop
     cat "$work/$r/labctl.json" >&2
     echo "vs_plain.sh: round $r: labctl up failed" >&2
     exit 1
   fi
   echo "$(date +%s.%N) - $start" | bc >"$work/$r/labctl.seconds"
+  sample_stop
   cp "$LABCTL_STATE_DIR/$classroom"/logs/*.serial.log "$work/$r/labctl/"
   run down --all --yes >/dev/null 2>&1
+}
+
+for r in $(seq 1 "$rounds"); do
+  mkdir -p "$work/$r/plain" "$work/$r/labctl"
+  # The sides take turns at going first: the second starts on a host that has just torn
+  # down four VMs, and neither side should always be the one that does.
+  if [ $((r % 2)) = 1 ]; then
+    plain_round
+    labctl_round
+  else
+    labctl_round
+    plain_round
+  fi
   echo "round $r: plain $(tail -n1 "$work/$r/plain.out" | awk '{print $(NF-1)}') s," \
     "labctl $(cut -c1-6 "$work/$r/labctl.seconds") s" >&2
 done
@@ -102,8 +128,13 @@ for r in range(1, rounds + 1):
     last = max(rows, key=lambda row: row.get("seconds", 0)) if rows else {}
     slowest = ", ".join(f"{s} {v:.0f}" for s, v in last.get("stages", {}).items()
                         if s not in ("defined", "running"))
-    print(f"round {r}: plain {p:.1f} s, labctl {l:.1f} s, labctl / plain {l / p:.2f}"
-          f" (labctl's last VM, {last.get('vm', '?')}: {slowest})")
+    first = "plain" if r % 2 == 1 else "labctl"
+    print(f"round {r} ({first} first): plain {p:.1f} s, labctl {l:.1f} s, labctl / plain"
+          f" {l / p:.2f} (labctl's last VM, {last.get('vm', '?')}: {slowest})")
+    for side in ("plain", "labctl"):
+        cpu = json.load(open(f"{root}/{r}/{side}.cpu.json"))
+        top = ", ".join(f"{name} {s:.1f}" for name, s in list(cpu.items())[:6])
+        print(f"  host CPU s, {side:6}: total {sum(cpu.values()):.1f}; {top}")
 print("inside the guests, median VM, median round (uptime in s at which cloud-init started"
       " a stage; done = final message):")
 for side in ("plain", "labctl"):

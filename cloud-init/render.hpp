@@ -37,6 +37,9 @@ struct SeedInputs {
   std::string docker_apt_key;
 };
 
+// The runcmd line that makes dockerd read the seed's daemon.json (registry mirror).
+inline constexpr const char* k_docker_reload = "systemctl start docker && systemctl reload docker";
+
 // Docker's published repository signing key fingerprint.
 inline constexpr const char* k_docker_key_fingerprint = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88";
 // The line the guest writes on its serial console when user-data has run.

@@ -181,10 +181,10 @@ TEST_CASE("user-data carries proxy, mirror, extra files and commands", "[golden]
   lab.docker.registry_mirror = "http://10.61.0.1:5000";
   const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs_with_extras());
   check_golden("cloud-init/user-data-extras", text);
-  SECTION("the mirror lands in daemon.json and docker restarts before the stack's commands") {
+  SECTION("the mirror lands in daemon.json and docker reloads it before the stack's commands") {
     CHECK(contains(text, "apt:\n  proxy: \"http://10.61.0.1:3142\"\n"));
     CHECK(contains(text, "        \"registry-mirrors\": [\n          \"http://10.61.0.1:5000\"\n"));
-    CHECK(text.find("systemctl restart docker") < text.find("docker-compose -p squash-main"));
+    CHECK(text.find(ci::k_docker_reload) < text.find("docker-compose -p squash-main"));
   }
   SECTION("files owned by the admin user are deferred, root files are not") {
     const auto compose = text.find("/opt/squash/main/compose.yml");
@@ -251,7 +251,7 @@ TEST_CASE("the classroom registry is Docker's mirror, over plain HTTP", "[unit]"
     CHECK(contains(text, "        \"insecure-registries\": [\n          \"10.255.255.1:5000\"\n"));
     CHECK(contains(text,
                    "        \"registry-mirrors\": [\n          \"http://10.255.255.1:5000\"\n"));
-    CHECK(contains(text, "  - \"systemctl restart docker\"\n"));
+    CHECK(contains(text, "  - \"systemctl start docker && systemctl reload docker\"\n"));
   }
   SECTION("the lab's address and port") {
     lab.registry.address = "10.250.0.1";

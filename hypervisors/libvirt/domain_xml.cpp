@@ -116,6 +116,18 @@ std::string devices(const DomainRequest& request, const DomainPaths& paths) {
   return out + "  </devices>\n";
 }
 
+// The timers virt-install gives a Linux guest. With the HPET present, the guest's clock source
+// is the HPET, each read an emulated MMIO access; without it, acpi_pm. Under TCG, four VMs of
+// 2 vCPUs on 2 cores reached cloud-init's first stage at a median 94 s of uptime with it and
+// 82 s without (bench/vs_plain.sh).
+std::string clock_section() {
+  return "  <clock offset=\"utc\">\n"
+         "    <timer name=\"rtc\" tickpolicy=\"catchup\"/>\n"
+         "    <timer name=\"pit\" tickpolicy=\"delay\"/>\n"
+         "    <timer name=\"hpet\" present=\"no\"/>\n"
+         "  </clock>\n";
+}
+
 }  // namespace
 
 std::string render_domain(const DomainRequest& request, const DomainPaths& paths) {
@@ -130,7 +142,7 @@ std::string render_domain(const DomainRequest& request, const DomainPaths& paths
   out += fmt::format("  <vcpu placement=\"static\">{}</vcpu>\n", vm.vcpus);
   out += os_section(request, paths);
   out += "  <features>\n    <acpi/>\n    <apic/>\n  </features>\n";
-  out += "  <clock offset=\"utc\"/>\n";
+  out += clock_section();
   out += "  <on_poweroff>destroy</on_poweroff>\n";
   out += "  <on_reboot>restart</on_reboot>\n";
   out += "  <on_crash>destroy</on_crash>\n";
