@@ -25,6 +25,7 @@ std::string guest_interface(std::size_t index);
 
 // authorized_keys of the admin user: the classroom key, then the team's.
 std::string authorized_keys(const std::string& classroom_public, const std::string& team_public);
+// Writes them (0600, owned by the user) unless the file holds exactly them already.
 Status authorize_keys(squashtm::Remote& remote, const std::string& user,
                       const std::string& authorized);
 

@@ -12,10 +12,15 @@ class RecordingRemote : public squashtm::Remote {
   std::vector<std::string> commands;
   std::vector<std::pair<std::string, std::string>> files;
   std::string ip_output;
+  std::string cat_output;  // the file `cat` shows
 
   Result<squashtm::ExecResult> exec(const std::string& command) override {
     commands.push_back(command);
-    return squashtm::ExecResult{0, command.starts_with("ip ") ? ip_output : "", ""};
+    return squashtm::ExecResult{0,
+                                command.starts_with("ip ")    ? ip_output
+                                : command.starts_with("cat ") ? cat_output
+                                                              : "",
+                                ""};
   }
   Status put_file(const std::string& path, const std::string& content, int mode) override {
     files.emplace_back(path, content + "@" + std::to_string(mode));
@@ -43,12 +48,22 @@ TEST_CASE("the admin user accepts exactly the classroom key and the team's", "[u
   const std::string keys =
       apply::authorized_keys("ssh-ed25519 AAAA labctl-cd26", "ssh-ed25519 BBBB labctl-cd26-team3");
   CHECK(keys == "ssh-ed25519 AAAA labctl-cd26\nssh-ed25519 BBBB labctl-cd26-team3\n");
-  REQUIRE(apply::authorize_keys(remote, "student", keys).ok());
-  CHECK(remote.files == std::vector<std::pair<std::string, std::string>>{
-                            {"/home/student/.ssh/authorized_keys", keys + "@384"}});
-  CHECK(remote.commands == std::vector<std::string>{"chown 'student:student' "
-                                                    "'/home/student/.ssh/authorized_keys' "
-                                                    "'/home/student/.ssh'"});
+  SECTION("a file that holds other keys is rewritten") {
+    remote.cat_output = "ssh-ed25519 AAAA labctl-cd26\n";
+    REQUIRE(apply::authorize_keys(remote, "student", keys).ok());
+    CHECK(remote.files == std::vector<std::pair<std::string, std::string>>{
+                              {"/home/student/.ssh/authorized_keys", keys + "@384"}});
+    CHECK(remote.commands == std::vector<std::string>{"cat '/home/student/.ssh/authorized_keys'",
+                                                      "chown 'student:student' "
+                                                      "'/home/student/.ssh/authorized_keys' "
+                                                      "'/home/student/.ssh'"});
+  }
+  SECTION("a file that holds exactly these keys is left as it is") {
+    remote.cat_output = keys;
+    REQUIRE(apply::authorize_keys(remote, "student", keys).ok());
+    CHECK(remote.files.empty());
+    CHECK(remote.commands == std::vector<std::string>{"cat '/home/student/.ssh/authorized_keys'"});
+  }
 }
 
 TEST_CASE("a bridge NIC's DHCP address is learned from the guest and recorded", "[unit]") {

@@ -66,12 +66,16 @@ Result<ready::SshTarget> ssh_target(const model::Lab& lab, const sys::StateDir& 
 // squashtm::Remote over SSH: commands and file writes run as root through sudo.
 class SshRemote : public squashtm::Remote {
  public:
-  explicit SshRemote(std::unique_ptr<ready::SshSession> session) : m_session(std::move(session)) {}
+  explicit SshRemote(std::unique_ptr<sys::Shell> session)
+      : m_owned(std::move(session)), m_session(m_owned.get()) {}
+  // On a session someone else holds (the readiness stages'), which must outlive this.
+  explicit SshRemote(sys::Shell& session) : m_session(&session) {}
   Result<squashtm::ExecResult> exec(const std::string& command) override;
   Status put_file(const std::string& path, const std::string& content, int mode) override;
 
  private:
-  std::unique_ptr<ready::SshSession> m_session;
+  std::unique_ptr<sys::Shell> m_owned;
+  sys::Shell* m_session;
 };
 
 // An SSH session to the VM with the classroom's key and the VM's pinned host key.

@@ -178,16 +178,24 @@ Status converge_access(const model::Lab& lab, const sys::StateDir& state, const 
       [&](nlohmann::json& doc) { apply::record_addresses(doc, vm, *learned); });
 }
 
-Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const model::Vm& vm) {
+// On the readiness stages' SSH session when there is one, else on a connection of its own.
+Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const model::Vm& vm,
+                    sys::Shell* session) {
   auto current = state.read_state();
   if (!current) {
     return current.error();
   }
-  auto connected = apply::connect_remote(lab, state, vm);
-  if (!connected) {
-    return connected.error();
+  std::unique_ptr<apply::SshRemote> connected;
+  if (session != nullptr) {
+    connected = std::make_unique<apply::SshRemote>(*session);
+  } else {
+    auto made = apply::connect_remote(lab, state, vm);
+    if (!made) {
+      return made.error();
+    }
+    connected = std::move(*made);
   }
-  apply::SshRemote& remote = **connected;
+  apply::SshRemote& remote = *connected;
   if (auto st = converge_access(lab, state, vm, remote); !st) {
     return st;
   }
@@ -211,7 +219,9 @@ bool bring_up_guests(const GlobalOptions& /*global*/, const model::Lab& lab,
                      const std::vector<const model::Vm*>& vms, const ConvergeOptions& /*options*/,
                      sys::Reporter& reporter, std::vector<ready::VmReadiness>& results) {
   ready::Deps deps = readiness_deps(lab, state, hypervisor);
-  deps.deploy = [&](const model::Vm& vm) { return deploy_stack(lab, state, vm); };
+  deps.deploy = [&](const model::Vm& vm, sys::Shell* session) {
+    return deploy_stack(lab, state, vm, session);
+  };
   ready::Timeouts timeouts;
   timeouts.stages = lab.timeouts;
   results = ready::wait_ready(lab, vms, deps, timeouts, ready::Stage::stack, reporter);

@@ -190,10 +190,11 @@ bool stopping(const Deps& deps) {
   return deps.stop != nullptr && deps.stop->load();
 }
 
-Status deploy(const model::Vm& vm, const Deps& deps, sys::Reporter& reporter) {
+Status deploy(const model::Vm& vm, const Deps& deps, SessionSlot& slot, sys::Reporter& reporter) {
   reporter.report({vm.team, vm.key, "deploy stack", sys::EventState::running});
   const auto start = clock_of(deps).now();
-  Status deployed = deps.deploy(vm);
+  auto session = session_of(deps, vm, slot);
+  Status deployed = deps.deploy(vm, session ? *session : nullptr);
   const double seconds = std::chrono::duration<double>(clock_of(deps).now() - start).count();
   reporter.report({vm.team, vm.key, "deploy stack",
                    deployed ? sys::EventState::done : sys::EventState::failed,
@@ -234,7 +235,7 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
   for (int s = static_cast<int>(Stage::defined); s <= static_cast<int>(target); ++s) {
     const auto stage = static_cast<Stage>(s);
     if (stage == Stage::stack && deps.deploy) {
-      if (auto st = deploy(vm, deps, reporter); !st) {
+      if (auto st = deploy(vm, deps, session, reporter); !st) {
         r.failed = stage;
         r.message = st.error().message;
         break;

@@ -101,6 +101,8 @@ struct Rig {
   std::map<std::string, bool> healthy;  // the stack, by address (default: yes)
   std::mutex deployed_mutex;
   std::vector<std::string> deployed;
+  std::atomic<int> connects{0};
+  std::atomic<int> deployed_with_session{0};
   ready::Deps deps;
   ready::Timeouts timeouts;
   sys::RecordingReporter reporter;
@@ -116,6 +118,7 @@ struct Rig {
       return Result<ready::SshTarget>(ready::SshTarget{.host = ready::vm_address(vm)});
     };
     deps.connect = [this](const ready::SshTarget& target) {
+      ++connects;
       return Result<std::unique_ptr<sys::Shell>>(
           std::make_unique<FakeShell>(guests.at(target.host)));
     };
@@ -125,7 +128,8 @@ struct Rig {
     deps.instance_healthy = [this](const std::string& ip, const model::Instance&) {
       return !healthy.contains(ip) || healthy.at(ip);
     };
-    deps.deploy = [this](const model::Vm& vm) {
+    deps.deploy = [this](const model::Vm& vm, sys::Shell* session) {
+      deployed_with_session += session != nullptr ? 1 : 0;
       std::lock_guard lock(deployed_mutex);
       deployed.push_back(vm.key);
       return Status{};
@@ -170,6 +174,9 @@ TEST_CASE("wait_ready: every stage in order, the stack deployed once Docker is u
   CHECK(results[0].stage_seconds.size() == 7);
   CHECK(rig.guests["10.0.0.11"].cloud_init_calls == 3);
   CHECK(rig.deployed == std::vector<std::string>{"vm1"});
+  // The deploy is given the stages' SSH session: one connection for the whole wait.
+  CHECK(rig.deployed_with_session == 1);
+  CHECK(rig.connects == 1);
   CHECK(rig.events_of("vm1") ==
         std::vector<std::string>{
             "stage defined running", "stage defined done", "stage running running",
