@@ -1,11 +1,13 @@
 #!/bin/bash
 # labctl against the plain script, side by side in one run (issue 13, point 10): per round,
-# bench/plain_team.sh boots a team of N VMs from labctl's own image, then `labctl up` boots
+# bench/plain_team.sh boots a team of N VMs from labctl's own image, and `labctl up` boots
 # the same team (same image, vCPUs, memory, one NAT network, no instance), each timed from
 # its start until every VM has its address and Docker answers. Then it prints, per round and
 # as medians, both totals and the ratio labctl / plain, and where the time went inside the
 # guests: the uptime at which each VM's cloud-init started its stages and printed its final
-# message (read from the serial consoles), so that a difference can be placed in a stage.
+# message (read from the serial consoles), so that a difference can be placed in a stage;
+# labctl's time before its wait and its longest actions; each side's host CPU by process
+# (bench/cpu_by_process.py). The sides take turns at going first (odd rounds: plain).
 #
 #   bench/vs_plain.sh [--rounds N] [--vms N] [--vcpus N] [--labctl PATH]
 #
@@ -68,7 +70,7 @@ plain_round() {
 labctl_round() {
   sample_start "$work/$r/labctl.cpu.json"
   start=$(date +%s.%N)
-  if ! run --json -q up --all >"$work/$r/labctl.json" 2>/dev/null; then
+  if ! run --json up --all >"$work/$r/labctl.json" 2>"$work/$r/labctl.events"; then
     sample_stop
     cat "$work/$r/labctl.json" >&2
     echo "vs_plain.sh: round $r: labctl up failed" >&2
@@ -131,6 +133,14 @@ for r in range(1, rounds + 1):
     first = "plain" if r % 2 == 1 else "labctl"
     print(f"round {r} ({first} first): plain {p:.1f} s, labctl {l:.1f} s, labctl / plain"
           f" {l / p:.2f} (labctl's last VM, {last.get('vm', '?')}: {slowest})")
+    events = [json.loads(line) for line in open(f"{root}/{r}/labctl.events")
+              if line.startswith("{")]
+    waits = [e["t"] for e in events if e["subject"].startswith("stage ")]
+    slow = sorted((e for e in events if e["state"] == "done" and
+                   not e["subject"].startswith(("stage ", "deploy "))),
+                  key=lambda e: -e.get("seconds", 0))[:4]
+    print(f"  labctl before its wait: {min(waits, default=0):.1f} s; its longest actions: " +
+          ", ".join(f"{e['subject']} {e.get('seconds', 0):.1f} s" for e in slow))
     for side in ("plain", "labctl"):
         cpu = json.load(open(f"{root}/{r}/{side}.cpu.json"))
         top = ", ".join(f"{name} {s:.1f}" for name, s in list(cpu.items())[:6])
