@@ -17,7 +17,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 first, last, names = {}, {}, {}
 
 
-def sample():
+def sample(base_of_new):
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -30,13 +30,13 @@ def sample():
         fields = text[text.rindex(")") + 2:].split()
         cpu = (int(fields[11]) + int(fields[12])) / TICK
         key = (pid, fields[19])  # pid and start time: a reused pid is another process
-        first.setdefault(key, cpu)
+        first.setdefault(key, cpu if base_of_new is None else base_of_new)
         last[key] = cpu
         names[key] = name
 
 
 def finish(*_):
-    sample()
+    sample(0.0)
     totals = {}
     for key, cpu in last.items():
         used = cpu - first[key]
@@ -48,13 +48,7 @@ def finish(*_):
 
 
 signal.signal(signal.SIGTERM, finish)
-sample()
-# Processes present at the start count from there; new ones from zero.
-for key in first:
-    first[key] = last[key]
+sample(None)  # processes present at the start count from there
 while True:
     time.sleep(0.5)
-    before = set(first)
-    sample()
-    for key in set(first) - before:
-        first[key] = 0.0
+    sample(0.0)  # new ones from zero

@@ -178,24 +178,14 @@ Status converge_access(const model::Lab& lab, const sys::StateDir& state, const 
       [&](nlohmann::json& doc) { apply::record_addresses(doc, vm, *learned); });
 }
 
-// On the readiness stages' SSH session when there is one, else on a connection of its own.
+// On the readiness stages' SSH session.
 Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const model::Vm& vm,
-                    sys::Shell* session) {
+                    sys::Shell& session) {
   auto current = state.read_state();
   if (!current) {
     return current.error();
   }
-  std::unique_ptr<apply::SshRemote> connected;
-  if (session != nullptr) {
-    connected = std::make_unique<apply::SshRemote>(*session);
-  } else {
-    auto made = apply::connect_remote(lab, state, vm);
-    if (!made) {
-      return made.error();
-    }
-    connected = std::move(*made);
-  }
-  apply::SshRemote& remote = *connected;
+  apply::SshRemote remote(session);
   if (auto st = converge_access(lab, state, vm, remote); !st) {
     return st;
   }
@@ -219,7 +209,7 @@ bool bring_up_guests(const GlobalOptions& /*global*/, const model::Lab& lab,
                      const std::vector<const model::Vm*>& vms, const ConvergeOptions& /*options*/,
                      sys::Reporter& reporter, std::vector<ready::VmReadiness>& results) {
   ready::Deps deps = readiness_deps(lab, state, hypervisor);
-  deps.deploy = [&](const model::Vm& vm, sys::Shell* session) {
+  deps.deploy = [&](const model::Vm& vm, sys::Shell& session) {
     return deploy_stack(lab, state, vm, session);
   };
   ready::Timeouts timeouts;

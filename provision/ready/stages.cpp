@@ -194,7 +194,7 @@ Status deploy(const model::Vm& vm, const Deps& deps, SessionSlot& slot, sys::Rep
   reporter.report({vm.team, vm.key, "deploy stack", sys::EventState::running});
   const auto start = clock_of(deps).now();
   auto session = session_of(deps, vm, slot);
-  Status deployed = deps.deploy(vm, session ? *session : nullptr);
+  Status deployed = session ? deps.deploy(vm, **session) : Status(session.error());
   const double seconds = std::chrono::duration<double>(clock_of(deps).now() - start).count();
   reporter.report({vm.team, vm.key, "deploy stack",
                    deployed ? sys::EventState::done : sys::EventState::failed,

@@ -48,9 +48,9 @@ struct Deps {
   // The VM's instances now (the lab file's as `squash add|rm` changed them); unset: the lab's.
   std::function<std::vector<model::Instance>(const model::Vm&)> instances;
   // Run once Docker is up, before waiting for the stack (deploys it); unset: nothing to run.
-  // `session`: the stages' own SSH session to the VM (nullptr when it cannot be had), so
-  // that the deploy needs no connection of its own (a key exchange, under TCG seconds).
-  std::function<Status(const model::Vm&, sys::Shell* session)> deploy;
+  // `session`: the stages' own SSH session to the VM, so that the deploy needs no connection
+  // of its own (a key exchange, under TCG seconds).
+  std::function<Status(const model::Vm&, sys::Shell& session)> deploy;
   const std::atomic<bool>* stop = nullptr;
   const Clock* clock = nullptr;  // null: real_clock()
   // Something answers on ip:port within the timeout (the address stage); unset: host_answers.
