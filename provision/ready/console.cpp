@@ -32,6 +32,17 @@ std::string failure_sign(const std::string& line) {
   return "";
 }
 
+CloudInit cloud_init_sign(const std::string& line) {
+  if (has(line, "Cloud-init v. ") && has(line, " running '")) {
+    return CloudInit::running;
+  }
+  if ((has(line, "Cloud-init v. ") && has(line, " finished at ")) ||
+      (has(line, "labctl: ") && has(line, " up after "))) {
+    return CloudInit::finished;
+  }
+  return CloudInit::silent;
+}
+
 ConsoleWatch::ConsoleWatch(std::string path) : m_path(std::move(path)) {}
 
 std::optional<ConsoleFailure> ConsoleWatch::poll() {
@@ -43,6 +54,7 @@ std::optional<ConsoleFailure> ConsoleWatch::poll() {
   if (size < m_offset) {  // the VM started again: a new log
     m_offset = 0;
     m_partial.clear();
+    m_cloud_init = CloudInit::silent;
   }
   std::ifstream in(m_path, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(m_offset));
@@ -73,6 +85,9 @@ void ConsoleWatch::take_line(std::string line) {
   }
   if (line.empty()) {
     return;
+  }
+  if (const CloudInit sign = cloud_init_sign(line); sign != CloudInit::silent) {
+    m_cloud_init = sign;
   }
   if (m_failure) {
     if (m_after > 0) {

@@ -22,6 +22,13 @@ struct ConsoleFailure {
 // What a failure sign on `line` means, or "" when it is none.
 std::string failure_sign(const std::string& line);
 
+// What the console last said of cloud-init: nothing, a stage started ("Cloud-init v. 22.4.2
+// running 'init' at ..."), or its final message printed (cloud-init's own "Cloud-init v. ...
+// finished at ...", or a labctl seed's "labctl: INSTANCE-ID up after N seconds").
+enum class CloudInit { silent, running, finished };
+// What `line` says of cloud-init; silent when it says nothing of it.
+CloudInit cloud_init_sign(const std::string& line);
+
 // Reads the console log at `path` from where the last poll stopped. The log is written from
 // the start at each start of the VM (libvirt `append="off"`), so a log shorter than the
 // offset is read again from its beginning.
@@ -30,6 +37,9 @@ class ConsoleWatch {
   explicit ConsoleWatch(std::string path);
   // The first failure seen so far, reading what was appended since the last call.
   std::optional<ConsoleFailure> poll();
+  // What the lines read by the last poll said of cloud-init (the last such line wins: a VM
+  // that reboots starts its stages again).
+  CloudInit cloud_init() const { return m_cloud_init; }
 
  private:
   void take_line(std::string line);
@@ -41,6 +51,7 @@ class ConsoleWatch {
   std::optional<ConsoleFailure> m_failure;
   std::size_t m_after = 0;      // lines still to add after the sign
   bool m_in_traceback = false;  // a traceback's frames still come: its error line ends them
+  CloudInit m_cloud_init = CloudInit::silent;
 };
 
 }  // namespace labctl::ready

@@ -72,3 +72,41 @@ TEST_CASE("ConsoleWatch reads a growing serial log and stops at the first failur
     REQUIRE(watch.poll());
   }
 }
+
+TEST_CASE("cloud_init_sign knows a stage starting and the final message", "[unit]") {
+  using ready::CloudInit;
+  CHECK(ready::cloud_init_sign("[   80.9] cloud-init[211]: Cloud-init v. 22.4.2 running "
+                               "'init-local' at Sat, 05 Dec 2026 17:00:00 +0000. Up 80.90 "
+                               "seconds.") == CloudInit::running);
+  CHECK(ready::cloud_init_sign("Cloud-init v. 22.4.2 running 'modules:final' at ...") ==
+        CloudInit::running);
+  CHECK(ready::cloud_init_sign("Cloud-init v. 22.4.2 finished at Sat, 05 Dec 2026. Datasource "
+                               "DataSourceNoCloud.  Up 140.40 seconds") == CloudInit::finished);
+  CHECK(ready::cloud_init_sign("[  155.5] cloud-init[702]: labctl: cd26-team1-vm1-3f2a9c1d up "
+                               "after 155.50 seconds") == CloudInit::finished);
+  CHECK(ready::cloud_init_sign("[  OK  ] Started labctl-cloud-init.service") == CloudInit::silent);
+  CHECK(ready::cloud_init_sign("labctl-ready cd26-team1-vm1-3f2a9c1d-2") == CloudInit::silent);
+}
+
+TEST_CASE("ConsoleWatch follows what the console last said of cloud-init", "[unit]") {
+  using ready::CloudInit;
+  testing::ScratchDir dir("lct-console");
+  const auto log = dir.path() / "serial.log";
+  ready::ConsoleWatch watch(log.string());
+  watch.poll();
+  CHECK(watch.cloud_init() == CloudInit::silent);
+  append(log, "Cloud-init v. 22.4.2 running 'init-local' at x. Up 80.9 seconds.\n");
+  watch.poll();
+  CHECK(watch.cloud_init() == CloudInit::running);
+  append(log, "labctl: cd26-team1-vm1-1 up after 140.4 seconds\n[  OK  ] Reached target\n");
+  watch.poll();
+  CHECK(watch.cloud_init() == CloudInit::finished);
+  // A reboot in the same QEMU: the log goes on, cloud-init starts its stages again.
+  append(log, "Cloud-init v. 22.4.2 running 'init-local' at y. Up 20.1 seconds.\n");
+  watch.poll();
+  CHECK(watch.cloud_init() == CloudInit::running);
+  // A new start of the VM: a new log, read from its start.
+  std::ofstream(log, std::ios::trunc) << "[    1.0] Linux version 6.1\n";
+  watch.poll();
+  CHECK(watch.cloud_init() == CloudInit::silent);
+}

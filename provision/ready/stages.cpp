@@ -206,6 +206,34 @@ std::optional<ConsoleFailure> console_failure(std::optional<ConsoleWatch>& conso
   return console ? console->poll() : std::nullopt;
 }
 
+// The latest the first login waits for cloud-init's final message: this long before the ssh
+// stage's deadline (at most half of the stage), so that a login can still be tried in time.
+constexpr std::chrono::seconds k_login_margin{60};
+
+// Under TCG one login costs the guest seconds of CPU (sshd, PAM, a user session), and the
+// guest-side waits after it run every second: all taken from the boot being waited for,
+// which on a host with fewer cores than vCPUs delays every VM. So while the console shows
+// cloud-init at work, the first login waits for its final message (a failure on the console
+// ends the wait too). A console that says nothing of cloud-init (an image that writes
+// elsewhere, a VM booted long ago) does not delay it; nor does the wait decide anything:
+// the stages after it check the guest itself, as before.
+std::optional<ConsoleFailure> await_cloud_init_on_console(
+    std::optional<ConsoleWatch>& console, const Deps& deps, const Timeouts& timeouts,
+    std::chrono::steady_clock::time_point deadline) {
+  if (!console) {
+    return std::nullopt;
+  }
+  const auto margin = std::min<std::chrono::steady_clock::duration>(
+      k_login_margin, timeout_of(timeouts, Stage::ssh) / 2);
+  const Clock& clock = clock_of(deps);
+  std::optional<ConsoleFailure> failure;
+  while (!(failure = console->poll()) && console->cloud_init() == CloudInit::running &&
+         clock.now() < deadline - margin && !stopping(deps)) {
+    clock.sleep(timeouts.poll);
+  }
+  return failure;
+}
+
 // Why a stage did not complete: a stop request, a failure seen on the console (at once,
 // not at the timeout), a fatal check, or the timeout.
 std::string failure_message(const Deps& deps, const Timeouts& timeouts, Stage stage, const Check& c,
@@ -250,9 +278,12 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
           std::chrono::duration_cast<std::chrono::seconds>(deadline - clock.now()).count(), 0,
           k_guest_wait_seconds));
     };
-    Check c = check(deps, vm, stage, left(), session);
     std::optional<ConsoleFailure> failure;
-    while (!c.done && !c.fatal && clock.now() < deadline && !stopping(deps) &&
+    if (stage == Stage::ssh) {
+      failure = await_cloud_init_on_console(console, deps, timeouts, deadline);
+    }
+    Check c = failure ? Check{} : check(deps, vm, stage, left(), session);
+    while (!failure && !c.done && !c.fatal && clock.now() < deadline && !stopping(deps) &&
            !(failure = console_failure(console))) {
       clock.sleep(timeouts.poll);
       c = check(deps, vm, stage, left(), session);

@@ -2,7 +2,9 @@
 
 // Readiness, stage by stage, for each VM: defined -> running -> address -> ssh ->
 // cloud-init done -> docker up -> stack healthy. `up` waits for every stage with a timeout
-// per stage; `status` probes each stage once, quickly.
+// per stage; `status` probes each stage once, quickly. While the VM's console shows cloud-init
+// at work, the ssh stage's first login waits for its final message: a login during the boot
+// takes guest CPU from the boot itself.
 
 #include <atomic>
 #include <chrono>

@@ -2,7 +2,8 @@
 // for the hypervisor stages, and fakes for what needs a booted guest (a TCP probe, a shell
 // that answers the guest-side waits, a health check) and for time (a clock whose sleeps only
 // move it forward): stage order, timeouts, fail-fast on the console, Ctrl-C, one VM failing
-// while the others go on. [libvirt] tier, no VM, a fraction of a second.
+// while the others go on, the first login held while the console shows cloud-init at work.
+// [libvirt] tier, no VM, a fraction of a second.
 
 #include <algorithm>
 #include <atomic>
@@ -35,9 +36,17 @@ class FakeClock : public ready::Clock {
     return m_now;
   }
   void sleep(std::chrono::milliseconds duration) const override {
-    std::lock_guard lock(m_mutex);
-    m_now += duration;
+    std::chrono::steady_clock::time_point now;
+    {
+      std::lock_guard lock(m_mutex);
+      now = m_now += duration;
+    }
+    if (on_sleep) {
+      on_sleep(now - std::chrono::steady_clock::time_point{});
+    }
   }
+  // Called after each sleep with the time since the clock's start (a guest's boot going on).
+  std::function<void(std::chrono::steady_clock::duration)> on_sleep;
 
  private:
   mutable std::mutex m_mutex;
@@ -102,6 +111,7 @@ struct Rig {
   std::mutex deployed_mutex;
   std::vector<std::string> deployed;
   std::atomic<int> connects{0};
+  std::chrono::steady_clock::duration first_connect_at = std::chrono::steady_clock::duration::max();
   std::atomic<int> deployed_with_session{0};
   ready::Deps deps;
   ready::Timeouts timeouts;
@@ -119,6 +129,8 @@ struct Rig {
     };
     deps.connect = [this](const ready::SshTarget& target) {
       ++connects;
+      first_connect_at =
+          std::min(first_connect_at, clock.now() - std::chrono::steady_clock::time_point{});
       return Result<std::unique_ptr<sys::Shell>>(
           std::make_unique<FakeShell>(guests.at(target.host)));
     };
@@ -291,4 +303,61 @@ TEST_CASE("wait_ready: one VM failing, the others go on to the stack", "[libvirt
   CHECK(results[2].message == "timed out after 60s: instance main does not answer on port 8081");
   std::sort(rig.deployed.begin(), rig.deployed.end());
   CHECK(rig.deployed == std::vector<std::string>{"vm2", "vm3"});
+}
+
+TEST_CASE("wait_ready: the first login waits while the console shows cloud-init at work",
+          "[libvirt]") {
+  Rig rig;
+  testing::ScratchDir dir("lct-wait");
+  const auto log = dir.path() / "serial.log";
+  std::ofstream(log) << "[   97.3] cloud-init[301]: Cloud-init v. 22.4.2 running 'init' at Sat, 05 "
+                        "Dec 2026 17:00:00 +0000. Up 97.30 seconds.\n";
+  rig.deps.serial_log = [&](const model::Vm&) { return log.string(); };
+  rig.timeouts.stages.ssh = std::chrono::seconds(300);
+  const model::Vm vm = vm_named("vm1", "10.0.0.11");
+  using std::chrono::seconds;
+  // Appends `text` to the console when the fake clock reaches `at`.
+  const auto console_at = [&](seconds at, std::string text) {
+    rig.clock.on_sleep = [&log, at, text](std::chrono::steady_clock::duration since) {
+      if (since == at) {
+        std::ofstream(log, std::ios::app) << text;
+      }
+    };
+  };
+  // The VM brought to the stack over one connection: when that was opened.
+  const auto first_login = [&] {
+    const auto results = rig.wait({&vm});
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].reached == ready::Stage::stack);
+    CHECK(rig.connects == 1);
+    return rig.first_connect_at;
+  };
+
+  SECTION("until its final message") {
+    console_at(seconds(40),
+               "[  140.1] cloud-init[702]: labctl: cd26-blue-vm1-1 up after 140.10 seconds\n");
+    // Logged in at the first poll after the message, not before.
+    CHECK(first_login() == seconds(40));
+  }
+
+  SECTION("at most until a minute before the ssh stage's deadline, then as before") {
+    CHECK(first_login() == seconds(240));
+  }
+
+  SECTION("a failure on the console ends the wait, and the stage, at once") {
+    console_at(seconds(20), "[  120.0] Kernel panic - not syncing: Fatal\n");
+    const auto results = rig.wait({&vm});
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].failed == ready::Stage::ssh);
+    CHECK(results[0].message ==
+          "the console shows a kernel panic: [  120.0] Kernel panic - not syncing: Fatal");
+    CHECK(results[0].seconds < 30.0);
+    CHECK(rig.connects == 0);
+  }
+
+  SECTION("a console that says nothing of cloud-init does not delay it") {
+    std::ofstream(log) << "[    1.0] Run /sbin/init as init process\n"
+                          "[  OK  ] Started ssh.service - OpenBSD Secure Shell server.\n";
+    CHECK(first_login() == seconds(0));
+  }
 }
