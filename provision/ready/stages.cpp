@@ -115,9 +115,14 @@ Check check_stack(const Deps& deps, const model::Vm& vm) {
   return {true, ""};
 }
 
-// One SSH exec of a guest-side wait command, read by `outcome`.
+Check check_of(const StageOutcome& o) {
+  return {o.done, o.message, o.fatal};
+}
+
+// One SSH exec of a guest-side wait command, its answer given to `read`.
 Check check_guest(const Deps& deps, const model::Vm& vm, SessionSlot& slot,
-                  const std::string& command, StageOutcome (*outcome)(int, const std::string&)) {
+                  const std::string& command,
+                  const std::function<StageOutcome(const sys::ProcessResult&)>& read) {
   if (auto target = deps.ssh_target(vm); !target) {
     return {false, target.error().message, true};
   }
@@ -130,10 +135,34 @@ Check check_guest(const Deps& deps, const model::Vm& vm, SessionSlot& slot,
     slot.reset();
     return {false, result.error().message};
   }
-  // Once it succeeded, only stdout is the answer (stray stderr, e.g. from a profile, is not).
-  const StageOutcome o =
-      outcome(result->exit_code, result->exit_code == 0 ? result->out : result->out + result->err);
-  return {o.done, o.message, o.fatal};
+  return check_of(read(*result));
+}
+
+// Once it succeeded, only stdout is the answer (stray stderr, e.g. from a profile, is not).
+std::string answer_of(int exit_code, const std::string& out, const std::string& err) {
+  return exit_code == 0 ? out : out + err;
+}
+
+// The cloud-init stage, with Docker's first look kept in `docker` for the docker stage.
+Check check_cloud_init(const Deps& deps, const model::Vm& vm, int wait_seconds, SessionSlot& slot,
+                       std::optional<StageOutcome>& docker) {
+  return check_guest(deps, vm, slot, cloud_init_then_docker_command(wait_seconds),
+                     [&](const sys::ProcessResult& r) {
+                       auto both = cloud_init_then_docker_outcome(r.exit_code, r.out, r.err);
+                       docker = std::move(both.docker);
+                       return both.cloud_init;
+                     });
+}
+
+Check check_docker(const Deps& deps, const model::Vm& vm, int wait_seconds, SessionSlot& slot,
+                   const std::optional<StageOutcome>& seen) {
+  if (seen && seen->done) {
+    return {true, ""};
+  }
+  return check_guest(deps, vm, slot, docker_wait_command(wait_seconds),
+                     [](const sys::ProcessResult& r) {
+                       return docker_outcome(r.exit_code, answer_of(r.exit_code, r.out, r.err));
+                     });
 }
 
 std::string trimmed(std::string text) {
@@ -143,9 +172,15 @@ std::string trimmed(std::string text) {
   return text;
 }
 
+// What the stages of one VM keep between their checks.
+struct Guest {
+  SessionSlot session;
+  std::optional<StageOutcome> docker;  // Docker's first look, taken by the cloud-init stage
+};
+
 // `wait_seconds`: how long the guest-side commands may wait (0 for `status`: look once).
-Check check(const Deps& deps, const model::Vm& vm, Stage stage, int wait_seconds,
-            SessionSlot& slot) {
+Check check(const Deps& deps, const model::Vm& vm, Stage stage, int wait_seconds, Guest& guest) {
+  SessionSlot& slot = guest.session;
   switch (stage) {
     case Stage::defined:
     case Stage::running:
@@ -156,9 +191,9 @@ Check check(const Deps& deps, const model::Vm& vm, Stage stage, int wait_seconds
     case Stage::ssh:
       return check_ssh(deps, vm, slot);
     case Stage::cloud_init:
-      return check_guest(deps, vm, slot, cloud_init_wait_command(wait_seconds), cloud_init_outcome);
+      return check_cloud_init(deps, vm, wait_seconds, slot, guest.docker);
     case Stage::docker:
-      return check_guest(deps, vm, slot, docker_wait_command(wait_seconds), docker_outcome);
+      return check_docker(deps, vm, wait_seconds, slot, guest.docker);
     case Stage::stack:
       return check_stack(deps, vm);
     case Stage::none:
@@ -209,6 +244,8 @@ std::optional<ConsoleFailure> console_failure(std::optional<ConsoleWatch>& conso
 // The latest the first login waits for cloud-init's final message: this long before the ssh
 // stage's deadline (at most half of the stage), so that a login can still be tried in time.
 constexpr std::chrono::seconds k_login_margin{60};
+// How often that wait reads the console (a local file): the login follows the message closely.
+constexpr std::chrono::milliseconds k_console_poll{250};
 
 // Under TCG one login costs the guest seconds of CPU (sshd, PAM, a user session), and the
 // guest-side waits after it run every second: all taken from the boot being waited for,
@@ -229,7 +266,7 @@ std::optional<ConsoleFailure> await_cloud_init_on_console(
   std::optional<ConsoleFailure> failure;
   while (!(failure = console->poll()) && console->cloud_init() == CloudInit::running &&
          clock.now() < deadline - margin && !stopping(deps)) {
-    clock.sleep(timeouts.poll);
+    clock.sleep(std::min(timeouts.poll, k_console_poll));
   }
   return failure;
 }
@@ -253,7 +290,7 @@ std::string failure_message(const Deps& deps, const Timeouts& timeouts, Stage st
 VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& timeouts, Stage target,
                      sys::Reporter& reporter) {
   VmReadiness r{vm.team, vm.key};
-  SessionSlot session;
+  Guest guest;
   std::optional<ConsoleWatch> console;
   if (deps.serial_log) {
     console.emplace(deps.serial_log(vm));
@@ -263,7 +300,7 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
   for (int s = static_cast<int>(Stage::defined); s <= static_cast<int>(target); ++s) {
     const auto stage = static_cast<Stage>(s);
     if (stage == Stage::stack && deps.deploy) {
-      if (auto st = deploy(vm, deps, session, reporter); !st) {
+      if (auto st = deploy(vm, deps, guest.session, reporter); !st) {
         r.failed = stage;
         r.message = st.error().message;
         break;
@@ -282,11 +319,11 @@ VmReadiness wait_one(const model::Vm& vm, const Deps& deps, const Timeouts& time
     if (stage == Stage::ssh) {
       failure = await_cloud_init_on_console(console, deps, timeouts, deadline);
     }
-    Check c = failure ? Check{} : check(deps, vm, stage, left(), session);
+    Check c = failure ? Check{} : check(deps, vm, stage, left(), guest);
     while (!failure && !c.done && !c.fatal && clock.now() < deadline && !stopping(deps) &&
            !(failure = console_failure(console))) {
       clock.sleep(timeouts.poll);
-      c = check(deps, vm, stage, left(), session);
+      c = check(deps, vm, stage, left(), guest);
     }
     if (failure) {
       // The rest of a traceback (its error line) may come in the console's next write.
@@ -347,6 +384,26 @@ StageOutcome cloud_init_outcome(int exit_code, const std::string& out) {
     list += (list.empty() ? "" : "; ") + (e.is_string() ? e.get<std::string>() : e.dump());
   }
   return {false, true, "cloud-init finished with errors: " + list};
+}
+
+std::string cloud_init_then_docker_command(int seconds, const std::string& result_file,
+                                           const std::string& socket) {
+  // `cat` (the wait's last command) succeeds only once cloud-init is done: then Docker.
+  return fmt::format("{} && {{ echo; echo '{}'; {}; }}",
+                     cloud_init_wait_command(seconds, result_file), k_docker_part,
+                     docker_wait_command(0, socket));
+}
+
+CloudInitThenDocker cloud_init_then_docker_outcome(int exit_code, const std::string& out,
+                                                   const std::string& err) {
+  const std::string line = fmt::format("\n{}\n", k_docker_part);
+  const auto at = out.find(line);
+  if (at == std::string::npos) {
+    return {cloud_init_outcome(exit_code, answer_of(exit_code, out, err)), std::nullopt};
+  }
+  const std::string docker = out.substr(at + line.size());
+  return {cloud_init_outcome(0, out.substr(0, at)),
+          docker_outcome(exit_code, answer_of(exit_code, docker, err))};
 }
 
 std::string docker_wait_command(int seconds, const std::string& socket) {
@@ -413,11 +470,11 @@ std::vector<VmReadiness> wait_ready(const model::Lab& /*lab*/,
 
 VmReadiness probe(const model::Lab& /*lab*/, const model::Vm& vm, const Deps& deps) {
   VmReadiness r{vm.team, vm.key};
-  SessionSlot session;
+  Guest guest;
   for (int s = static_cast<int>(Stage::defined); s <= static_cast<int>(Stage::stack); ++s) {
     const auto stage = static_cast<Stage>(s);
     // `status` must not wait on a VM still booting: each stage is looked at once.
-    Check c = check(deps, vm, stage, 0, session);
+    Check c = check(deps, vm, stage, 0, guest);
     if (!c.done) {
       r.failed = stage;
       r.message = c.message;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,21 @@ struct StageOutcome {
 };
 StageOutcome cloud_init_outcome(int exit_code, const std::string& out);
 StageOutcome docker_outcome(int exit_code, const std::string& out);
+
+// What `up` runs for the cloud-init stage: its wait and, once cloud-init is done, one look at
+// Docker (docker_wait_command(0)) whose answer follows a k_docker_part line, so that the
+// docker stage needs no exec of its own (under TCG a channel and a shell, about a second)
+// when Docker is already up. When that part ran, the exit code is Docker's.
+inline constexpr const char* k_docker_part = "--- labctl: docker ---";
+std::string cloud_init_then_docker_command(int seconds,
+                                           const std::string& result_file = k_cloud_init_result,
+                                           const std::string& socket = k_docker_socket);
+struct CloudInitThenDocker {
+  StageOutcome cloud_init;
+  std::optional<StageOutcome> docker;  // empty when the Docker part did not run
+};
+CloudInitThenDocker cloud_init_then_docker_outcome(int exit_code, const std::string& out,
+                                                   const std::string& err);
 
 // The address labctl reaches the VM at: its first NIC with an address.
 std::string vm_address(const model::Vm& vm);

@@ -150,6 +150,41 @@ TEST_CASE("docker up: GET /version on the socket, through curl", "[unit]") {
   CHECK(o.message.find("20.10.24") != std::string::npos);
 }
 
+TEST_CASE("cloud-init done, then one look at Docker in the same exec", "[unit]") {
+  testing::ScratchDir dir("lct-ci-docker");
+  const std::string file = (dir.path() / "result.json").string();
+  const std::string socket = (dir.path() / "docker.sock").string();
+  std::ofstream(socket) << "";  // not a socket: curl is tried and fails
+  const auto now = [&] {
+    const auto r = run_sh(ready::cloud_init_then_docker_command(0, file, socket));
+    return ready::cloud_init_then_docker_outcome(r.exit_code, r.out, r.err);
+  };
+
+  // cloud-init still running: Docker is not looked at.
+  const auto running = now();
+  CHECK_FALSE(running.cloud_init.done);
+  CHECK(running.cloud_init.message.find("still running") != std::string::npos);
+  CHECK_FALSE(running.docker);
+
+  // cloud-init done, Docker not answering: the first stage done, the second not yet.
+  std::ofstream(file) << R"({"v1": {"errors": []}})";
+  const auto done = now();
+  CHECK(done.cloud_init.done);
+  REQUIRE(done.docker);
+  CHECK_FALSE(done.docker->done);
+  CHECK_FALSE(done.docker->fatal);
+
+  // What the guest prints once both are done.
+  const auto both = ready::cloud_init_then_docker_outcome(
+      0,
+      R"({"v1": {"errors": []}})" + std::string("\n") + ready::k_docker_part +
+          "\n{\"Version\":\"20.10.24\",\"ApiVersion\":\"1.41\"}\n",
+      "");
+  CHECK(both.cloud_init.done);
+  REQUIRE(both.docker);
+  CHECK(both.docker->done);
+}
+
 TEST_CASE("docker up: the outcome of docker info when curl is not in the guest", "[unit]") {
   CHECK(ready::docker_outcome(0, "20.10.24\n").done);
   CHECK_FALSE(ready::docker_outcome(0, "\n").done);

@@ -75,7 +75,13 @@ class FakeShell : public sys::Shell {
     std::lock_guard lock(m_guest.mutex);
     m_guest.commands.push_back(command);
     if (command.find(ready::k_cloud_init_result) != std::string::npos) {
-      return m_guest.cloud_init(++m_guest.cloud_init_calls);
+      sys::ProcessResult r = m_guest.cloud_init(++m_guest.cloud_init_calls);
+      // As the guest's shell runs `up`'s command: Docker's part once cloud-init's succeeded.
+      if (command.find(ready::k_docker_socket) != std::string::npos && r.exit_code == 0) {
+        const sys::ProcessResult d = m_guest.docker(++m_guest.docker_calls);
+        r = {d.exit_code, r.out + "\n" + ready::k_docker_part + "\n" + d.out, r.err + d.err};
+      }
+      return r;
     }
     if (command.find(ready::k_docker_socket) != std::string::npos) {
       return m_guest.docker(++m_guest.docker_calls);
@@ -185,6 +191,9 @@ TEST_CASE("wait_ready: every stage in order, the stack deployed once Docker is u
   CHECK(results[0].reached == ready::Stage::stack);
   CHECK(results[0].stage_seconds.size() == 7);
   CHECK(rig.guests["10.0.0.11"].cloud_init_calls == 3);
+  // Docker was up at the first look, taken by the last cloud-init exec: no exec of its own.
+  CHECK(rig.guests["10.0.0.11"].docker_calls == 1);
+  CHECK(rig.guests["10.0.0.11"].commands.size() == 3);
   CHECK(rig.deployed == std::vector<std::string>{"vm1"});
   // The deploy is given the stages' SSH session: one connection for the whole wait.
   CHECK(rig.deployed_with_session == 1);
