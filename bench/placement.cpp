@@ -23,13 +23,13 @@
 
 #include "provision/model/loader.hpp"
 #include "provision/plan/placement.hpp"
-#include "provision/plan/placement_test_hosts.hpp"
+#include "tests/support/libvirt_hosts.hpp"
 
 namespace {
 
 using namespace labctl;
 using Clock = std::chrono::steady_clock;
-using plan::testing::TestHost;
+using labctl::testing::TestHost;
 
 constexpr model::Bytes k_gib = model::Bytes(1) << 30;
 
@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = dir_template;
   std::vector<TestHost> hosts;
   for (int i = 0; i < host_count; ++i) {
-    auto host = plan::testing::open_test_host(dir, fmt::format("host{}", i + 1),
-                                              model::Bytes(128 + 32 * i) * k_gib, 0);
+    auto host = labctl::testing::open_test_host(dir, fmt::format("host{}", i + 1),
+                                                model::Bytes(128 + 32 * i) * k_gib, 0);
     if (!host) {
       std::fprintf(stderr, "bench_placement: %s\n", host.error().message.c_str());
       return 1;
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
   }
   auto lab = classroom(teams, hosts);
   auto fresh = lab ? plan_all(*lab, hosts, {}) : Result<Pass>(lab.error());
-  plan::testing::FileMaterializer files(dir);
+  labctl::testing::FileMaterializer files(dir);
   bool ok = fresh && apply_each(*lab, hosts, fresh->plans, files);
   auto again = ok ? plan_all(*lab, hosts, fresh->placement) : Result<Pass>(Error::failure(""));
   if (!fresh || !again) {

@@ -8,7 +8,7 @@
 //   build/dev/bench_plan_apply [TEAMS] [JOBS]      (defaults: 50 teams, jobs = cores)
 //
 // The test driver cannot upload volumes: TestDriverHypervisor makes them empty at the local
-// file's size after the real upload is refused (hypervisors/libvirt/test_driver.hpp).
+// file's size after the real upload is refused (tests/support/libvirt_test_driver.hpp).
 
 #include <chrono>
 #include <cstdio>
@@ -23,10 +23,11 @@
 
 #include <fmt/format.h>
 
-#include "hypervisors/libvirt/test_driver.hpp"
 #include "provision/apply/apply.hpp"
 #include "provision/model/loader.hpp"
 #include "provision/plan/plan.hpp"
+#include "tests/support/libvirt_test_driver.hpp"
+#include "tests/support/materializer.hpp"
 
 namespace {
 
@@ -36,30 +37,6 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
-
-// Small real files: what a materializer hands apply, minus the image build and seed ISO.
-class FileMaterializer : public apply::Materializer {
- public:
-  explicit FileMaterializer(std::filesystem::path dir) : m_dir(std::move(dir)) {}
-  Result<std::string> base_file(plan::Role role) override {
-    return write(plan::to_string(role) + ".img", std::size_t{64} * 1024);
-  }
-  Result<std::string> seed_file(const model::Vm& vm) override {
-    return write(vm.seed_volume, 4096);
-  }
-  std::string serial_log(const model::Vm& vm) override {
-    return (m_dir / (vm.name + ".log")).string();
-  }
-  std::string accelerator() override { return "qemu"; }
-
- private:
-  Result<std::string> write(const std::string& name, std::size_t size) {
-    const std::filesystem::path path = m_dir / name;
-    std::ofstream(path, std::ios::binary) << std::string(size, '\0');
-    return path.string();
-  }
-  std::filesystem::path m_dir;
-};
 
 Result<model::Lab> classroom(int teams) {
   std::ifstream in(std::string(LABCTL_SOURCE_DIR) + "/labs/classroom.yaml");
@@ -165,7 +142,7 @@ int main(int argc, char** argv) {
                  (!lab ? lab.error() : real.error()).message.c_str());
     return 1;
   }
-  hv::libvirt::testing::TestDriverHypervisor hv(**real);
+  labctl::testing::TestDriverHypervisor hv(**real);
   std::string dir_template =
       (std::filesystem::temp_directory_path() / "lct-bench-plan-apply.XXXXXX").string();
   if (::mkdtemp(dir_template.data()) == nullptr) {
@@ -173,7 +150,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::filesystem::path dir = dir_template;
-  FileMaterializer files(dir);
+  testing::FileMaterializer files(dir);
   apply::Options options;
   options.jobs = argc > 2 ? std::atoi(argv[2]) : 0;
   Figures figures;

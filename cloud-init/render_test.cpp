@@ -4,17 +4,19 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "cloud-init/test_lab.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
-#include "tests/yaml_read_back.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
+#include "tests/support/yaml_read_back.hpp"
 
 using labctl::model::DockerSource;
 namespace ci = labctl::cloudinit;
-namespace cit = labctl::cloudinit::testing;
 using labctl::testing::check_golden;
 using labctl::testing::check_reads_back;
 using labctl::testing::hostile_values;
+using labctl::testing::lab_from_yaml;
+using labctl::testing::seed_inputs;
+using labctl::testing::seed_lab;
 using labctl::testing::shape_of;
 
 namespace {
@@ -26,7 +28,7 @@ bool contains(const std::string& text, const std::string& part) {
 // The Squash TM stack's kind of additions: a file the admin user owns, a root file with
 // content that cannot be a literal block, and commands.
 ci::SeedInputs inputs_with_extras() {
-  ci::SeedInputs in = cit::test_inputs();
+  ci::SeedInputs in = seed_inputs();
   in.files = {{"/opt/squash/main/compose.yml", "services:\n  app:\n    image: squash\n", "0640",
                "student:student"},
               {"/etc/labctl/token", "no trailing newline: \"quoted\"", "0600", "root:root"}};
@@ -36,18 +38,27 @@ ci::SeedInputs inputs_with_extras() {
   return in;
 }
 
+// seed_lab's vm1: on "lan" (nat, the default route) and "back" (isolated).
+labctl::model::Vm seed_vm() {
+  return seed_lab(DockerSource::repository).teams[0].vms[0];
+}
+
 // The value in every field of the VM's first NIC, its name and its host name.
 labctl::model::Vm hostile_vm(const std::string& value) {
-  auto vm = cit::test_vm();
+  auto vm = seed_vm();
   vm.name = value;
   vm.hostname = value;
-  vm.nics[0] = cit::test_nic("lan", value, value, value);
+  labctl::model::Nic& nic = vm.nics[0];
+  nic.mac = value;
+  nic.ip = value;
+  nic.gateway = value;
+  nic.dns = {value};
   return vm;
 }
 
 // The value in every key, file field and command, and the phone-home URL.
 ci::SeedInputs hostile_inputs(const std::string& value) {
-  ci::SeedInputs in = cit::test_inputs();
+  ci::SeedInputs in = seed_inputs();
   in.admin_public_key = value;
   in.team_public_key = value;
   in.host_private_key = value;
@@ -63,7 +74,7 @@ ci::SeedInputs hostile_inputs(const std::string& value) {
 
 TEST_CASE("hostile values read back as themselves and never change a document's shape", "[unit]") {
   auto render = [](const std::string& value) {
-    auto lab = cit::test_lab(DockerSource::repository);
+    auto lab = seed_lab(DockerSource::repository);
     lab.admin_user = value;
     lab.docker.apt_proxy = value;
     return ci::user_data(lab, hostile_vm(value), hostile_inputs(value));
@@ -94,7 +105,7 @@ TEST_CASE("hostile values read back as themselves and never change a document's 
     check_reads_back(eth0["addresses"][0], value + "/24");
     check_reads_back(eth0["routes"][0]["via"], value);
     check_reads_back(eth0["nameservers"]["addresses"][0], value);
-    const YAML::Node meta = YAML::Load(ci::meta_data(cit::test_lab(DockerSource::repository), vm));
+    const YAML::Node meta = YAML::Load(ci::meta_data(seed_lab(DockerSource::repository), vm));
     CHECK(meta.size() == 2);
     check_reads_back(meta["instance-id"], ci::instance_id(vm, 0));
     check_reads_back(meta["local-hostname"], value);
@@ -102,19 +113,20 @@ TEST_CASE("hostile values read back as themselves and never change a document's 
 }
 
 TEST_CASE("meta-data names the instance and the host", "[golden]") {
-  const auto lab = cit::test_lab(DockerSource::repository);
+  const auto lab = seed_lab(DockerSource::repository);
   const auto& vm = lab.teams[0].vms[0];
   check_golden("cloud-init/meta-data", ci::meta_data(lab, vm));
   SECTION("reset bumps the generation and so the instance-id") {
-    CHECK(ci::instance_id(vm, 0) == "cd26-team1-vm1-3f2a9c1d");
-    CHECK(ci::instance_id(vm, 3) == "cd26-team1-vm1-3f2a9c1d-3");
-    CHECK(contains(ci::meta_data(lab, vm, 3), "instance-id: \"cd26-team1-vm1-3f2a9c1d-3\"\n"));
-    CHECK(ci::ready_line(vm, 3) == "labctl-ready cd26-team1-vm1-3f2a9c1d-3");
+    CHECK(ci::instance_id(vm, 0) == "cd26-team1-vm1-" + vm.spec_hash);
+    CHECK(ci::instance_id(vm, 3) == "cd26-team1-vm1-" + vm.spec_hash + "-3");
+    CHECK(contains(ci::meta_data(lab, vm, 3),
+                   "instance-id: \"cd26-team1-vm1-" + vm.spec_hash + "-3\"\n"));
+    CHECK(ci::ready_line(vm, 3) == "labctl-ready cd26-team1-vm1-" + vm.spec_hash + "-3");
   }
 }
 
 TEST_CASE("network-config gives each NIC its static address by MAC", "[golden]") {
-  const auto vm = cit::test_vm();
+  const auto vm = seed_vm();
   const std::string text = ci::network_config(vm);
   check_golden("cloud-init/network-config", text);
   CHECK_FALSE(contains(text, "dhcp4: true"));
@@ -127,10 +139,18 @@ TEST_CASE("network-config gives each NIC its static address by MAC", "[golden]")
 
 TEST_CASE("network-config: a bridge NIC takes the LAN's DHCP, or its subnet's static address",
           "[golden]") {
-  auto vm = cit::test_vm();
-  auto dhcp = cit::test_nic("campus", "02:c4:1e:01:01:02", "", "");
-  dhcp.dhcp = true;
-  vm.nics = {vm.nics[0], dhcp, cit::test_nic("lab", "02:c4:1e:01:01:03", "192.168.77.11", "")};
+  const auto lab = lab_from_yaml(R"(classroom: cd26
+image: { build: debian-12 }
+teams: { count: 1 }
+template:
+  networks:
+    lan: { kind: nat, subnet: "10.61.{team_index}.0/24" }
+    campus: { kind: bridge, bridge: br0 }
+    lab: { kind: bridge, bridge: br1, subnet: 192.168.77.0/24 }
+  vms:
+    vm1: {}
+)");
+  const auto& vm = lab.teams[0].vms[0];
   const std::string text = ci::network_config(vm);
   check_golden("cloud-init/network-config-bridge", text);
   CHECK(text.find("dhcp4: true") > text.find("eth1:"));
@@ -140,9 +160,9 @@ TEST_CASE("network-config: a bridge NIC takes the LAN's DHCP, or its subnet's st
 }
 
 TEST_CASE("user-data installs Docker the way the lab asks", "[golden]") {
-  const auto inputs = cit::test_inputs();
+  const auto inputs = seed_inputs();
   SECTION("repository") {
-    const auto lab = cit::test_lab(DockerSource::repository);
+    const auto lab = seed_lab(DockerSource::repository);
     const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs);
     check_golden("cloud-init/user-data-repository", text);
     CHECK(text.rfind("#cloud-config\n", 0) == 0);
@@ -150,7 +170,7 @@ TEST_CASE("user-data installs Docker the way the lab asks", "[golden]") {
     CHECK(contains(text, "      keyid: 9DC858229FC7DD38854AE2D88D81803C0EBFCD88\n"));
   }
   SECTION("repository with an inline signing key") {
-    auto lab = cit::test_lab(DockerSource::repository);
+    auto lab = seed_lab(DockerSource::repository);
     auto with_key = inputs;
     with_key.docker_apt_key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\nxyz\n-----END PGP";
     with_key.docker_apt_key += " PUBLIC KEY BLOCK-----\n";
@@ -159,14 +179,14 @@ TEST_CASE("user-data installs Docker the way the lab asks", "[golden]") {
     CHECK_FALSE(contains(text, "keyid:"));
   }
   SECTION("distribution") {
-    const auto lab = cit::test_lab(DockerSource::distribution);
+    const auto lab = seed_lab(DockerSource::distribution);
     const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs);
     check_golden("cloud-init/user-data-distribution", text);
     CHECK(contains(text, "packages:\n  - docker.io\n  - docker-compose\n"));
     CHECK_FALSE(contains(text, "apt:"));
   }
   SECTION("preinstalled: no apt, no packages") {
-    const auto lab = cit::test_lab(DockerSource::preinstalled);
+    const auto lab = seed_lab(DockerSource::preinstalled);
     const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs);
     check_golden("cloud-init/user-data-preinstalled", text);
     CHECK_FALSE(contains(text, "packages:"));
@@ -176,7 +196,7 @@ TEST_CASE("user-data installs Docker the way the lab asks", "[golden]") {
 }
 
 TEST_CASE("user-data carries proxy, mirror, extra files and commands", "[golden]") {
-  auto lab = cit::test_lab(DockerSource::distribution);
+  auto lab = seed_lab(DockerSource::distribution);
   lab.docker.apt_proxy = "http://10.61.0.1:3142";
   lab.docker.registry_mirror = "http://10.61.0.1:5000";
   const auto text = ci::user_data(lab, lab.teams[0].vms[0], inputs_with_extras());
@@ -193,9 +213,9 @@ TEST_CASE("user-data carries proxy, mirror, extra files and commands", "[golden]
     CHECK(text.find("defer: true", token) == std::string::npos);
   }
   SECTION("the readiness line is the last command and names the generation") {
-    CHECK(contains(text,
-                   "  - \"echo labctl-ready cd26-team1-vm1-3f2a9c1d-2 > /dev/ttyS0\"\n"
-                   "# cc_phone_home"));
+    CHECK(contains(text, "  - \"echo labctl-ready cd26-team1-vm1-" + lab.teams[0].vms[0].spec_hash +
+                             "-2 > /dev/ttyS0\"\n"
+                             "# cc_phone_home"));
   }
 }
 
@@ -215,7 +235,7 @@ TEST_CASE("PyYAML reads the rendered documents back to the intended values", "[u
     REQUIRE(out.ok());
     return nlohmann::json::parse(*out);
   };
-  auto lab = cit::test_lab(DockerSource::repository);
+  auto lab = seed_lab(DockerSource::repository);
   lab.docker.registry_mirror = "http://10.61.0.1:5000";
   const auto in = inputs_with_extras();
   const auto& vm = lab.teams[0].vms[0];
@@ -233,18 +253,19 @@ TEST_CASE("PyYAML reads the rendered documents back to the intended values", "[u
   CHECK(nlohmann::json::parse(user["write_files"][0]["content"].get<std::string>()) ==
         nlohmann::json({{"registry-mirrors", {"http://10.61.0.1:5000"}}}));
   CHECK(user["apt"]["sources"]["docker.list"]["keyid"] == ci::k_docker_key_fingerprint);
-  CHECK(user["runcmd"].back() == "echo labctl-ready cd26-team1-vm1-3f2a9c1d-2 > /dev/ttyS0");
+  CHECK(user["runcmd"].back() ==
+        "echo labctl-ready cd26-team1-vm1-" + vm.spec_hash + "-2 > /dev/ttyS0");
   const auto net = parse(ci::network_config(vm));
   CHECK(net["version"] == 2);
-  CHECK(net["ethernets"]["eth0"]["match"]["macaddress"] == "02:c4:1e:01:01:00");
+  CHECK(net["ethernets"]["eth0"]["match"]["macaddress"] == "02:d7:52:01:01:00");
   CHECK(net["ethernets"]["eth0"]["routes"][0] ==
         nlohmann::json({{"to", "0.0.0.0/0"}, {"via", "10.61.1.1"}}));
   CHECK(net["ethernets"]["eth1"]["addresses"] == nlohmann::json({"10.62.1.11/24"}));
-  CHECK(parse(ci::meta_data(lab, vm))["instance-id"] == "cd26-team1-vm1-3f2a9c1d");
+  CHECK(parse(ci::meta_data(lab, vm))["instance-id"] == "cd26-team1-vm1-" + vm.spec_hash);
 }
 
 TEST_CASE("the classroom registry is Docker's mirror, over plain HTTP", "[unit]") {
-  auto lab = cit::test_lab(DockerSource::distribution);
+  auto lab = seed_lab(DockerSource::distribution);
   const auto& vm = lab.teams[0].vms[0];
   SECTION("by default: 10.255.255.1:5000, a mirror and an insecure registry") {
     const auto text = ci::user_data(lab, vm, {});

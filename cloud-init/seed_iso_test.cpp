@@ -2,9 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "cloud-init/test_lab.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 namespace ci = labctl::cloudinit;
 namespace fs = std::filesystem;
@@ -13,8 +13,8 @@ using labctl::testing::read_file;
 namespace {
 
 ci::SeedContents test_seed() {
-  const auto lab = ci::testing::test_lab(labctl::model::DockerSource::distribution);
-  return ci::render_seed(lab, lab.teams[0].vms[0], ci::testing::test_inputs());
+  const auto lab = labctl::testing::seed_lab(labctl::model::DockerSource::distribution);
+  return ci::render_seed(lab, lab.teams[0].vms[0], labctl::testing::seed_inputs());
 }
 
 }  // namespace

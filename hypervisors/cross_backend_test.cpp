@@ -3,7 +3,7 @@
 // seeds that give the same static addresses. `up`'s own path runs on each side (planner,
 // apply engine, the guest materializer's real seeds): libvirt on test:///default
 // in-process, Hyper-V through the dry run that `plan` and `up --dry-run` use. Each side is
-// then read back from what its backend really produced (seen_test.hpp), never from the
+// then read back from what its backend really produced (tests/support/seen.hpp), never from the
 // model, so a renderer that drifts fails here.
 
 #include <filesystem>
@@ -17,18 +17,18 @@
 
 #include "hypervisors/hypervisor.hpp"
 #include "hypervisors/libvirt/backend.hpp"
-#include "hypervisors/libvirt/test_driver.hpp"
-#include "hypervisors/seen_test.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/model/loader.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/sys/reporter.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/libvirt_test_driver.hpp"
+#include "tests/support/seen.hpp"
 
 namespace {
 
 using namespace labctl;
-using namespace labctl::hv::testing;
+using namespace labctl::testing;
 namespace lv = labctl::hv::libvirt;
 
 // ---- Running `up` ----
@@ -108,7 +108,7 @@ model::Lab hyperv_variant(const std::string& text, const model::Lab& lab) {
 
 // The real backend, recording the local file each upload was given: the test driver stores
 // no content, so a domain's seed is found through the volume its cdrom names.
-class UploadRecorder : public lv::testing::TestDriverHypervisor {
+class UploadRecorder : public labctl::testing::TestDriverHypervisor {
  public:
   using TestDriverHypervisor::TestDriverHypervisor;
   Status upload_volume(const std::string& pool, const std::string& name,

@@ -8,8 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "tests/golden.hpp"
-#include "tests/labctl_cli.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labctl_cli.hpp"
 
 // `--json` as a program reads it: every subcommand, on success and on failure, prints exactly
 // one JSON document on stdout and only JSON lines on stderr. The labctl executable runs

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "tests/golden.hpp"
-#include "tests/labctl_cli.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labctl_cli.hpp"
 
 // The classroom's state directory as the labctl executable treats it: read-only commands
 // create nothing, `down --all` lists every path it deletes and keeps the database dumps

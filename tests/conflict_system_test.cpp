@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
-#include "tests/labctl_cli.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labctl_cli.hpp"
 
 // Issue 13, point 3, on the real daemon (qemu:///system), through the labctl executable: names
 // the classroom needs that something else holds. Nothing boots: `up` must refuse before it

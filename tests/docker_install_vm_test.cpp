@@ -7,9 +7,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "tests/golden.hpp"
-#include "tests/labctl_cli.hpp"
-#include "tests/leftovers.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labctl_cli.hpp"
+#include "tests/support/leftovers.hpp"
 
 // Docker installed at boot, for real: an image built without Docker (`image.with` empty) and
 // `docker.source: distribution`. cloud-init's final stage configures apt (the image's mirror

@@ -13,12 +13,12 @@
 
 #include "provision/registry/client.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
-#include "tests/labctl_cli.hpp"
-#include "tests/lan.hpp"
-#include "tests/leftovers.hpp"
-#include "tests/netns.hpp"
-#include "tests/registry.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labctl_cli.hpp"
+#include "tests/support/lan.hpp"
+#include "tests/support/leftovers.hpp"
+#include "tests/support/netns.hpp"
+#include "tests/support/registry.hpp"
 
 // End to end, through the labctl executable, on qemu:///system with real QEMU VMs under TCG:
 // a one-team classroom of two VMs on a NAT network and an isolated switch is brought up

@@ -11,8 +11,8 @@
 
 #include "provision/model/lab.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
-#include "tests/labctl_cli.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labctl_cli.hpp"
 
 // The built image's EFI variant, for real, through the labctl executable: labctl builds it
 // (or takes it from the cache), brings up a one-VM classroom with `image.boot: efi` on

@@ -14,10 +14,10 @@
 
 #include "provision/registry/storage.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
-#include "tests/labctl_cli.hpp"
-#include "tests/registry.hpp"
-#include "tests/registry_images.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labctl_cli.hpp"
+#include "tests/support/registry.hpp"
+#include "tests/support/registry_images.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "tests/golden.hpp"
-#include "tests/lan.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/lan.hpp"
 
 // The stand-in LAN of the bridge tests (tests/lan.hpp), without a VM: a network namespace
 // joined by a veth to the test's bridge asks for an address with busybox's udhcpc, and the

@@ -1,7 +1,7 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 namespace {
 

@@ -10,9 +10,9 @@
 
 #include "hypervisors/hypervisor.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
-#include "tests/labctl_cli.hpp"
-#include "tests/sshd.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labctl_cli.hpp"
+#include "tests/support/sshd.hpp"
 
 // A remote libvirt host for real, over loopback: the lab's only host is
 // qemu+ssh://root@127.0.0.1:PORT/system, PORT an sshd started by the test with keys it

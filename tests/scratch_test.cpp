@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 // The promise of testing::ScratchDir: removed when the test passes, kept when it failed.
 

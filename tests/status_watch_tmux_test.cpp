@@ -13,7 +13,7 @@
 #include "hypervisors/libvirt/xml.hpp"
 #include "provision/model/loader.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 // `labctl status --watch` on a real terminal: tmux runs the labctl executable in an 80x24
 // pane against a classroom of ten teams of four VMs on an in-process libvirt host

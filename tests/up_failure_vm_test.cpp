@@ -6,9 +6,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "tests/golden.hpp"
-#include "tests/labctl_cli.hpp"
-#include "tests/leftovers.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labctl_cli.hpp"
+#include "tests/support/leftovers.hpp"
 
 // The failure path of `up`, for real, on qemu:///system: a VM whose kernel is told to run
 // /bin/false as init boots, panics when that init exits ("Attempted to kill init!") and hangs

@@ -3,13 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include "hypervisors/hyperv/backend.hpp"
-#include "hypervisors/hyperv/fake_powershell_test.hpp"
 #include "hypervisors/hyperv/powershell.hpp"
 #include "hypervisors/hyperv/render.hpp"
 #include "hypervisors/hyperv/runner.hpp"
 #include "hypervisors/hyperv/script.hpp"
-#include "hypervisors/hyperv/test_lab.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/fake_powershell.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 namespace hy = labctl::hv::hyperv;
 namespace model = labctl::model;
@@ -41,7 +41,7 @@ TEST_CASE("a dry run records the exact PowerShell and runs nothing", "[unit]") {
   auto recorder = std::make_unique<hy::RecordingRunner>();
   hy::RecordingRunner* recorded = recorder.get();
   auto hv = hy::make_hyperv("hyperv://", std::move(recorder));
-  const model::Lab lab = hy::testing::test_lab();
+  const model::Lab lab = labctl::testing::hyperv_lab();
   auto inventory = hv->inventory("cd26");
   REQUIRE(inventory.ok());
   CHECK(inventory->objects.empty());  // "[]": nothing exists, so a plan creates everything
@@ -59,7 +59,7 @@ TEST_CASE("a dry run records the exact PowerShell and runs nothing", "[unit]") {
 }
 
 TEST_CASE("under WSL, local files reach PowerShell as Windows paths", "[unit]") {
-  auto wslpath = std::make_shared<hy::testing::FakeWslpath>();
+  auto wslpath = std::make_shared<labctl::testing::FakeWslpath>();
   auto recorder = std::make_unique<hy::RecordingRunner>();
   hy::RecordingRunner* recorded = recorder.get();
   hy::HypervOptions options;

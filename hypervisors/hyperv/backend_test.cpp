@@ -8,21 +8,21 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
-#include "hypervisors/hyperv/fake_powershell_test.hpp"
 #include "hypervisors/hyperv/render.hpp"
-#include "hypervisors/hyperv/test_lab.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/ready/console.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/fake_powershell.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 namespace hy = labctl::hv::hyperv;
 namespace model = labctl::model;
-using hy::testing::FakePowerShell;
 using labctl::Status;
 using labctl::hv::Hypervisor;
 using labctl::hv::ObjectKind;
 using labctl::hv::PowerState;
 using labctl::hv::VolumeFormat;
+using labctl::testing::FakePowerShell;
 using Calls = std::vector<std::string>;
 using Nats = std::map<std::string, std::string>;
 
@@ -131,11 +131,12 @@ struct Fixture {
   std::string base = write_vhdx(scratch.path());
   std::unique_ptr<FakePowerShell> owned = std::make_unique<FakePowerShell>();
   FakePowerShell* host = owned.get();
-  std::shared_ptr<hy::testing::FakeWslpath> wslpath = std::make_shared<hy::testing::FakeWslpath>();
+  std::shared_ptr<labctl::testing::FakeWslpath> wslpath =
+      std::make_shared<labctl::testing::FakeWslpath>();
   std::unique_ptr<Hypervisor> hv;
 
   explicit Fixture(bool wsl = true) {
-    hv = hy::make_hyperv("hyperv://", hy::testing::session_on(*host),
+    hv = hy::make_hyperv("hyperv://", labctl::testing::session_on(*host),
                          wsl ? hy::wsl_options(wslpath) : hy::HypervOptions{});
   }
 };
@@ -158,7 +159,7 @@ const Calls k_fresh_up = {"inventory cd26",
 
 TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[unit]") {
   Fixture f;
-  const model::Lab lab = hy::testing::test_lab();
+  const model::Lab lab = labctl::testing::hyperv_lab();
 
   SECTION("a fresh up runs every create script, in order, and the host ends up complete") {
     REQUIRE(up_team(*f.hv, lab, f.base).ok());
@@ -169,7 +170,8 @@ TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[un
                                                  "cd26-team1-vm2-seed.iso"});
     CHECK(f.host->nats == Nats{{"cd26-nat", "10.61.0.0/16"}});
     CHECK(f.host->vms.at("cd26-team1-vm2").notes ==
-          "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02 identity=" + lab.identity);
+          "labctl:v1 classroom=cd26 team=team1 role=domain spec=" + lab.teams[0].vms[1].spec_hash +
+              " identity=" + lab.identity);
     CHECK(f.host->vms.at("cd26-team1-vm2").state == "Running");
     CHECK(f.host->switches.at("cd26-team1-lab") ==
           "labctl:v1 classroom=cd26 team=team1 role=network spec=" +
@@ -189,8 +191,8 @@ TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[un
       const auto* vm1 = inventory->find(ObjectKind::domain, "cd26-team1-vm1");
       REQUIRE(vm1 != nullptr);
       CHECK(vm1->state == PowerState::running);
-      CHECK(vm1->tag.spec_hash == "5f3a9c01");
-      CHECK(inventory->find(ObjectKind::network, "cd26-team1-lan")->cidr == "10.61.1.0/24");
+      CHECK(vm1->tag.spec_hash == lab.teams[0].vms[0].spec_hash);
+      CHECK(inventory->find(ObjectKind::network, "cd26-team1-lan")->cidr == "10.61.0.0/24");
     }
   }
   SECTION("down deletes by tag: an untagged look-alike and another classroom's VM stay") {
@@ -224,7 +226,7 @@ TEST_CASE("Hyper-V backend through a fake powershell.exe: up, again, down", "[un
 
 TEST_CASE("Hyper-V backend as hyperv:// makes it: every path in every script is Windows'",
           "[unit]") {
-  const model::Lab lab = hy::testing::test_lab();
+  const model::Lab lab = labctl::testing::hyperv_lab();
   SECTION("under WSL, up and down hand PowerShell no Linux path") {
     Fixture f;
     REQUIRE(up_team(*f.hv, lab, f.base).ok());
@@ -245,7 +247,7 @@ TEST_CASE("Hyper-V backend as hyperv:// makes it: every path in every script is 
 TEST_CASE("Hyper-V backend: each VM's COM1 is captured into its serial log, read as libvirt's",
           "[unit]") {
   Fixture f;
-  const model::Lab lab = hy::testing::test_lab();
+  const model::Lab lab = labctl::testing::hyperv_lab();
   const std::string dir = f.scratch.path().string();
   f.host->boot_output["cd26-team1-vm1"] =
       "[    0.000000] Linux version 6.1.0\r\n[    2.1] Kernel panic - not syncing: VFS: Unable "
@@ -265,8 +267,8 @@ TEST_CASE("Hyper-V backend: each VM's COM1 is captured into its serial log, read
   CHECK(failure->summary == "[    2.1] Kernel panic - not syncing: VFS: Unable to mount root fs");
   SECTION("a VM started again without being created by this run gets no capture") {
     f.host->consoles.clear();
-    auto other =
-        hy::make_hyperv("hyperv://", hy::testing::session_on(*f.host), hy::wsl_options(f.wslpath));
+    auto other = hy::make_hyperv("hyperv://", labctl::testing::session_on(*f.host),
+                                 hy::wsl_options(f.wslpath));
     REQUIRE(other->start_domain(lab, "cd26-team1-vm1").ok());
     CHECK(f.host->consoles.empty());
   }
@@ -275,7 +277,7 @@ TEST_CASE("Hyper-V backend: each VM's COM1 is captured into its serial log, read
 TEST_CASE("Hyper-V backend: WSL 2 reaches the nat switches by forwarding, undone by down",
           "[unit]") {
   Fixture f;
-  const model::Lab lab = hy::testing::test_lab(2);
+  const model::Lab lab = labctl::testing::hyperv_lab(2);
   using Forwarding = std::map<std::string, bool>;
   SECTION("on for WSL's vEthernet and each nat switch's, off again with the last one") {
     REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
@@ -311,7 +313,7 @@ TEST_CASE("Hyper-V backend: WSL 2 reaches the nat switches by forwarding, undone
 TEST_CASE("Hyper-V backend: the VMs reach the classroom registry in WSL by a route to it",
           "[unit]") {
   Fixture f;
-  model::Lab lab = hy::testing::test_lab(2);
+  model::Lab lab = labctl::testing::hyperv_lab(2);
   using Routes = std::map<std::string, std::string>;
   const Routes ours = {{"10.255.255.1/32", "172.29.18.5"}};
   SECTION("a whole up adds it once; down of the last nat switch removes it") {
@@ -319,7 +321,7 @@ TEST_CASE("Hyper-V backend: the VMs reach the classroom registry in WSL by a rou
     CHECK(f.host->routes == ours);
     CHECK(f.host->routes_added == 1);  // create-network, then two starts that find it right
     CHECK(f.host->route_record == Calls{"10.255.255.1/32"});
-    CHECK(f.wslpath->route_queries == Calls{"10.61.1.1", "10.61.1.1", "10.61.1.1"});
+    CHECK(f.wslpath->route_queries == Calls{"10.61.0.1", "10.61.0.1", "10.61.0.1"});
     REQUIRE(up_team(*f.hv, lab, f.base, 1).ok());
     CHECK(f.host->routes_added == 1);
     REQUIRE(down_team(*f.hv, "cd26", "team1").ok());
@@ -394,7 +396,7 @@ TEST_CASE("WSL's address toward Windows is the source of its route to a nat gate
 
 TEST_CASE("Hyper-V backend: a cmdlet failing mid-way surfaces and a re-run converges", "[unit]") {
   Fixture f;
-  const model::Lab lab = hy::testing::test_lab();
+  const model::Lab lab = labctl::testing::hyperv_lab();
   f.host->fail_on = "create-vm cd26-team1-vm2";
   f.host->fail_message =
       "Set-VMMemory: Failed to modify device 'Memory'. Not enough memory in "
@@ -416,7 +418,8 @@ TEST_CASE("Hyper-V backend: a cmdlet failing mid-way surfaces and a re-run conve
                                "create-overlay cd26-team1-vm2.qcow2", "create-vm cd26-team1-vm2",
                                "start-vm cd26-team1-vm2"});
   CHECK(f.host->vms.at("cd26-team1-vm2").notes ==
-        "labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02 identity=" + lab.identity);
+        "labctl:v1 classroom=cd26 team=team1 role=domain spec=" + lab.teams[0].vms[1].spec_hash +
+            " identity=" + lab.identity);
   CHECK(f.host->vms.at("cd26-team1-vm2").state == "Running");
 
   f.host->calls.clear();
@@ -444,7 +447,7 @@ TEST_CASE("Hyper-V backend: host facts and what it refuses", "[unit]") {
   }
   SECTION("another NetNat on the host is refused with the script's message") {
     f.host->nats["WinNAT"] = "172.30.0.0/24";
-    const model::Lab lab = hy::testing::test_lab();
+    const model::Lab lab = labctl::testing::hyperv_lab();
     Status status = f.hv->create_network(lab, lab.teams[0].networks[0]);
     REQUIRE_FALSE(status.ok());
     CHECK(status.error().message ==
@@ -477,7 +480,7 @@ labctl::plan::Plan plan_all(Hypervisor& hv, const model::Lab& lab) {
 
 TEST_CASE("Hyper-V backend: one NetNat per classroom for every team's nat network", "[unit]") {
   Fixture f;
-  const model::Lab lab = hy::testing::test_lab(2);
+  const model::Lab lab = labctl::testing::hyperv_lab(2);
   REQUIRE(up_team(*f.hv, lab, f.base, 0).ok());
   REQUIRE(up_team(*f.hv, lab, f.base, 1).ok());
 
@@ -485,7 +488,7 @@ TEST_CASE("Hyper-V backend: one NetNat per classroom for every team's nat networ
     CHECK(f.host->nats == Nats{{"cd26-nat", "10.61.0.0/16"}});
     CHECK(f.host->internal == std::set<std::string>{"cd26-team1-lan", "cd26-team2-lan"});
     CHECK(f.host->addresses ==
-          Nats{{"cd26-team1-lan", "10.61.1.1/24"}, {"cd26-team2-lan", "10.61.3.1/24"}});
+          Nats{{"cd26-team1-lan", "10.61.0.1/24"}, {"cd26-team2-lan", "10.61.2.1/24"}});
     CHECK(f.host->switches.size() == 4);
   }
   SECTION("a second up asks nothing: every switch is covered by the NetNat") {
@@ -533,7 +536,7 @@ TEST_CASE("Hyper-V backend: one NetNat per classroom for every team's nat networ
 
 TEST_CASE("Hyper-V backend: what the classroom's NetNat refuses", "[unit]") {
   Fixture f;
-  const model::Lab lab = hy::testing::test_lab(2);
+  const model::Lab lab = labctl::testing::hyperv_lab(2);
   SECTION("a foreign NetNat: nothing of the nat network is created") {
     f.host->nats["DockerNAT"] = "10.0.75.0/24";
     Status status = up_team(*f.hv, lab, f.base, 0);
@@ -570,7 +573,7 @@ TEST_CASE("Hyper-V backend: what the classroom's NetNat refuses", "[unit]") {
 TEST_CASE("Hyper-V backend: students' access as static mappings on the classroom's NetNat",
           "[unit]") {
   Fixture f;
-  model::Lab lab = hy::testing::test_lab(2);
+  model::Lab lab = labctl::testing::hyperv_lab(2);
   lab.access.enabled = true;
   lab.access.host = "lab-server.school.lan";
   lab.access.ssh = true;
@@ -600,14 +603,14 @@ TEST_CASE("Hyper-V backend: students' access as static mappings on the classroom
     }
     return out;
   };
-  const auto team1 = team_mappings(1, "10.61.1");
-  const auto team2 = team_mappings(2, "10.61.3");
+  const auto team1 = team_mappings(1, "10.61.0");
+  const auto team2 = team_mappings(2, "10.61.2");
   auto both = team1;
   both.insert(team2.begin(), team2.end());
   CHECK(f.host->mappings.size() == 40);
   CHECK(f.host->mappings == both);
-  CHECK(f.host->mappings.at(20111) == "10.61.1.11:8081");
-  CHECK(f.host->mappings.at(20212) == "10.61.3.12:8081");
+  CHECK(f.host->mappings.at(20111) == "10.61.0.11:8081");
+  CHECK(f.host->mappings.at(20212) == "10.61.2.12:8081");
   CHECK(access_actions().empty());
   SECTION("a mapping removed by hand: plan recreates the team's") {
     f.host->mappings.erase(20111);
@@ -618,10 +621,10 @@ TEST_CASE("Hyper-V backend: students' access as static mappings on the classroom
     CHECK(f.host->mappings == both);
   }
   SECTION("unpublish removes the team's only; a mapping labctl did not make stays") {
-    f.host->mappings[20199] = "10.61.1.50:80";
+    f.host->mappings[20199] = "10.61.0.50:80";
     REQUIRE(f.hv->unpublish(lab, "team1").ok());
     auto left = team2;
-    left[20199] = "10.61.1.50:80";
+    left[20199] = "10.61.0.50:80";
     CHECK(f.host->mappings == left);
     CHECK(f.host->access_records.count("team1") == 0);
   }

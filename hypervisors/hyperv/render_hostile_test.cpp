@@ -2,11 +2,11 @@
 
 #include "hypervisors/hyperv/powershell.hpp"
 #include "hypervisors/hyperv/render.hpp"
-#include "hypervisors/hyperv/test_lab.hpp"
+#include "tests/support/labs.hpp"
 
 namespace hy = labctl::hv::hyperv;
 namespace model = labctl::model;
-using hy::testing::test_lab;
+using labctl::testing::hyperv_lab;
 
 namespace {
 
@@ -71,7 +71,7 @@ void check_inert(const std::string& script, const std::string& value) {
 }  // namespace
 
 TEST_CASE("hostile values are refused or rendered inert", "[unit]") {
-  model::Lab lab = test_lab();
+  model::Lab lab = hyperv_lab();
   model::Network net = lab.teams[0].networks[0];
   model::Vm vm = lab.teams[0].vms[0];
   const std::vector<std::string> hostile_names = {"x'; Remove-Item C:\\Windows -Recurse; '",
@@ -172,7 +172,7 @@ TEST_CASE("hostile values are refused or rendered inert", "[unit]") {
 }
 
 TEST_CASE("what Hyper-V cannot do is an Error that says so", "[unit]") {
-  model::Lab lab = test_lab();
+  model::Lab lab = hyperv_lab();
   model::Network net = lab.teams[0].networks[0];
   model::Vm vm = lab.teams[0].vms[0];
   SECTION("Open vSwitch networks") {

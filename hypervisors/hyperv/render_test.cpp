@@ -2,12 +2,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "hypervisors/hyperv/test_lab.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 namespace hy = labctl::hv::hyperv;
 namespace model = labctl::model;
-using hy::testing::test_lab;
+using labctl::testing::hyperv_lab;
 
 namespace {
 
@@ -27,7 +27,7 @@ const hy::RegistryRoute k_route{"10.255.255.1", "172.29.18.5"};
 }  // namespace
 
 TEST_CASE("Hyper-V scripts for a whole team's up", "[golden]") {
-  const model::Lab lab = test_lab();
+  const model::Lab lab = hyperv_lab();
   const model::Team& team = lab.teams.front();
   std::string all = must(hy::render_create_pool(k_root, lab.classroom));
   all += must(hy::render_upload_volume(k_root, lab.classroom, lab.base_volume,
@@ -55,7 +55,7 @@ TEST_CASE("Hyper-V scripts for a whole team's up", "[golden]") {
 }
 
 TEST_CASE("Hyper-V scripts for a whole team's down", "[golden]") {
-  const model::Lab lab = test_lab();
+  const model::Lab lab = hyperv_lab();
   const model::Team& team = lab.teams.front();
   std::string all;
   for (const model::Vm& vm : team.vms) {
@@ -87,7 +87,7 @@ TEST_CASE("Hyper-V query scripts", "[golden]") {
 // The built image's EFI variant: a Generation 2 VM, Secure Boot off, the disk first: the
 // same script as for any disk with its own EFI loader (pinned in hyperv/team-up.ps1).
 TEST_CASE("Hyper-V boots the built image's EFI variant like an EFI disk", "[unit]") {
-  model::Lab lab = test_lab();
+  model::Lab lab = hyperv_lab();
   const model::Vm& vm = lab.teams.front().vms.front();
   const std::string disk = must(hy::render_create_vm(lab, vm, k_root));
   lab.image.build = "debian-12";
@@ -101,7 +101,7 @@ TEST_CASE("Hyper-V boots the built image's EFI variant like an EFI disk", "[unit
 
 TEST_CASE("Hyper-V scripts for students' access: static mappings on the classroom's NetNat",
           "[golden]") {
-  model::Lab lab = test_lab();
+  model::Lab lab = hyperv_lab();
   lab.identity = "0123456789abcdef0123456789abcdef";
   lab.access.enabled = true;
   lab.access.host = "lab-server.school.lan";

@@ -4,14 +4,14 @@
 
 #include <catch2/catch.hpp>
 
-#include "hypervisors/hyperv/fake_powershell_test.hpp"
 #include "hypervisors/hyperv/render.hpp"
 #include "hypervisors/hyperv/script.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/fake_powershell.hpp"
+#include "tests/support/golden.hpp"
 
 namespace hy = labctl::hv::hyperv;
-using hy::testing::FakePowerShell;
 using labctl::ErrorCause;
+using labctl::testing::FakePowerShell;
 using Calls = std::vector<std::string>;
 
 namespace {
@@ -146,7 +146,7 @@ TEST_CASE("the session over a real child process (a shell speaking the loop's pr
   int started = 0;
   auto start = [&started](const std::vector<std::string>& argv) {
     ++started;
-    const std::string nonce = hy::script_subject(hy::testing::decode_command(argv.back()));
+    const std::string nonce = hy::script_subject(labctl::testing::decode_command(argv.back()));
     return labctl::sys::start_live_process({"sh", "-c", k_loop_in_sh, "sh", nonce});
   };
   // upload-volume has its own, long, timeout: the answered scripts use it, so that a busy

@@ -2,12 +2,13 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include "hypervisors/libvirt/backend.hpp"
-#include "hypervisors/libvirt/test_lab.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 // Against the real daemon (qemu:///system): pool, upload, overlay, NAT network with DHCP host
 // entries, a TCG domain started (no OS needed), checked with virsh, then deleted by tag.
@@ -32,14 +33,6 @@ std::string unique_classroom() {
 
 // One team, vm1 on a NAT network only, on a subnet no host network uses.
 model::Lab system_lab(LibvirtHypervisor& hv) {
-  model::Lab lab = libvirt::testing::make_test_lab(
-      {.classroom = unique_classroom(), .teams = 1, .boot = model::BootMode::disk});
-  lab.base_volume = lab.classroom + "-base.raw";
-  model::Team& team = lab.teams[0];
-  team.networks.resize(1);
-  team.vms.resize(1);
-  team.vms[0].nics.resize(1);
-  team.vms[0].disk = 64 * model::k_mib;
   const auto used = hv.host_networks();
   REQUIRE(used.ok());
   for (std::uint32_t third = std::uint32_t(::getpid()) % 200;; ++third) {
@@ -48,13 +41,18 @@ model::Lab system_lab(LibvirtHypervisor& hv) {
       return n.cidr == candidate.cidr();
     });
     if (!taken) {
-      team.networks[0] =
-          libvirt::testing::test_network(lab.classroom, 1, "lan", model::NetworkKind::nat);
-      team.networks[0].subnet = candidate;
-      team.networks[0].gateway = candidate.address(1);
-      team.networks[0].dhcp_start = candidate.address(100);
-      team.networks[0].dhcp_end = candidate.address(199);
-      team.vms[0].nics[0] = libvirt::testing::test_nic(team.networks[0], 1, 1, 0);
+      model::Lab lab = testing::lab_from_yaml(fmt::format(
+          R"(classroom: {}
+{}
+teams: {{ count: 1 }}
+template:
+  networks:
+    lan: {{ kind: nat, subnet: {}, bridge_name: "lc{{classroom}}t{{team_index}}{{net}}" }}
+  vms:
+    vm1: {{ vcpus: 2, disk: 64MiB }}
+)",
+          unique_classroom(), testing::image_yaml(model::BootMode::disk), candidate.cidr()));
+      lab.base_volume = lab.classroom + "-base.raw";
       return lab;
     }
   }

@@ -7,9 +7,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "hypervisors/libvirt/test_lab.hpp"
 #include "provision/plan/conflicts.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 // test:///default keeps its state per connection: each test does everything on one
 // LibvirtHypervisor.
@@ -19,7 +19,7 @@ namespace {
 using namespace labctl;
 using namespace labctl::hv;
 using labctl::hv::libvirt::LibvirtHypervisor;
-using labctl::hv::libvirt::testing::make_test_lab;
+using labctl::testing::libvirt_lab;
 
 std::unique_ptr<LibvirtHypervisor> open_test_driver() {
   auto opened = LibvirtHypervisor::open("test:///default", {.pool_root = "/lct-libvirt-pools"});
@@ -92,7 +92,7 @@ std::set<std::string> expected_names(const model::Lab& lab, ObjectKind kind) {
 
 TEST_CASE("libvirt backend on test:///default: create, inventory, delete by tag", "[libvirt]") {
   auto hv = open_test_driver();
-  const model::Lab lab = make_test_lab({.classroom = "lctlvt", .teams = 2, .external = true});
+  const model::Lab lab = libvirt_lab({.classroom = "lctlvt", .teams = 2, .external = true});
   build_lab(*hv, lab);
 
   SECTION("inventory lists exactly the lab's objects, with their tags") {
@@ -193,7 +193,7 @@ TEST_CASE("libvirt backend on test:///default: create, inventory, delete by tag"
 
 TEST_CASE("libvirt backend refuses to delete what it does not own", "[libvirt]") {
   auto hv = open_test_driver();
-  const model::Lab lab = make_test_lab({.classroom = "lctlvu", .teams = 1});
+  const model::Lab lab = libvirt_lab({.classroom = "lctlvu", .teams = 1});
   const model::Vm& vm = lab.teams[0].vms[0];
   const model::Network& net = lab.teams[0].networks[0];
   // Hand-made objects named exactly like labctl's, without the tag.
@@ -237,7 +237,7 @@ TEST_CASE("libvirt backend refuses to delete what it does not own", "[libvirt]")
 TEST_CASE("libvirt inventory shows what holds the classroom's names, and the host's devices",
           "[libvirt]") {
   auto hv = open_test_driver();
-  model::Lab lab = make_test_lab({.classroom = "lctlvc", .teams = 1});
+  model::Lab lab = libvirt_lab({.classroom = "lctlvc", .teams = 1});
   lab.identity = "0123456789abcdef0123456789abcdef";
   const model::Vm& vm = lab.teams[0].vms[0];
   const model::Network& net = lab.teams[0].networks[0];
@@ -286,7 +286,7 @@ TEST_CASE("libvirt inventory shows what holds the classroom's names, and the hos
 // classroom, team, role and spec and gains the identity; nothing else changes.
 TEST_CASE("libvirt backend re-tags a classroom's domains and networks", "[libvirt]") {
   auto hv = open_test_driver();
-  model::Lab lab = make_test_lab({.classroom = "lctlva", .teams = 1});
+  model::Lab lab = libvirt_lab({.classroom = "lctlva", .teams = 1});
   build_lab(*hv, lab);  // no identity yet: tags as labctl wrote them before
   const model::Network& net = lab.teams[0].networks[0];
   // The test driver shows a running network's live XML only, where a re-tag lands at restart.
@@ -324,7 +324,7 @@ TEST_CASE("libvirt backend re-tags a classroom's domains and networks", "[libvir
 
 TEST_CASE("libvirt backend: what the test driver offers and lacks", "[libvirt]") {
   auto hv = open_test_driver();
-  const model::Lab lab = make_test_lab({.classroom = "lctlvw", .teams = 1});
+  const model::Lab lab = libvirt_lab({.classroom = "lctlvw", .teams = 1});
   require_ok(hv->create_pool(lab));
   SECTION("upload is unsupported: a clean error and no half-made volume") {
     labctl::testing::ScratchDir dir("lct-libvirt-upload");
@@ -361,7 +361,7 @@ TEST_CASE("libvirt backend: what the test driver offers and lacks", "[libvirt]")
   }
   SECTION("an EFI domain is deleted although the driver knows no NVRAM flag") {
     const model::Lab efi =
-        make_test_lab({.classroom = "lctlvw", .teams = 1, .boot = model::BootMode::efi});
+        libvirt_lab({.classroom = "lctlvw", .teams = 1, .boot = model::BootMode::efi});
     const model::Vm& vm = efi.teams[0].vms[0];
     require_ok(hv->create_volume(efi.pool, efi.base_volume, VolumeFormat::qcow2, model::k_gib));
     require_ok(hv->create_overlay(efi.pool, vm.disk_volume, efi.base_volume, vm.disk));

@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 namespace labctl::hv::libvirt {
 

@@ -13,7 +13,7 @@
 #include "hypervisors/libvirt/forward.hpp"
 #include "provision/sys/live_process.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/netns.hpp"
+#include "tests/support/netns.hpp"
 
 // Students' access through the real kernel, without a VM: a network namespace with a tiny
 // TCP listener stands in for a VM on a bridge (behind a chain that REJECTs inbound traffic,

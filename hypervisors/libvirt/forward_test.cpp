@@ -7,7 +7,7 @@
 #include <fmt/ranges.h>
 #include <catch2/catch.hpp>
 
-#include "tests/fixture.hpp"
+#include "tests/support/labs.hpp"
 
 using namespace labctl;
 using hv::libvirt::forward_spec;

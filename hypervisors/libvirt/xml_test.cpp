@@ -2,17 +2,17 @@
 
 #include <catch2/catch.hpp>
 
-#include "hypervisors/libvirt/test_lab.hpp"
 #include "hypervisors/libvirt/xml_read.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 namespace {
 
 using namespace labctl;
 using namespace labctl::hv::libvirt;
-using labctl::hv::libvirt::testing::make_test_lab;
-using labctl::hv::libvirt::testing::TestLabOptions;
+using labctl::testing::libvirt_lab;
+using labctl::testing::LibvirtLabOptions;
 
 const model::Network& network(const model::Lab& lab, const std::string& key) {
   for (const model::Network& net : lab.teams.front().networks) {
@@ -30,7 +30,7 @@ DomainPaths paths_of(const model::Lab& lab, const model::Vm& vm) {
 }
 
 std::string domain_xml(model::BootMode boot, const std::string& accel) {
-  const model::Lab lab = make_test_lab({.external = true, .boot = boot});
+  const model::Lab lab = libvirt_lab({.external = true, .boot = boot});
   const model::Vm& vm = lab.teams.front().vms.front();
   hv::DomainRequest request{&lab, &vm, accel, "/var/log/labctl/cd26/" + vm.name + ".log"};
   return render_domain(request, paths_of(lab, vm));
@@ -38,7 +38,7 @@ std::string domain_xml(model::BootMode boot, const std::string& accel) {
 
 // Every rendered document, with the virt-xml-validate schema it must pass.
 std::vector<std::tuple<std::string, std::string, std::string>> all_documents() {
-  const model::Lab lab = make_test_lab({.external = true});
+  const model::Lab lab = libvirt_lab({.external = true});
   std::vector<std::tuple<std::string, std::string, std::string>> docs;
   for (const char* key : {"lan", "back", "ext", "sw"}) {
     docs.emplace_back(std::string("network-") + key, "network",
@@ -60,7 +60,7 @@ std::vector<std::tuple<std::string, std::string, std::string>> all_documents() {
 }  // namespace
 
 TEST_CASE("libvirt XML renderers match their golden files", "[golden]") {
-  const model::Lab lab = make_test_lab({.external = true});
+  const model::Lab lab = libvirt_lab({.external = true});
   SECTION("networks of every kind") {
     for (const char* key : {"lan", "back", "ext", "sw"}) {
       const model::Network& net = network(lab, key);
@@ -86,7 +86,7 @@ TEST_CASE("libvirt XML renderers match their golden files", "[golden]") {
 }
 
 TEST_CASE("libvirt XML renderers: details that matter", "[unit]") {
-  const model::Lab lab = make_test_lab({.external = true});
+  const model::Lab lab = libvirt_lab({.external = true});
   SECTION("every value is escaped") {
     CHECK(xml_escape(R"(a<b>&"c'd)") == "a&lt;b&gt;&amp;&quot;c&apos;d");
     model::Lab odd = lab;
@@ -100,7 +100,7 @@ TEST_CASE("libvirt XML renderers: details that matter", "[unit]") {
     const std::string xml = render_network(lab, network(lab, "lan"));
     const auto hosts = start_tags(xml, "host");
     REQUIRE(hosts.size() == 2);
-    CHECK(tag_attribute(hosts[0], "mac") == "02:c4:1e:01:01:00");
+    CHECK(tag_attribute(hosts[0], "mac") == "02:d7:52:01:01:00");
     CHECK(tag_attribute(hosts[1], "ip") == "10.61.1.12");
     CHECK(tag_attribute(hosts[1], "name") == "team1-vm2");
   }

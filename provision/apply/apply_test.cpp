@@ -12,22 +12,23 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
-#include "hypervisors/libvirt/test_driver.hpp"
 #include "provision/model/loader.hpp"
 #include "provision/plan/plan.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/libvirt_test_driver.hpp"
+#include "tests/support/materializer.hpp"
 
 // The real planner and apply engine on the real libvirt backend, over libvirt's in-process
 // test driver. test:///default gives every connection a fresh world, so each test does
 // everything on one LibvirtHypervisor. The driver cannot upload volumes: TestDriverHypervisor
-// (hypervisors/libvirt/test_driver.hpp) makes them empty, at the local file's size.
+// (tests/support/libvirt_test_driver.hpp) makes them empty, at the local file's size.
 
 namespace {
 
 using namespace labctl;
 using hv::ObjectKind;
 using hv::libvirt::LibvirtHypervisor;
-using hv::libvirt::testing::TestDriverHypervisor;
+using labctl::testing::TestDriverHypervisor;
 using plan::Op;
 
 void replace_once(std::string& text, const std::string& from, const std::string& to) {
@@ -55,39 +56,21 @@ const std::string k_team2_vm2_at_1gib =
     "version: 5.1.0, db: h2, memory: 512MiB }] }\n";  // 384MiB + 512MiB fit in 1GiB
 
 // Small real files in a scratch directory; the seeds of VMs given to fail_seed() cannot be made.
-class FileMaterializer : public apply::Materializer {
+class FailingSeeds : public testing::FileMaterializer {
  public:
-  explicit FileMaterializer(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+  using FileMaterializer::FileMaterializer;
 
-  Result<std::string> base_file(plan::Role role) override {
-    return write(plan::to_string(role) + ".img", std::size_t{64} * 1024);
-  }
   Result<std::string> seed_file(const model::Vm& vm) override {
     if (m_failing.count(vm.name) != 0) {
       return Error::failure("cannot write the seed of " + vm.name + " (injected)");
     }
-    return write(vm.seed_volume, 4096);
+    return FileMaterializer::seed_file(vm);
   }
-  std::string serial_log(const model::Vm& vm) override {
-    return (m_dir / (vm.name + ".log")).string();
-  }
-  std::string accelerator() override { return "qemu"; }
 
   void fail_seed(const std::string& vm_name) { m_failing.insert(vm_name); }
   void heal() { m_failing.clear(); }
 
  private:
-  Result<std::string> write(const std::string& name, std::size_t size) {
-    const std::filesystem::path path = m_dir / name;
-    std::ofstream out(path, std::ios::binary);
-    out << std::string(size, '\0');
-    if (!out) {
-      return Error::failure("cannot write " + path.string());
-    }
-    return path.string();
-  }
-
-  std::filesystem::path m_dir;
   std::set<std::string> m_failing;  // set before apply runs, read by its workers
 };
 
@@ -158,7 +141,7 @@ struct Rig {
   testing::ScratchDir dir{"lct-apply"};
   std::unique_ptr<LibvirtHypervisor> real;
   std::unique_ptr<FailingHypervisor> hv;
-  std::unique_ptr<FileMaterializer> files;
+  std::unique_ptr<FailingSeeds> files;
 };
 
 std::unique_ptr<Rig> make_rig() {
@@ -168,7 +151,7 @@ std::unique_ptr<Rig> make_rig() {
   REQUIRE(opened.ok());
   rig->real = std::move(*opened);
   rig->hv = std::make_unique<FailingHypervisor>(*rig->real);
-  rig->files = std::make_unique<FileMaterializer>(rig->dir.path());
+  rig->files = std::make_unique<FailingSeeds>(rig->dir.path());
   return rig;
 }
 

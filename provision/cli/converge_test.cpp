@@ -3,9 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "hypervisors/hyperv/backend.hpp"
-#include "hypervisors/hyperv/fake_powershell_test.hpp"
-#include "hypervisors/hyperv/test_lab.hpp"
-#include "tests/fixture.hpp"
+#include "tests/support/fake_powershell.hpp"
+#include "tests/support/labs.hpp"
 
 namespace hy = labctl::hv::hyperv;
 namespace model = labctl::model;
@@ -15,11 +14,11 @@ using labctl::testing::teams_of;
 namespace {
 
 struct HypervHost {
-  std::unique_ptr<hy::testing::FakePowerShell> owned =
-      std::make_unique<hy::testing::FakePowerShell>();
-  hy::testing::FakePowerShell* host = owned.get();
+  std::unique_ptr<labctl::testing::FakePowerShell> owned =
+      std::make_unique<labctl::testing::FakePowerShell>();
+  labctl::testing::FakePowerShell* host = owned.get();
   std::unique_ptr<labctl::hv::Hypervisor> hv =
-      hy::make_hyperv("hyperv://", hy::testing::session_on(*host));
+      hy::make_hyperv("hyperv://", labctl::testing::session_on(*host));
 };
 
 }  // namespace
@@ -27,7 +26,7 @@ struct HypervHost {
 TEST_CASE("up and plan refuse a host-wide NAT that is not the classroom's before anything",
           "[unit]") {
   HypervHost h;
-  const model::Lab lab = hy::testing::test_lab(2);
+  const model::Lab lab = labctl::testing::hyperv_lab(2);
   const auto teams = teams_of(lab);
   SECTION("another NetNat on the Hyper-V host: refused with the fix, nothing created") {
     h.host->nats["WinNAT"] = "172.30.0.0/24";

@@ -4,7 +4,7 @@
 #include "provision/apply/guest.hpp"
 #include "provision/cli/handout_render.hpp"
 #include "provision/model/loader.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 using namespace labctl;
 

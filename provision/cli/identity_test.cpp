@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/fixture.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 namespace {
 

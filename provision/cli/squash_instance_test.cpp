@@ -6,7 +6,7 @@
 #include "provision/cli/squash_instance.hpp"
 #include "provision/model/instance_rules.hpp"
 #include "provision/model/loader.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 using namespace labctl;
 using labctl::cli::NewInstanceArgs;

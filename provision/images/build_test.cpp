@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/images/images.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 namespace labctl::images {
 namespace fs = std::filesystem;

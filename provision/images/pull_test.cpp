@@ -18,7 +18,7 @@
 #include "provision/images/cache.hpp"
 #include "provision/images/images.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 extern char** environ;
 

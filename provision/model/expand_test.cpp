@@ -7,8 +7,8 @@
 
 #include "provision/model/addressing.hpp"
 #include "provision/model/loader.hpp"
-#include "provision/model/test_backends.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/backends.hpp"
+#include "tests/support/golden.hpp"
 
 using namespace labctl::model;
 using labctl::testing::source_dir;
@@ -68,7 +68,7 @@ Lab load(const std::string& name) {
 }
 
 std::string error_of(const std::string& text) {
-  const auto lab = parse_lab(text, "lab.yaml", labctl::model::testing::two_backends());
+  const auto lab = parse_lab(text, "lab.yaml", labctl::testing::two_backends());
   REQUIRE_FALSE(lab.ok());
   return lab.error().message;
 }
@@ -442,7 +442,7 @@ TEST_CASE("Hyper-V: one NetNat per classroom holds every nat network", "[unit][m
     CHECK(parse_lab("classroom: cd26\nhosts: [{uri: \"hyperv://hv1\"}]\nteams: {count: 4}\n"
                     "template:\n  networks:\n    lan: {kind: nat}\n    lab: {kind: isolated}\n" +
                         vms + efi,
-                    "lab.yaml", labctl::model::testing::two_backends())
+                    "lab.yaml", labctl::testing::two_backends())
               .ok());
   }
   SECTION("nat subnets that only 0.0.0.0/0 covers are refused where Hyper-V is used") {
@@ -466,8 +466,7 @@ TEST_CASE("Hyper-V: one NetNat per classroom holds every nat network", "[unit][m
                    vms + efi)
               .starts_with("lab.yaml:10:30: template.networks.wan.subnet: on Hyper-V"));
     // libvirt has a NAT per network: the same lab is fine there.
-    CHECK(parse_lab("classroom: cd26\n" + tail, "lab.yaml", labctl::model::testing::two_backends())
-              .ok());
+    CHECK(parse_lab("classroom: cd26\n" + tail, "lab.yaml", labctl::testing::two_backends()).ok());
   }
 }
 

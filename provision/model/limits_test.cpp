@@ -3,13 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include "provision/model/loader.hpp"
-#include "provision/model/test_backends.hpp"
+#include "tests/support/backends.hpp"
 
 namespace {
 
 using namespace labctl::model;
-using labctl::model::testing::strict_backend;
-using labctl::model::testing::two_backends;
+using labctl::testing::strict_backend;
+using labctl::testing::two_backends;
 
 std::string error_of(const std::string& text) {
   const auto lab = parse_lab(text, "lab.yaml", two_backends());

@@ -10,8 +10,8 @@
 #include <yaml-cpp/yaml.h>
 #include <catch2/catch.hpp>
 
-#include "provision/model/test_backends.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/backends.hpp"
+#include "tests/support/golden.hpp"
 
 using labctl::ErrorKind;
 using labctl::model::load_lab;
@@ -33,7 +33,7 @@ template:
 )";
 
 std::string error_of(const std::string& text) {
-  const auto lab = parse_lab(text, "lab.yaml", labctl::model::testing::two_backends());
+  const auto lab = parse_lab(text, "lab.yaml", labctl::testing::two_backends());
   REQUIRE_FALSE(lab.ok());
   CHECK(lab.error().kind == ErrorKind::lab);
   return lab.error().message;

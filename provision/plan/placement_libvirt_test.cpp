@@ -5,8 +5,8 @@
 
 #include "provision/model/loader.hpp"
 #include "provision/plan/placement.hpp"
-#include "provision/plan/placement_test_hosts.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/libvirt_hosts.hpp"
 
 // A classroom over three in-process libvirt hosts of different sizes: placed through each
 // host's host_info() and inventory, applied host by host with the real planner and engine.
@@ -14,7 +14,7 @@
 namespace {
 
 using namespace labctl;
-using plan::testing::TestHost;
+using labctl::testing::TestHost;
 
 constexpr model::Bytes k_gib = model::Bytes(1) << 30;
 
@@ -101,7 +101,7 @@ TEST_CASE("a classroom placed over three libvirt hosts by their memory", "[libvi
   std::vector<TestHost> hosts;
   // Free for the classroom: h1 24 - 2 reserve - 4 other-vm = 18GiB, h2 16GiB, h3 40 - 4 = 36GiB.
   for (auto [name, gib, foreign] : {std::tuple{"h1", 24, 4}, {"h2", 16, 0}, {"h3", 40, 0}}) {
-    auto host = plan::testing::open_test_host(dir.path(), name, gib * k_gib, foreign * k_gib);
+    auto host = labctl::testing::open_test_host(dir.path(), name, gib * k_gib, foreign * k_gib);
     INFO((host ? "" : host.error().message));
     REQUIRE(host.ok());
     hosts.push_back(std::move(*host));
@@ -114,7 +114,7 @@ TEST_CASE("a classroom placed over three libvirt hosts by their memory", "[libvi
   CHECK(placed ==
         plan::Placement{{"team1", h3}, {"team2", h3}, {"team3", h3}, {"team4", h1}, {"team5", h2}});
 
-  plan::testing::FileMaterializer files(dir.path());
+  labctl::testing::FileMaterializer files(dir.path());
   for (TestHost& host : hosts) {
     plan::Scope scope;
     for (const auto& [team, uri] : placed) {
@@ -151,7 +151,7 @@ TEST_CASE("a classroom too big for its libvirt hosts is refused, or overcommitte
   testing::ScratchDir dir("lct-force");
   std::vector<TestHost> hosts;
   for (auto [name, gib] : {std::tuple{"small", 8}, {"big", 12}}) {
-    auto host = plan::testing::open_test_host(dir.path(), name, gib * k_gib, 0);
+    auto host = labctl::testing::open_test_host(dir.path(), name, gib * k_gib, 0);
     INFO((host ? "" : host.error().message));
     REQUIRE(host.ok());
     hosts.push_back(std::move(*host));
@@ -180,7 +180,7 @@ TEST_CASE("a classroom too big for its libvirt hosts is refused, or overcommitte
   CHECK_THAT(notes[0], Catch::StartsWith("team3 overcommits " + hosts[1].uri));
 
   // The overcommitted host takes both teams: the plan and apply do not look at memory.
-  plan::testing::FileMaterializer files(dir.path());
+  labctl::testing::FileMaterializer files(dir.path());
   apply_ok(lab, plan::plan_up(lab, inventory_of(*hosts[1].hv, lab), {{"team1", "team3"}, false}),
            hosts[1], files);
   CHECK(domains_of(inventory_of(*hosts[1].hv, lab)) == domains_of_teams({"team1", "team3"}));

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/model/loader.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/model/access.hpp"
-#include "tests/fixture.hpp"
+#include "tests/support/labs.hpp"
 
 using namespace labctl;
 using plan::Op;

@@ -3,10 +3,11 @@
 
 #include "provision/plan/preflight.hpp"
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include "provision/model/addressing.hpp"
-#include "tests/fixture.hpp"
+#include "tests/support/labs.hpp"
 
 using namespace labctl;
 using labctl::testing::teams_of;
@@ -16,30 +17,23 @@ namespace {
 constexpr model::Bytes k_gib = model::Bytes{1} << 30;
 constexpr model::Bytes k_mib = model::Bytes{1} << 20;
 
+// Team red with a nat "lan" on 10.146.1.0/24 and `vms` VMs of `memory` each.
 model::Lab lab_of(int vms, model::Bytes memory) {
-  model::Lab lab;
-  lab.file = "lab.yaml";
-  lab.classroom = "cd26";
-  model::Team team;
-  team.name = "red";
-  team.index = 1;
-  model::Network lan;
-  lan.key = "lan";
-  lan.name = "cd26-red-lan";
-  lan.team = "red";
-  lan.kind = model::NetworkKind::nat;
-  lan.subnet = model::parse_cidr("10.146.1.0/24");
-  team.networks.push_back(lan);
+  std::string text = fmt::format(R"(classroom: cd26
+image: {{ build: debian-12, with: [docker] }}
+memory_cap: {}MiB
+defaults: {{ memory: {}MiB }}
+teams: {{ names: [red] }}
+template:
+  networks:
+    lan: {{ kind: nat, subnet: 10.146.1.0/24 }}
+  vms:
+)",
+                                 memory / k_mib, memory / k_mib);
   for (int i = 1; i <= vms; ++i) {
-    model::Vm vm;
-    vm.key = "vm" + std::to_string(i);
-    vm.team = "red";
-    vm.name = "cd26-red-" + vm.key;
-    vm.memory = memory;
-    team.vms.push_back(vm);
+    text += fmt::format("    vm{}: {{}}\n", i);
   }
-  lab.teams.push_back(team);
-  return lab;
+  return labctl::testing::lab_from_yaml(text);
 }
 
 // The plan starts every VM of the lab.

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 using namespace labctl;
 

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/sshd.hpp"
+#include "tests/support/sshd.hpp"
 
 using namespace labctl;
 

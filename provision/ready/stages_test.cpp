@@ -13,7 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 using namespace labctl;
 

@@ -22,7 +22,7 @@
 #include "hypervisors/hypervisor.hpp"
 #include "provision/ready/stages.hpp"
 #include "provision/sys/reporter.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 using namespace labctl;
 

@@ -5,7 +5,7 @@
 #include "provision/images/cache.hpp"
 #include "provision/registry/fake_transport.hpp"
 #include "provision/registry/versions.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 namespace labctl::registry {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/fixture.hpp"
+#include "tests/support/labs.hpp"
 
 namespace labctl::registry {
 

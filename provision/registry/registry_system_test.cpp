@@ -12,9 +12,9 @@
 #include "provision/registry/storage.hpp"
 #include "provision/registry/versions.hpp"
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
-#include "tests/registry.hpp"
-#include "tests/registry_images.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/registry.hpp"
+#include "tests/support/registry_images.hpp"
 
 namespace labctl::registry {
 namespace {

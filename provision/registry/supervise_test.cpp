@@ -12,7 +12,7 @@
 
 #include "provision/registry/host.hpp"
 #include "provision/sys/state.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 namespace reg = labctl::registry;
 namespace fs = std::filesystem;

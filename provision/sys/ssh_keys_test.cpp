@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 using labctl::sys::generate_ed25519;
 using labctl::sys::known_hosts_line;

@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 using labctl::sys::StateDir;
 namespace fs = std::filesystem;

@@ -15,19 +15,19 @@
 
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/names.hpp"
-#include "stacks/squashtm/test_lab.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/squashtm.hpp"
 
 using namespace labctl::squashtm;
 using labctl::model::DbKind;
-namespace testlab = labctl::squashtm::testlab;
+
 using namespace std::chrono_literals;
 
 namespace {
 
 // One test run: stand-in images, a scratch root, a Lifecycle; all removed by the destructor.
 struct Run {
-  std::string id = labctl::squashtm::testlab::run_id();
+  std::string id = labctl::testing::run_id();
   std::string repo = "lct-squash-" + id + "/squash-tm";
   std::string postgres = "lct-squash-" + id + "/postgres:15";
   labctl::testing::ScratchDir scratch{"lct-squash"};
@@ -42,7 +42,8 @@ struct Run {
     options.bind_address = "127.0.0.1";
     options.postgres_image = postgres;
     options.check_interval = "1s";
-    auto vm = testlab::vm(4 * labctl::model::k_gib);  // three 1 GiB instances fit, not four
+    auto vm =
+        labctl::testing::stack_vm(4 * labctl::model::k_gib);  // three 1 GiB instances fit, not four
     vm.name = owner.vm;
     stack = std::make_unique<Lifecycle>(remote, owner, vm, options);
   }
@@ -57,7 +58,7 @@ struct Run {
   }
   labctl::model::Instance instance(const std::string& name, const std::string& version, int port,
                                    DbKind db = DbKind::h2) {
-    return testlab::instance(name + id, version, port, db, repo);
+    return labctl::testing::stack_instance(name + id, version, port, db, repo);
   }
 };
 
@@ -76,10 +77,10 @@ std::vector<std::string> names_and_versions(Lifecycle& stack) {
 
 TEST_CASE("Squash TM stack: every rendered file passes docker-compose config", "[docker]") {
   Run run;
-  auto vm = testlab::vm();
-  vm.instances = {testlab::instance("main", "6.0.0", 18081),
-                  testlab::instance("old", "1.21.0", 18082, DbKind::mariadb),
-                  testlab::instance("demo", "6.1.0", 18083, DbKind::h2)};
+  auto vm = labctl::testing::stack_vm();
+  vm.instances = {labctl::testing::stack_instance("main", "6.0.0", 18081),
+                  labctl::testing::stack_instance("old", "1.21.0", 18082, DbKind::mariadb),
+                  labctl::testing::stack_instance("demo", "6.1.0", 18083, DbKind::h2)};
   vm.memory = 4 * labctl::model::k_gib;
   run.options.proxy = true;
   run.options.autoheal = true;
@@ -116,9 +117,9 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
   REQUIRE(stack.deploy({a, b}, {{b.name, "PwB0123456789"}}).ok());
 
   SECTION("two versions answer on their own ports, then add, upgrade, rm, restart") {
-    CHECK(testlab::wait_healthy(18081, "version 6.0.0").first_line ==
+    CHECK(labctl::testing::wait_healthy(18081, "version 6.0.0").first_line ==
           "Squash is Alive! version 6.0.0");
-    CHECK(testlab::wait_healthy(18082, "version 1.21.0").first_line ==
+    CHECK(labctl::testing::wait_healthy(18082, "version 1.21.0").first_line ==
           "Squash is Alive! version 1.21.0");
     CHECK(names_and_versions(stack) == std::vector<std::string>{a.name + " 6.0.0 18081 running",
                                                                 b.name + " 1.21.0 18082 running"});
@@ -138,7 +139,7 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
 
     const auto c = run.instance("c", "6.1.0", 18083);
     REQUIRE(stack.add(c, "").ok());
-    CHECK(testlab::wait_healthy(18083, "version 6.1.0").healthy);
+    CHECK(labctl::testing::wait_healthy(18083, "version 6.1.0").healthy);
 
     SECTION("upgrade dumps first and recreates only the app") {
       const std::string db_before =
@@ -147,7 +148,7 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
       REQUIRE(up.ok());
       CHECK(up->dump_kind == "pg_dump");
       CHECK(up->dump.find("-- labctl stand-in pg_dump -U squashtm squashtm") == 0);
-      CHECK(testlab::wait_healthy(18082, "version 1.22.0").first_line ==
+      CHECK(labctl::testing::wait_healthy(18082, "version 1.22.0").first_line ==
             "Squash is Alive! version 1.22.0");
       CHECK(run.sh("docker inspect -f '{{.Id}}' squash-" + b.name + "_db_1") == db_before);
 
@@ -156,19 +157,19 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
       CHECK(h2->dump_kind == "h2-tar");
       CHECK(h2->dump.find("labctl stand-in h2 data, created by version 6.0.0") !=
             std::string::npos);
-      CHECK(testlab::wait_healthy(18081, "version 6.1.0").healthy);
+      CHECK(labctl::testing::wait_healthy(18081, "version 6.1.0").healthy);
 
       auto down = stack.upgrade(c.name, "6.0.0", false);
       REQUIRE_FALSE(down.ok());
       CHECK(down.error().message.find("refusing to downgrade '" + c.name +
                                       "' from 6.1.0 to 6.0.0") == 0);
-      CHECK(testlab::wait_healthy(18083, "version 6.1.0").healthy);
+      CHECK(labctl::testing::wait_healthy(18083, "version 6.1.0").healthy);
     }
     SECTION("rm removes only that instance and its volume") {
       REQUIRE(stack.rm(b.name, false).ok());
       CHECK_FALSE(probe_health("127.0.0.1", 18082, 1000ms).healthy);
-      CHECK(testlab::wait_healthy(18081, "6.0.0").healthy);
-      CHECK(testlab::wait_healthy(18083, "6.1.0").healthy);
+      CHECK(labctl::testing::wait_healthy(18081, "6.0.0").healthy);
+      CHECK(labctl::testing::wait_healthy(18083, "6.1.0").healthy);
       CHECK(run.sh("docker volume ls -q --filter label=labctl.instance=" + b.name) == "");
       CHECK(run.sh("docker volume ls -q --filter label=labctl.instance=" + a.name) != "");
       CHECK(names_and_versions(stack) == std::vector<std::string>{a.name + " 6.0.0 18081 running",
@@ -177,7 +178,7 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
     SECTION("a crash inside restarts the app; docker kill does not (manual stop)") {
       const std::string app = "squash-" + a.name + "_app_1";
       run.sh("docker exec " + app + " sh -c 'kill $(pidof httpd)'");
-      CHECK(testlab::wait_healthy(18081, "6.0.0").healthy);
+      CHECK(labctl::testing::wait_healthy(18081, "6.0.0").healthy);
       CHECK(run.sh("docker inspect -f '{{.RestartCount}}' " + app) == "1\n");
       run.sh("docker kill " + app);
       std::this_thread::sleep_for(3s);
@@ -244,6 +245,6 @@ TEST_CASE("Squash TM stack: an instance that cannot start does not keep the othe
   REQUIRE_FALSE(deployed.ok());
   CHECK(deployed.error().message.find("squash-" + missing.name) != std::string::npos);
   CHECK(deployed.error().message.find("squash-" + kept.name) == std::string::npos);
-  CHECK(testlab::wait_healthy(18087, "version 6.0.0").first_line ==
+  CHECK(labctl::testing::wait_healthy(18087, "version 6.0.0").first_line ==
         "Squash is Alive! version 6.0.0");
 }

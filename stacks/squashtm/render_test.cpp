@@ -8,15 +8,15 @@
 #include "stacks/squashtm/names.hpp"
 #include "stacks/squashtm/remote.hpp"
 #include "stacks/squashtm/secrets.hpp"
-#include "stacks/squashtm/test_lab.hpp"
 #include "stacks/squashtm/yaml_out.hpp"
-#include "tests/golden.hpp"
-#include "tests/yaml_read_back.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/squashtm.hpp"
+#include "tests/support/yaml_read_back.hpp"
 
 using namespace labctl::squashtm;
 using labctl::model::DbKind;
 using labctl::model::EnvScheme;
-namespace testlab = labctl::squashtm::testlab;
+
 using labctl::testing::check_reads_back;
 
 namespace {
@@ -37,9 +37,9 @@ std::string joined(const Rendered& rendered) {
 }  // namespace
 
 TEST_CASE("Squash TM stack renders to golden files", "[golden]") {
-  auto vm = testlab::vm(3 * labctl::model::k_gib);
-  vm.instances = {testlab::instance("main", "6.0.0", 8081),
-                  testlab::instance("old", "1.21.0", 8082)};
+  auto vm = labctl::testing::stack_vm(3 * labctl::model::k_gib);
+  vm.instances = {labctl::testing::stack_instance("main", "6.0.0", 8081),
+                  labctl::testing::stack_instance("old", "1.21.0", 8082)};
   vm.instances[1].memory = 768 * labctl::model::k_mib;  // a lowered instance: 576 MiB of heap
   const Secrets secrets{{"main", "PwMain0123456789"}, {"old", "PwOld0123456789"}};
   StackOptions options;
@@ -47,16 +47,17 @@ TEST_CASE("Squash TM stack renders to golden files", "[golden]") {
   options.shared.java_extra_opts = "-Duser.language=fr";
 
   SECTION("current and 1.x instances on postgres, no proxy") {
-    auto r = render_stack(testlab::owner(), vm, options, secrets);
+    auto r = render_stack(labctl::testing::stack_owner(), vm, options, secrets);
     REQUIRE(r.ok());
     labctl::testing::check_golden("squashtm/postgres-current-and-legacy.txt", joined(*r));
   }
   SECTION("h2 instance and mariadb, with proxy and autoheal") {
-    vm.instances = {testlab::instance("demo", "6.1.0", 8081, DbKind::h2),
-                    testlab::instance("maria", "1.21.0", 8082, DbKind::mariadb)};
+    vm.instances = {labctl::testing::stack_instance("demo", "6.1.0", 8081, DbKind::h2),
+                    labctl::testing::stack_instance("maria", "1.21.0", 8082, DbKind::mariadb)};
     options.proxy = true;
     options.autoheal = true;
-    auto r = render_stack(testlab::owner(), vm, options, {{"maria", "PwMaria0123456789"}});
+    auto r =
+        render_stack(labctl::testing::stack_owner(), vm, options, {{"maria", "PwMaria0123456789"}});
     REQUIRE(r.ok());
     labctl::testing::check_golden("squashtm/h2-mariadb-proxy-autoheal.txt", joined(*r));
   }
@@ -69,11 +70,12 @@ TEST_CASE("Squash TM compose files: hostile values read back as themselves, '$' 
   // is not checked before rendering (owner, image, bind address).
   auto render_all = [](const std::string& value) {
     const Owner owner{value, value, value};
-    auto instance = testlab::instance("main", "6.0.0", 8081, DbKind::postgresql, value);
+    auto instance =
+        labctl::testing::stack_instance("main", "6.0.0", 8081, DbKind::postgresql, value);
     StackOptions options;
     options.bind_address = value;
     options.postgres_image = value;
-    auto vm = testlab::vm();
+    auto vm = labctl::testing::stack_vm();
     vm.instances = {instance};
     return std::vector<std::string>{render_compose(owner, instance, options),
                                     render_proxy(owner, vm, options).files[1].content,
@@ -110,11 +112,13 @@ TEST_CASE("Squash TM compose files: hostile values read back as themselves, '$' 
 }
 
 TEST_CASE("Squash TM renderer refuses what cannot run", "[unit]") {
-  auto vm = testlab::vm();
+  auto vm = labctl::testing::stack_vm();
   SECTION("more instances than the VM's memory holds, with the numbers") {
-    vm.instances = {testlab::instance("a", "6.0.0", 8081), testlab::instance("b", "6.0.0", 8082),
-                    testlab::instance("c", "6.0.0", 8083)};
-    auto r = render_stack(testlab::owner(), vm, {}, {{"a", "x"}, {"b", "x"}, {"c", "x"}});
+    vm.instances = {labctl::testing::stack_instance("a", "6.0.0", 8081),
+                    labctl::testing::stack_instance("b", "6.0.0", 8082),
+                    labctl::testing::stack_instance("c", "6.0.0", 8083)};
+    auto r =
+        render_stack(labctl::testing::stack_owner(), vm, {}, {{"a", "x"}, {"b", "x"}, {"c", "x"}});
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message ==
           "cd26-team3-vm1: 3 Squash TM instance(s) need more than the VM's 2GiB: 256MiB guest + "
@@ -122,24 +126,27 @@ TEST_CASE("Squash TM renderer refuses what cannot run", "[unit]") {
           "+ 128MiB c's database = 3840MiB");
   }
   SECTION("two instances on one port or one name") {
-    vm.instances = {testlab::instance("a", "6.0.0", 8081), testlab::instance("b", "6.0.0", 8081)};
-    auto r = render_stack(testlab::owner(), vm, {}, {{"a", "x"}, {"b", "x"}});
+    vm.instances = {labctl::testing::stack_instance("a", "6.0.0", 8081),
+                    labctl::testing::stack_instance("b", "6.0.0", 8081)};
+    auto r = render_stack(labctl::testing::stack_owner(), vm, {}, {{"a", "x"}, {"b", "x"}});
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message == "port 8081 is used twice (instance 'b')");
   }
   SECTION("a bad version, name or missing password") {
     auto bad_version =
-        render_instance(testlab::owner(), testlab::instance("a", "latest", 8081), {}, "x");
+        render_instance(labctl::testing::stack_owner(),
+                        labctl::testing::stack_instance("a", "latest", 8081), {}, "x");
     REQUIRE_FALSE(bad_version.ok());
     CHECK(bad_version.error().message ==
           "unknown Squash TM version format 'latest' (expected e.g. 6.0.0, 1.21.0 or "
           "1.21.0.RELEASE)");
     auto bad_name =
-        render_instance(testlab::owner(), testlab::instance("A;rm", "6.0.0", 8081), {}, "x");
+        render_instance(labctl::testing::stack_owner(),
+                        labctl::testing::stack_instance("A;rm", "6.0.0", 8081), {}, "x");
     REQUIRE_FALSE(bad_name.ok());
     CHECK(bad_name.error().message.find("bad instance name 'A;rm'") == 0);
-    auto no_password =
-        render_instance(testlab::owner(), testlab::instance("a", "6.0.0", 8081), {}, "");
+    auto no_password = render_instance(labctl::testing::stack_owner(),
+                                       labctl::testing::stack_instance("a", "6.0.0", 8081), {}, "");
     REQUIRE_FALSE(no_password.ok());
     CHECK(no_password.error().message == "instance 'a': no database password");
   }
@@ -154,9 +161,10 @@ TEST_CASE("Squash TM versions, schemes, quoting and passwords", "[unit]") {
     CHECK_FALSE(parse_version("6.0.0; rm -rf /").ok());
   }
   SECTION("automatic scheme is legacy below 2.0, an explicit one wins") {
-    auto old = testlab::instance("o", "1.22.2", 8081);
+    auto old = labctl::testing::stack_instance("o", "1.22.2", 8081);
     CHECK(effective_scheme(old) == EnvScheme::legacy);
-    CHECK(effective_scheme(testlab::instance("n", "2.0.0", 8081)) == EnvScheme::current);
+    CHECK(effective_scheme(labctl::testing::stack_instance("n", "2.0.0", 8081)) ==
+          EnvScheme::current);
     old.env = EnvScheme::current;
     CHECK(effective_scheme(old) == EnvScheme::current);
   }

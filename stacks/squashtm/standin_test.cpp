@@ -13,8 +13,8 @@
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/lifecycle.hpp"
 #include "stacks/squashtm/names.hpp"
-#include "stacks/squashtm/test_lab.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/squashtm.hpp"
 
 using namespace labctl::squashtm;
 using labctl::model::k_mib;
@@ -24,7 +24,7 @@ namespace {
 
 // One VM's stack on this host's Docker, from a lab file; swept by the destructor.
 struct StandinRun {
-  std::string id = labctl::squashtm::testlab::run_id();
+  std::string id = labctl::testing::run_id();
   labctl::testing::ScratchDir scratch{"lct-standin"};
   labctl::sys::SystemRunner runner;
   LocalRemote remote{runner, scratch.path()};
@@ -98,7 +98,7 @@ TEST_CASE("stand-in JVM: the heap inside the container is the one rendered for i
   REQUIRE(stack.deploy(run.vm.instances, {}).ok());
   for (const auto& instance : run.vm.instances) {
     INFO(instance.name);
-    CHECK(labctl::squashtm::testlab::wait_healthy(instance.port, "version 6.0.0").healthy);
+    CHECK(labctl::testing::wait_healthy(instance.port, "version 6.0.0").healthy);
     const std::string compose = run.sh("cat " + sh_quote(compose_path(run.options, instance.name)));
     const std::uint64_t limit = rendered_mib(compose, "mem_limit: ");
     const std::uint64_t xmx = rendered_mib(compose, "-Xmx");
@@ -132,8 +132,8 @@ TEST_CASE("lab switches squashtm.proxy and squashtm.autoheal on real Docker with
   run.build("5.1.0 6.0.0");
   Lifecycle stack(run.remote, run.owner, run.vm, run.options);
   REQUIRE(stack.deploy(run.vm.instances, {}).ok());
-  REQUIRE(labctl::squashtm::testlab::wait_healthy(18183, "version 6.0.0").healthy);
-  REQUIRE(labctl::squashtm::testlab::wait_healthy(18184, "version 5.1.0").healthy);
+  REQUIRE(labctl::testing::wait_healthy(18183, "version 6.0.0").healthy);
+  REQUIRE(labctl::testing::wait_healthy(18184, "version 5.1.0").healthy);
 
   SECTION("the proxy routes <instance>.<VM host name> to each instance") {
     auto through_proxy = [&](const std::string& host) {
@@ -165,7 +165,7 @@ TEST_CASE("lab switches squashtm.proxy and squashtm.autoheal on real Docker with
       main_after = started(main);
     }
     CHECK(main_after != main_before);
-    CHECK(labctl::squashtm::testlab::wait_healthy(18183, "version 6.0.0").healthy);
+    CHECK(labctl::testing::wait_healthy(18183, "version 6.0.0").healthy);
     CHECK(started(legacy) == legacy_before);
   }
 }

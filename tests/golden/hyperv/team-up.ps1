@@ -62,11 +62,11 @@ try {
   }
   New-VMSwitch -Name $name -SwitchType Internal -Notes $pending | Out-Null
   $adapter = Get-NetAdapter -Name ('vEthernet (' + $name + ')')
-  New-NetIPAddress -InterfaceIndex $adapter.ifIndex -IPAddress '10.61.1.1' -PrefixLength 24 | Out-Null
+  New-NetIPAddress -InterfaceIndex $adapter.ifIndex -IPAddress '10.61.0.1' -PrefixLength 24 | Out-Null
   if ($null -eq $nat) {
     New-NetNat -Name $natName -InternalIPInterfaceAddressPrefix $natPrefix | Out-Null
   }
-  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=04b3f5084915 identity=0123456789abcdef0123456789abcdef'
+  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=2c8d6eba7731 identity=0123456789abcdef0123456789abcdef'
   $labctlSwitches = @(Get-VMSwitch -SwitchType Internal | Where-Object { [string]$_.Notes -clike 'labctl:v1 *' })
   if ($labctlSwitches.Count -gt 0) {
     foreach ($switch in $labctlSwitches) {
@@ -115,7 +115,7 @@ try {
   $name = 'cd26-team1-lab'
   $pending = 'labctl:v1 classroom=cd26 team=team1 role=network spec=pending identity=0123456789abcdef0123456789abcdef'
   New-VMSwitch -Name $name -SwitchType Private -Notes $pending | Out-Null
-  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=07b3a2d6bde8 identity=0123456789abcdef0123456789abcdef'
+  Set-VMSwitch -Name $name -Notes 'labctl:v1 classroom=cd26 team=team1 role=network spec=446a6170d251 identity=0123456789abcdef0123456789abcdef'
 } catch {
   [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
@@ -276,12 +276,12 @@ try {
   Set-VMProcessor -VM $vm -Count 2
   Set-VMFirmware -VM $vm -EnableSecureBoot Off
   Get-VMNetworkAdapter -VM $vm | Remove-VMNetworkAdapter
-  Add-VMNetworkAdapter -VM $vm -Name 'lan' -SwitchName 'cd26-team1-lan' -StaticMacAddress '02C41E010100'
-  Add-VMNetworkAdapter -VM $vm -Name 'lab' -SwitchName 'cd26-team1-lab' -StaticMacAddress '02C41E010101'
+  Add-VMNetworkAdapter -VM $vm -Name 'lan' -SwitchName 'cd26-team1-lan' -StaticMacAddress '02D752010100'
+  Add-VMNetworkAdapter -VM $vm -Name 'lab' -SwitchName 'cd26-team1-lab' -StaticMacAddress '02D752010101'
   Set-VMComPort -VM $vm -Number 1 -Path '\\.\pipe\labctl-cd26-team1-vm1'
   Add-VMDvdDrive -VM $vm -Path $seed
   Set-VMFirmware -VM $vm -FirstBootDevice (Get-VMHardDiskDrive -VM $vm | Select-Object -First 1)
-  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c01 identity=0123456789abcdef0123456789abcdef'
+  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=79feb031affd identity=0123456789abcdef0123456789abcdef'
 } catch {
   [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }
@@ -355,12 +355,12 @@ try {
   Set-VMProcessor -VM $vm -Count 2
   Set-VMFirmware -VM $vm -EnableSecureBoot Off
   Get-VMNetworkAdapter -VM $vm | Remove-VMNetworkAdapter
-  Add-VMNetworkAdapter -VM $vm -Name 'lan' -SwitchName 'cd26-team1-lan' -StaticMacAddress '02C41E010200'
-  Add-VMNetworkAdapter -VM $vm -Name 'lab' -SwitchName 'cd26-team1-lab' -StaticMacAddress '02C41E010201'
+  Add-VMNetworkAdapter -VM $vm -Name 'lan' -SwitchName 'cd26-team1-lan' -StaticMacAddress '02D752010200'
+  Add-VMNetworkAdapter -VM $vm -Name 'lab' -SwitchName 'cd26-team1-lab' -StaticMacAddress '02D752010201'
   Set-VMComPort -VM $vm -Number 1 -Path '\\.\pipe\labctl-cd26-team1-vm2'
   Add-VMDvdDrive -VM $vm -Path $seed
   Set-VMFirmware -VM $vm -FirstBootDevice (Get-VMHardDiskDrive -VM $vm | Select-Object -First 1)
-  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=5f3a9c02 identity=0123456789abcdef0123456789abcdef'
+  Set-VM -VM $vm -Notes 'labctl:v1 classroom=cd26 team=team1 role=domain spec=7bde828e59fc identity=0123456789abcdef0123456789abcdef'
 } catch {
   [Console]::Error.WriteLine('labctl-error-category: ' + $_.CategoryInfo.Category)
   $where = if ($_.InvocationInfo.MyCommand) { $_.InvocationInfo.MyCommand.Name + ': ' } else { '' }

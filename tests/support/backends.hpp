@@ -8,24 +8,25 @@
 
 #include "provision/model/limits.hpp"
 
-namespace labctl::model::testing {
+namespace labctl::testing {
 
-inline BackendLimits strict_backend() {
-  BackendLimits limits;
+inline model::BackendLimits strict_backend() {
+  model::BackendLimits limits;
   limits.name = "Hyper-V";
-  limits.memory_unit = 2 * k_mib;
-  limits.boot_modes = {BootMode::disk, BootMode::efi};
-  limits.network_kinds = {NetworkKind::nat, NetworkKind::isolated, NetworkKind::bridge};
+  limits.memory_unit = 2 * model::k_mib;
+  limits.boot_modes = {model::BootMode::disk, model::BootMode::efi};
+  limits.network_kinds = {model::NetworkKind::nat, model::NetworkKind::isolated,
+                          model::NetworkKind::bridge};
   limits.shared_nat = "NetNat";
   return limits;
 }
 
-inline Backends two_backends() {
-  BackendLimits plain;
+inline model::Backends two_backends() {
+  model::BackendLimits plain;
   plain.name = "libvirt";
   return {{plain, strict_backend()}, [plain](const std::string& uri) {
             return uri.starts_with("hyperv://") ? strict_backend() : plain;
           }};
 }
 
-}  // namespace labctl::model::testing
+}  // namespace labctl::testing

@@ -14,10 +14,11 @@
 #include <fmt/format.h>
 #include <libvirt/libvirt.h>
 
-#include "hypervisors/libvirt/test_driver.hpp"
 #include "provision/apply/apply.hpp"
+#include "tests/support/libvirt_test_driver.hpp"
+#include "tests/support/materializer.hpp"
 
-namespace labctl::plan::testing {
+namespace labctl::testing {
 
 // The <node> document: 4 CPUs, `memory` bytes, a running "other-vm" of `foreign` bytes.
 inline std::string node_xml(model::Bytes memory, model::Bytes foreign) {
@@ -35,7 +36,7 @@ inline std::string node_xml(model::Bytes memory, model::Bytes foreign) {
   return xml + "</node>\n";
 }
 
-class NodeHypervisor : public hv::libvirt::testing::TestDriverHypervisor {
+class NodeHypervisor : public TestDriverHypervisor {
  public:
   using TestDriverHypervisor::TestDriverHypervisor;
 
@@ -83,28 +84,4 @@ inline Result<TestHost> open_test_host(const std::filesystem::path& dir, const s
   return host;
 }
 
-// Small real files: what a materializer hands apply, minus the image build and seed ISO.
-class FileMaterializer : public apply::Materializer {
- public:
-  explicit FileMaterializer(std::filesystem::path dir) : m_dir(std::move(dir)) {}
-  Result<std::string> base_file(plan::Role role) override {
-    return write(plan::to_string(role) + ".img", std::size_t{64} * 1024);
-  }
-  Result<std::string> seed_file(const model::Vm& vm) override {
-    return write(vm.seed_volume, 4096);
-  }
-  std::string serial_log(const model::Vm& vm) override {
-    return (m_dir / (vm.name + ".log")).string();
-  }
-  std::string accelerator() override { return "qemu"; }
-
- private:
-  Result<std::string> write(const std::string& name, std::size_t size) {
-    const std::filesystem::path path = m_dir / name;
-    std::ofstream(path, std::ios::binary) << std::string(size, '\0');
-    return path.string();
-  }
-  std::filesystem::path m_dir;
-};
-
-}  // namespace labctl::plan::testing
+}  // namespace labctl::testing

@@ -1,4 +1,4 @@
-#include "hypervisors/hyperv/fake_powershell_test.hpp"
+#include "tests/support/fake_powershell.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -11,7 +11,9 @@
 #include "hypervisors/hyperv/script.hpp"
 #include "hypervisors/hyperv/session.hpp"
 
-namespace labctl::hv::hyperv::testing {
+namespace labctl::testing {
+
+using namespace labctl::hv::hyperv;
 
 namespace {
 
@@ -558,4 +560,4 @@ std::string FakePowerShell::inventory_json(const std::string& classroom) const {
   return out.dump();
 }
 
-}  // namespace labctl::hv::hyperv::testing
+}  // namespace labctl::testing

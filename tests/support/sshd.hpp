@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "provision/sys/process.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
 namespace labctl::testing {
 

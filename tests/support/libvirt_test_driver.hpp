@@ -14,21 +14,21 @@
 
 #include "hypervisors/libvirt/backend.hpp"
 
-namespace labctl::hv::libvirt::testing {
+namespace labctl::testing {
 
-class TestDriverHypervisor : public Hypervisor {
+class TestDriverHypervisor : public hv::Hypervisor {
  public:
-  explicit TestDriverHypervisor(LibvirtHypervisor& real) : m_real(real) {}
+  explicit TestDriverHypervisor(hv::libvirt::LibvirtHypervisor& real) : m_real(real) {}
 
-  LibvirtHypervisor& real() { return m_real; }
+  hv::libvirt::LibvirtHypervisor& real() { return m_real; }
 
   std::string uri() const override { return m_real.uri(); }
-  Capabilities capabilities() override { return m_real.capabilities(); }
-  Result<HostInfo> host_info() override { return m_real.host_info(); }
-  Result<Inventory> inventory(const std::string& classroom) override {
+  hv::Capabilities capabilities() override { return m_real.capabilities(); }
+  Result<hv::HostInfo> host_info() override { return m_real.host_info(); }
+  Result<hv::Inventory> inventory(const std::string& classroom) override {
     return m_real.inventory(classroom);
   }
-  Result<std::vector<HostNetwork>> host_networks() override { return m_real.host_networks(); }
+  Result<std::vector<hv::HostNetwork>> host_networks() override { return m_real.host_networks(); }
 
   Status create_network(const model::Lab& lab, const model::Network& net) override {
     return m_real.create_network(lab, net);
@@ -44,7 +44,7 @@ class TestDriverHypervisor : public Hypervisor {
   // The real upload first; when the driver refuses it (and has removed the half-made
   // volume), an empty volume of the same size and format.
   Status upload_volume(const std::string& pool, const std::string& name,
-                       const std::string& local_file, VolumeFormat format) override {
+                       const std::string& local_file, hv::VolumeFormat format) override {
     Status uploaded = m_real.upload_volume(pool, name, local_file, format);
     if (uploaded || uploaded.error().message.find("not supported") == std::string::npos) {
       return uploaded;
@@ -67,7 +67,7 @@ class TestDriverHypervisor : public Hypervisor {
     return m_real.volume_path(pool, name);
   }
 
-  Status create_domain(const DomainRequest& request) override {
+  Status create_domain(const hv::DomainRequest& request) override {
     return m_real.create_domain(request);
   }
   Status start_domain(const model::Lab& lab, const std::string& name) override {
@@ -77,15 +77,15 @@ class TestDriverHypervisor : public Hypervisor {
   Status delete_domain(const std::string& classroom, const std::string& name) override {
     return m_real.delete_domain(classroom, name);
   }
-  Result<PowerState> domain_state(const std::string& name) override {
+  Result<hv::PowerState> domain_state(const std::string& name) override {
     return m_real.domain_state(name);
   }
-  Status retag(const Object& object, const std::string& identity) override {
+  Status retag(const hv::Object& object, const std::string& identity) override {
     return m_real.retag(object, identity);
   }
 
  private:
-  LibvirtHypervisor& m_real;
+  hv::libvirt::LibvirtHypervisor& m_real;
 };
 
-}  // namespace labctl::hv::libvirt::testing
+}  // namespace labctl::testing

@@ -1,6 +1,7 @@
 #pragma once
 
-// Hand-built model values for the stack's tests (the YAML loader is not needed here).
+// Squash TM stack values for the stack's tests: a VM and its instances as the renderer takes
+// them (no lab around them), and waits on a [docker] test's running instances.
 
 #include <chrono>
 #include <random>
@@ -13,11 +14,11 @@
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/render.hpp"
 
-namespace labctl::squashtm::testlab {
+namespace labctl::testing {
 
-inline model::Instance instance(const std::string& name, const std::string& version, int port,
-                                model::DbKind db = model::DbKind::postgresql,
-                                const std::string& image = "squashtest/squash-tm") {
+inline model::Instance stack_instance(const std::string& name, const std::string& version, int port,
+                                      model::DbKind db = model::DbKind::postgresql,
+                                      const std::string& image = "squashtest/squash-tm") {
   model::Instance i;
   i.name = name;
   i.version = version;
@@ -27,7 +28,7 @@ inline model::Instance instance(const std::string& name, const std::string& vers
   return i;
 }
 
-inline model::Vm vm(model::Bytes memory = 2 * model::k_gib) {
+inline model::Vm stack_vm(model::Bytes memory = 2 * model::k_gib) {
   model::Vm v;
   v.key = "vm1";
   v.name = "cd26-team3-vm1";
@@ -38,7 +39,7 @@ inline model::Vm vm(model::Bytes memory = 2 * model::k_gib) {
   return v;
 }
 
-inline Owner owner() {
+inline squashtm::Owner stack_owner() {
   return {"cd26", "team3", "cd26-team3-vm1"};
 }
 
@@ -49,11 +50,11 @@ inline std::string run_id() {
 }
 
 // Probes 127.0.0.1:port every half second until it answers 200 with `expect` in its first line.
-inline Health wait_healthy(int port, const std::string& expect, int tries = 60) {
+inline squashtm::Health wait_healthy(int port, const std::string& expect, int tries = 60) {
   using namespace std::chrono_literals;
-  Health health;
+  squashtm::Health health;
   for (int i = 0; i < tries; ++i) {
-    health = probe_health("127.0.0.1", port, 1000ms);
+    health = squashtm::probe_health("127.0.0.1", port, 1000ms);
     if (health.healthy && health.first_line.find(expect) != std::string::npos) {
       break;
     }
@@ -62,4 +63,4 @@ inline Health wait_healthy(int port, const std::string& expect, int tries = 60) 
   return health;
 }
 
-}  // namespace labctl::squashtm::testlab
+}  // namespace labctl::testing

@@ -1,4 +1,4 @@
-#include "hypervisors/seen_test.hpp"
+#include "tests/support/seen.hpp"
 
 #include <arpa/inet.h>
 
@@ -18,12 +18,12 @@
 #include "hypervisors/libvirt/handles.hpp"
 #include "hypervisors/libvirt/xml_read.hpp"
 #include "provision/model/addressing.hpp"
-#include "tests/golden.hpp"
+#include "tests/support/golden.hpp"
 
-namespace labctl::hv::testing {
+namespace labctl::testing {
 
 namespace lv = labctl::hv::libvirt;
-using labctl::testing::lines_of;
+using namespace labctl::hv;
 
 std::ostream& operator<<(std::ostream& out, const SeenNic& nic) {
   return out << nic.mac << "@" << nic.network;
@@ -441,4 +441,4 @@ Seen read_scripts(const std::vector<std::string>& scripts) {
   return seen;
 }
 
-}  // namespace labctl::hv::testing
+}  // namespace labctl::testing

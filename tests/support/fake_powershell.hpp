@@ -18,7 +18,7 @@
 #include "provision/sys/live_process.hpp"
 #include "provision/sys/process.hpp"
 
-namespace labctl::hv::hyperv::testing {
+namespace labctl::testing {
 
 class FakePowerShell {
  public:
@@ -102,10 +102,10 @@ class FakeWslpath : public sys::ProcessRunner {
 };
 
 // The runner the factory makes for hyperv://, on `host`: one session, short timeouts.
-std::unique_ptr<PowerShellRunner> session_on(
+std::unique_ptr<hv::hyperv::PowerShellRunner> session_on(
     FakePowerShell& host, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // Base64 and UTF-16LE decoded back: the inverse of encode_command(), for tests.
 std::string decode_command(const std::string& encoded);
 
-}  // namespace labctl::hv::hyperv::testing
+}  // namespace labctl::testing

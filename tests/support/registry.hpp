@@ -21,8 +21,8 @@
 #include <thread>
 
 #include "provision/registry/transport.hpp"
-#include "tests/golden.hpp"
-#include "tests/sshd.hpp"
+#include "tests/support/golden.hpp"
+#include "tests/support/sshd.hpp"
 
 namespace labctl::testing {
 

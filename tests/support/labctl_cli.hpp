@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/sys/process.hpp"
+#include "tests/support/labs.hpp"
 
 namespace labctl::testing {
 
@@ -25,26 +26,6 @@ namespace labctl::testing {
 inline std::string unique_classroom(const std::string& prefix) {
   std::random_device random;
   return fmt::format("{}{:06x}", prefix, random() & 0xffffffU);
-}
-
-// A small lab file for tests that drive the executable without booting anything: one NAT
-// network, one 1GiB VM per team with one Squash TM instance of 512MiB (what a 1GiB VM holds
-// with a database: 384MiB + 512MiB + 128MiB); `teams` is a YAML list.
-inline std::string small_lab_text(const std::string& classroom, const std::string& teams) {
-  return fmt::format(R"(classroom: {}
-image: {{ build: debian-12, with: [docker], boot: efi }}
-defaults: {{ memory: 1GiB, disk: 2GiB }}
-teams: {{ names: {} }}
-template:
-  networks:
-    lan: {{ kind: nat }}
-  vms:
-    vm1:
-      instances:
-        - {{ name: main, version: 6.0.0 }}
-squashtm: {{ memory: 512MiB }}
-)",
-                     classroom, teams);
 }
 
 struct LabctlCliOptions {

@@ -14,7 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/sys/process.hpp"
-#include "tests/labctl_cli.hpp"
+#include "tests/support/labctl_cli.hpp"
 
 namespace labctl::testing {
 

@@ -20,7 +20,7 @@
 
 #include "provision/model/lab.hpp"
 
-namespace labctl::hv::testing {
+namespace labctl::testing {
 
 struct SeenNic {
   std::string mac;      // "02:d7:52:01:01:00"
@@ -78,4 +78,4 @@ Seen read_scripts(const std::vector<std::string>& scripts);
 // VMs and networks of each team in name order, as both readers return them.
 void sort_by_name(Seen& seen);
 
-}  // namespace labctl::hv::testing
+}  // namespace labctl::testing
