@@ -123,7 +123,7 @@ std::string strict_ssh(const std::filesystem::path& dir, const testing::TestSshd
 // 2 has no SKIP).
 bool start_sshd(testing::TestSshd& sshd) {
   if (const std::string why = testing::TestSshd::missing(); !why.empty()) {
-    WARN("skipped: " << why);
+    WARN("SKIPPED: " << why);
     return false;
   }
   const std::string why = sshd.start();

@@ -190,7 +190,7 @@ std::string nat_rules() {
 TEST_CASE("published endpoints: DNAT through the kernel, repaired, removed by owner only",
           "[system]") {
   if (::geteuid() != 0) {
-    WARN("skipped: needs root for namespaces, bridges and iptables");
+    WARN("SKIPPED: needs root for namespaces, bridges and iptables");
     return;
   }
   const Names n;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/model/loader.hpp"
+#include "tests/support/golden.hpp"
 
 using namespace labctl;
 
@@ -94,8 +95,8 @@ TEST_CASE("the host's facts: /proc/net/tcp and recorded ranges", "[unit]") {
   REQUIRE(v6.size() == 1);
   CHECK(v6[0].port == 22);
 
-  const auto root = std::filesystem::temp_directory_path() / "labctl-ranges-test";
-  std::filesystem::remove_all(root);
+  const testing::ScratchDir scratch("lct-ranges");
+  const auto& root = scratch.path();
   for (const auto& [name, text] :
        {std::pair{"cd27", R"({"access": {"first": 21000, "last": 21999, "listen": "0.0.0.0"}})"},
         {"cd26", R"({"access": {"first": 20000, "last": 20999}})"},
@@ -109,5 +110,4 @@ TEST_CASE("the host's facts: /proc/net/tcp and recorded ranges", "[unit]") {
   CHECK(ranges[0].classroom == "cd27");
   CHECK(ranges[0].first == 21000);
   CHECK(ranges[0].last == 21999);
-  std::filesystem::remove_all(root);
 }

@@ -252,7 +252,7 @@ TEST_CASE("registry users: the classrooms that use it", "[unit]") {
 
 TEST_CASE("a real docker-registry: start, status, stop, restart", "[system]") {
   if (const std::string why = why_not_runnable(); !why.empty()) {
-    WARN("skipped: " << why);
+    WARN("SKIPPED: " << why);
     return;
   }
   ScratchDir scratch("lct-reg");
@@ -329,7 +329,7 @@ TEST_CASE("a real docker-registry: start, status, stop, restart", "[system]") {
 
 TEST_CASE("a real docker-registry as a pull-through cache records its upstream", "[system]") {
   if (const std::string why = why_not_runnable(); !why.empty()) {
-    WARN("skipped: " << why);
+    WARN("SKIPPED: " << why);
     return;
   }
   labctl::sys::SystemRunner runner;
@@ -371,7 +371,7 @@ TEST_CASE("a real docker-registry as a pull-through cache records its upstream",
 
 TEST_CASE("registry start refuses bad conditions and leaves nothing behind", "[system]") {
   if (const std::string why = why_not_runnable(); !why.empty()) {
-    WARN("skipped: " << why);
+    WARN("SKIPPED: " << why);
     return;
   }
   ScratchDir scratch("lct-reg");
@@ -457,11 +457,11 @@ bool device_exists(const std::string& name) {
 
 TEST_CASE("a real docker-registry on its own dummy interface", "[system]") {
   if (const std::string why = why_not_runnable(); !why.empty()) {
-    WARN("skipped: " << why);
+    WARN("SKIPPED: " << why);
     return;
   }
   if (::geteuid() != 0 || !labctl::sys::on_path("ip")) {
-    WARN("skipped: needs root and ip(8) to make a dummy interface");
+    WARN("SKIPPED: needs root and ip(8) to make a dummy interface");
     return;
   }
   ScratchDir scratch("lct-reg");

@@ -36,19 +36,12 @@ class TestRegistry {
   static constexpr const char* k_binary = "/usr/bin/docker-registry";
 
   explicit TestRegistry(TestRegistryOptions options = {}) : m_options(std::move(options)) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "lct-registry.XXXXXX").string();
-    m_dir = ::mkdtemp(tmpl.data()) != nullptr ? tmpl : std::string();
-    if (m_options.storage.empty() && !m_dir.empty()) {
-      m_options.storage = (m_dir / "storage").string();
+    if (m_options.storage.empty() && !m_scratch.path().empty()) {
+      m_options.storage = (m_scratch.path() / "storage").string();
     }
   }
-  ~TestRegistry() {
-    stop();
-    std::error_code ec;
-    if (!m_dir.empty()) {
-      std::filesystem::remove_all(m_dir, ec);
-    }
-  }
+  // Its directory (config, log, storage) goes with it, unless the test failed.
+  ~TestRegistry() { stop(); }
   TestRegistry(const TestRegistry&) = delete;
   TestRegistry& operator=(const TestRegistry&) = delete;
 
@@ -62,7 +55,7 @@ class TestRegistry {
 
   // Starts the registry and waits for /v2/; "" or why it did not come up (with its log).
   std::string start() {
-    if (m_dir.empty()) {
+    if (m_scratch.path().empty()) {
       return "no scratch directory";
     }
     std::string why;
@@ -93,7 +86,7 @@ class TestRegistry {
   int port() const { return m_port; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
   std::string storage() const { return m_options.storage; }
-  std::filesystem::path log_path() const { return m_dir / "registry.log"; }
+  std::filesystem::path log_path() const { return m_scratch.path() / "registry.log"; }
   std::string log() const { return read_file(log_path()); }
 
   // True once the blob is in the registry's storage (a cache stores what it fetched in the
@@ -137,7 +130,7 @@ class TestRegistry {
 
  private:
   void write_config() const {
-    std::ofstream config(m_dir / "config.yml");
+    std::ofstream config(m_scratch.path() / "config.yml");
     config << "version: 0.1\nlog:\n  level: info\n  formatter: text\n"
            << "  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: "
            << m_options.storage
@@ -149,7 +142,7 @@ class TestRegistry {
 
   std::string launch() {
     const std::string log_file = log_path().string();
-    const std::string config = (m_dir / "config.yml").string();
+    const std::string config = (m_scratch.path() / "config.yml").string();
     m_pid = ::fork();
     if (m_pid == 0) {
       const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -179,7 +172,7 @@ class TestRegistry {
   }
 
   TestRegistryOptions m_options;
-  std::filesystem::path m_dir;
+  ScratchDir m_scratch{"lct-registry"};
   pid_t m_pid = -1;
   int m_port = 0;
 };
