@@ -6,9 +6,8 @@
 #include <fmt/format.h>
 
 #include "provision/cli/converge.hpp"
-#include "provision/cli/identity.hpp"
 #include "provision/cli/registry.hpp"
-#include "provision/plan/conflicts.hpp"
+#include "provision/converge/identity.hpp"
 
 namespace labctl::cli {
 
@@ -20,28 +19,6 @@ struct DownArgs {
   bool yes = false;
   bool purge = false;  // --all: the database dumps go too
   bool adopt = false;  // also the classroom's objects of another identity
-};
-
-// One host's share of the deletion.
-struct HostDown {
-  std::string uri;
-  std::unique_ptr<hv::Hypervisor> hypervisor;
-  plan::Plan plan;
-};
-
-// Everything `down` deletes, shown and confirmed as a whole before anything goes.
-struct DownPlan {
-  std::vector<HostDown> hosts;
-  sys::Removal state;    // --all: the classroom's state directory
-  std::string failures;  // hosts that could not be read: the state directory stays then
-  std::string refused;   // hosts holding another identity's objects: nothing is deleted then
-  std::size_t size() const {
-    std::size_t n = state.remove.size();
-    for (const HostDown& host : hosts) {
-      n += host.plan.actions.size();
-    }
-    return n;
-  }
 };
 
 // Asked on a terminal only, and never under --json (stderr holds JSON lines then).
@@ -64,7 +41,7 @@ std::vector<std::string> down_hosts(const GlobalOptions& global, const model::La
                                     const plan::Scope& scope, bool all) {
   std::vector<std::string> uris;
   for (const auto& group : teams_by_host(global, lab, scope)) {
-    uris.push_back(group.first);
+    uris.push_back(group.uri);
   }
   if (all && global.connect.empty()) {
     for (const model::Host& host : lab.hosts) {
@@ -77,32 +54,6 @@ std::vector<std::string> down_hosts(const GlobalOptions& global, const model::La
     uris.push_back(host_uri(global, lab));
   }
   return uris;
-}
-
-DownPlan plan_deletion(const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope,
-                       const sys::StateDir& state, const DownArgs& args) {
-  DownPlan out;
-  for (const std::string& uri : down_hosts(global, lab, scope, args.all)) {
-    auto hypervisor = connect(uri);
-    auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
-                                : Result<hv::Inventory>(hypervisor.error());
-    if (!inventory) {
-      out.failures += fmt::format("\n  {}: {}", uri, inventory.error().message);
-      continue;
-    }
-    plan::Plan plan = plan::plan_down(lab, *inventory, scope);
-    // Another lab file's objects (same classroom name) are not this one's to delete.
-    if (auto st = plan::refuse_conflicts(plan.conflicts, uri, args.adopt); !st) {
-      print_plan(global, uri, plan, args.adopt);
-      out.refused += "\n  " + st.error().message;
-      continue;
-    }
-    out.hosts.push_back({uri, std::move(*hypervisor), std::move(plan)});
-  }
-  if (args.all && out.failures.empty() && out.refused.empty()) {
-    out.state = state.removal(!args.purge);
-  }
-  return out;
 }
 
 void print_state_removal(const GlobalOptions& global, const sys::StateDir& state,
@@ -136,9 +87,13 @@ void print_state_removal(const GlobalOptions& global, const sys::StateDir& state
   }
 }
 
+// The refused hosts' plans first (with their conflicts), then what goes.
 void print_down(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
-                const DownPlan& down, bool adopt) {
-  for (const HostDown& host : down.hosts) {
+                const converge::DownPlan& down, bool adopt) {
+  for (const converge::HostDown& host : down.refused_hosts) {
+    print_plan(global, host.uri, host.plan, adopt);
+  }
+  for (const converge::HostDown& host : down.hosts) {
     if (host.plan.empty() && !global.json) {
       fmt::print("{}: nothing of classroom {} to delete.\n", host.uri, lab.classroom);
     } else {
@@ -170,7 +125,7 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
   if (args.purge && !args.all) {
     return Error::usage("--purge goes with --all (the state directory is removed only then)");
   }
-  auto identity = read_identity(*lab, args.adopt);
+  auto identity = converge::read_identity(*lab, args.adopt);
   if (!identity) {
     return identity.error();
   }
@@ -179,7 +134,10 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
   if (!state) {
     return state.error();
   }
-  DownPlan down = plan_deletion(global, *lab, *scope, *state, args);
+  converge::Session session(*lab, {.adopt = args.adopt, .stop = &stop_flag()});
+  session.use_state(*state);
+  const converge::DownPlan down =
+      session.plan_down(down_hosts(global, *lab, *scope, args.all), *scope, args.all, args.purge);
   print_down(global, *lab, *state, down, args.adopt);
   // A refusal on one host stops the whole down, before anything goes on any host.
   if (!down.refused.empty()) {
@@ -191,24 +149,11 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
   }
   install_stop_handlers();
   auto reporter = reporter_for(global);
-  std::string failures = down.failures;
-  for (const HostDown& host : down.hosts) {
-    const auto& plan = host.plan;
-    if (auto st = plan.empty()
-                      ? Status()
-                      : apply_plan(global, *lab, *state, *host.hypervisor, plan, {}, *reporter);
-        !st) {
-      failures += fmt::format("\n  {}: {}", host.uri, st.error().message);
-    }
-  }
+  session.report_to(*reporter);
+  const Status deleted = session.down(down, args.all);
   reporter->finish();
-  if (!failures.empty()) {
-    return Error::failure("down failed:" + failures +
-                          (args.all ? "\n  the state directory is kept" : ""));
-  }
-  // The classroom's keys and secrets go last, once nothing on any host needs them.
-  if (auto st = state->remove_paths(down.state.remove); !st) {
-    return st;
+  if (!deleted) {
+    return deleted;
   }
   if (args.all) {
     release_registry(global, *lab);

@@ -1,99 +1,54 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "provision/apply/apply.hpp"
 #include "provision/cli/converge.hpp"
-#include "provision/cli/identity.hpp"
 #include "provision/cli/standin.hpp"
 #include "provision/cli/versions.hpp"
+#include "provision/converge/identity.hpp"
 
 namespace labctl::cli {
 
 namespace {
 
-// Local files are not produced in a dry run: the scripts name the paths they would use.
-struct NoFiles : apply::Materializer {
-  Result<std::string> base_file(plan::Role role) override {
-    return "<" + plan::to_string(role) + " file>";
-  }
-  Result<std::string> seed_file(const model::Vm& vm) override { return vm.seed_volume; }
-  std::string serial_log(const model::Vm&) override { return ""; }
-  std::string accelerator() override { return "hyperv"; }
-};
-
-}  // namespace
-
-namespace {
-
-std::vector<const model::Team*> teams_in(const model::Lab& lab, const plan::Scope& scope) {
-  std::vector<const model::Team*> teams;
-  for (const model::Team& team : lab.teams) {
-    if (scope.covers(team.name)) {
-      teams.push_back(&team);
-    }
-  }
-  return teams;
-}
-
 // The scripts a scripted backend (Hyper-V) would run for the plan: printed after the table,
 // or under --json the host entry's "powershell" (a list of scripts).
-Status print_scripts(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
-                     hv::ScriptedDryRun& dry, const plan::Plan& plan) {
-  NoFiles files;
-  sys::RecordingReporter quiet;
-  const apply::Outcome outcome = apply::apply(lab, plan, *dry.hypervisor, files, quiet, {});
+void print_scripts(const GlobalOptions& global, const std::string& uri,
+                   const std::vector<std::string>& scripts) {
   if (global.json) {
-    global.output->document["hosts"].back()["powershell"] = dry.scripts();
-  } else {
-    fmt::print("\n# PowerShell that `up` would run on {}:\n", uri);
-    for (const std::string& script : dry.scripts()) {
-      fmt::print("\n{}\n", script);
-    }
+    global.output->document["hosts"].back()["powershell"] = scripts;
+    return;
   }
-  if (!outcome.ok()) {
-    std::string message = fmt::format("{}: {} actions cannot be scripted:", uri, outcome.failed);
-    for (const std::string& error : outcome.errors) {
-      message += "\n  " + error;
-    }
-    return Error::failure(message);
+  fmt::print("\n# PowerShell that `up` would run on {}:\n", uri);
+  for (const std::string& script : scripts) {
+    fmt::print("\n{}\n", script);
   }
-  return {};
 }
 
 }  // namespace
 
 Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
                  const plan::Scope& scope, const ConvergeOptions& options) {
-  auto dry = hv::open_dry_run(uri);
-  auto hypervisor = connect(uri);
-  auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
-                              : Result<hv::Inventory>(hypervisor.error());
-  const bool reached = inventory.ok();
-  if (!inventory && dry) {
-    // A scripted backend (Hyper-V) can still show what it would run on an empty host.
+  model::Lab planned = lab;
+  converge::Session session(planned, session_options(options));
+  auto host = session.plan_host(uri, scope);
+  if (!host) {
+    return host.error();
+  }
+  if (!host->unreached.empty()) {
     notice(global, "note",
-           fmt::format("{}: {}; planned against an empty host", uri, inventory.error().message));
-    inventory = dry->hypervisor->inventory(lab.classroom);
+           fmt::format("{}: {}; planned against an empty host", uri, host->unreached));
   }
-  if (!inventory) {
-    return inventory.error();
-  }
-  const plan::Plan plan = plan::plan_up(lab, *inventory, scope);
   if (!global.json) {
-    fmt::print("host {}: {} actions\n", uri, plan.actions.size());
+    fmt::print("host {}: {} actions\n", uri, host->plan.actions.size());
   }
-  print_plan(global, uri, plan, options.adopt);
-  if (reached && (!plan.empty() || !plan.conflicts.empty())) {
-    // What `up` would refuse before creating anything.
-    const auto teams = teams_in(lab, scope);
-    if (auto st = check_host(lab, teams, **hypervisor, *inventory, plan, uri, options); !st) {
-      return st;
-    }
+  print_plan(global, uri, host->plan, options.adopt);
+  if (!host->checks) {
+    return host->checks;
   }
-  if (!dry || plan.empty()) {
-    return {};  // libvirt: the plan is the dry run
+  if (host->scripts) {
+    print_scripts(global, uri, *host->scripts);
   }
-  return print_scripts(global, lab, uri, *dry, plan);
+  return host->scripted;
 }
 
 namespace {
@@ -169,7 +124,7 @@ void add_plan(Registry r) {
       if (!lab) {
         return lab.error();
       }
-      auto identity = read_identity(*lab, options->adopt);
+      auto identity = converge::read_identity(*lab, options->adopt);
       if (!identity) {
         return identity.error();
       }
@@ -191,11 +146,7 @@ void add_plan(Registry r) {
       placed.placement = std::move(*placement);
       std::string failures;
       for (const auto& [uri, host_teams] : teams_by_host(placed, *lab, *scope)) {
-        plan::Scope host_scope;
-        host_scope.all = *all && host_teams.size() == lab->teams.size();
-        for (const model::Team* team : host_teams) {
-          host_scope.teams.push_back(team->name);
-        }
+        const plan::Scope host_scope = converge::scope_of_teams(*lab, host_teams, *all);
         if (auto st = plan_host(r.global, *lab, uri, host_scope, *options); !st) {
           failures += "\n  " + st.error().message;
         }

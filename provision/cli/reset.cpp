@@ -1,8 +1,6 @@
 #include <fmt/format.h>
 
 #include "provision/cli/converge.hpp"
-#include "provision/cli/identity.hpp"
-#include "provision/plan/conflicts.hpp"
 
 namespace labctl::cli {
 
@@ -24,28 +22,6 @@ std::vector<const model::Vm*> vms_of(const model::Team& team, const std::string&
   return vms;
 }
 
-// Plans the reset against the host, refuses its conflicts (adopting under --adopt), applies.
-Status reset_on_host(const GlobalOptions& global, model::Lab& lab, const sys::StateDir& state,
-                     hv::Hypervisor& hypervisor, const ResetArgs& args, sys::Reporter& reporter) {
-  auto identity = claim_identity(lab, state, args.options.adopt);
-  auto inventory =
-      identity ? hypervisor.inventory(lab.classroom) : Result<hv::Inventory>(identity.error());
-  if (!inventory) {
-    return inventory.error();
-  }
-  lab.identity = *identity;
-  const plan::Plan plan = plan::plan_reset(lab, *inventory, args.team, args.vm);
-  if (auto st = plan::refuse_conflicts(plan.conflicts, hypervisor.uri(), args.options.adopt); !st) {
-    return st;
-  }
-  if (auto st =
-          args.options.adopt ? adopt_objects(lab, hypervisor, *inventory, reporter) : Status();
-      !st) {
-    return st;
-  }
-  return apply_plan(global, lab, state, hypervisor, plan, args.options, reporter);
-}
-
 Status run_reset(const GlobalOptions& global, const ResetArgs& args) {
   auto lab = load(global);
   if (!lab) {
@@ -61,22 +37,23 @@ Status run_reset(const GlobalOptions& global, const ResetArgs& args) {
     return Error::usage(fmt::format("{}: team {} has no VM '{}'", lab->file, args.team, args.vm));
   }
   auto state = sys::StateDir::open(lab->classroom);
-  auto hypervisor = connect(host_uri(global, *lab, team));
-  if (!state || !hypervisor) {
-    return !state ? state.error() : hypervisor.error();
+  if (!state) {
+    return state.error();
   }
   install_stop_handlers();
   auto reporter = reporter_for(global);
-  if (auto st = reset_on_host(global, *lab, *state, **hypervisor, args, *reporter); !st) {
-    return st;
+  converge::Session session(*lab, session_options(args.options));
+  session.use_state(*state);
+  session.report_to(*reporter);
+  auto results = session.reset(host_uri(global, *lab, team), *team, args.vm, vms);
+  if (!results) {
+    return results.error();
   }
   if (args.options.no_wait) {
     return {};
   }
-  std::vector<ready::VmReadiness> results;
-  bring_up_guests(global, *lab, *state, **hypervisor, vms, args.options, *reporter, results);
   reporter->finish();
-  return summarize(global, results);
+  return summarize(global, *results);
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
     return;
   }
   auto current = state.read_state();
-  const ready::Deps deps = readiness_deps(lab, state, **hypervisor);
+  const ready::Deps deps = converge::readiness_deps(lab, state, **hypervisor, &stop_flag());
   std::vector<std::jthread> threads;
   for (Row* row : rows) {
     if (const hv::Object* dom = inventory->find(hv::ObjectKind::domain, row->vm->name)) {

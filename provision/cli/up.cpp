@@ -6,11 +6,11 @@
 
 #include "provision/apply/guest.hpp"
 #include "provision/cli/converge.hpp"
-#include "provision/cli/identity.hpp"
 #include "provision/cli/images.hpp"
 #include "provision/cli/registry.hpp"
 #include "provision/cli/standin.hpp"
 #include "provision/cli/versions.hpp"
+#include "provision/converge/identity.hpp"
 #include "provision/sys/host_ports.hpp"
 
 namespace labctl::cli {
@@ -23,91 +23,9 @@ struct UpArgs {
   ConvergeOptions options;
 };
 
-// One host's share of `up`, checked before anything on any host changes.
-struct HostWork {
-  std::string uri;
-  std::vector<const model::Team*> teams;
-  std::unique_ptr<hv::Hypervisor> hypervisor;
-  hv::Inventory inventory;
-  plan::Plan plan;
-};
-
 plan::Scope scope_of_host(const model::Lab& lab, const std::vector<const model::Team*>& teams,
                           const UpArgs& args) {
-  plan::Scope scope;
-  for (const model::Team* team : teams) {
-    scope.teams.push_back(team->name);
-  }
-  scope.all = args.all && teams.size() == lab.teams.size();
-  return scope;
-}
-
-// Connects, plans and makes every check; changes nothing.
-Result<HostWork> prepare_host(const model::Lab& lab, const std::string& uri,
-                              const std::vector<const model::Team*>& teams, const UpArgs& args) {
-  HostWork work{uri, teams, nullptr, {}, {}};
-  auto hypervisor = connect(uri);
-  if (!hypervisor) {
-    return hypervisor.error();
-  }
-  work.hypervisor = std::move(*hypervisor);
-  auto inventory = work.hypervisor->inventory(lab.classroom);
-  if (!inventory) {
-    return inventory.error();
-  }
-  work.inventory = std::move(*inventory);
-  work.plan = plan::plan_up(lab, work.inventory, scope_of_host(lab, teams, args));
-  if (auto st =
-          check_host(lab, teams, *work.hypervisor, work.inventory, work.plan, uri, args.options);
-      !st) {
-    return st.error();
-  }
-  return work;
-}
-
-Status write_known_hosts(const sys::StateDir& state, const std::vector<const model::Vm*>& vms) {
-  std::vector<sys::KnownHost> known;
-  for (const model::Vm* vm : vms) {
-    for (const model::Nic& nic : vm->nics) {
-      if (!nic.ip.empty()) {
-        known.push_back({nic.ip, vm->name});
-      }
-    }
-  }
-  return state.write_known_hosts(known);
-}
-
-Status converge_host(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
-                     HostWork& work, const UpArgs& args, sys::Reporter& reporter,
-                     std::vector<ready::VmReadiness>& results) {
-  hv::Hypervisor& hypervisor = *work.hypervisor;
-  if (auto st =
-          args.options.adopt ? adopt_objects(lab, hypervisor, work.inventory, reporter) : Status();
-      !st) {
-    return st;
-  }
-  reporter.report({"", "", "host " + work.uri, sys::EventState::info,
-                   fmt::format("{} actions; accelerator {}", work.plan.actions.size(),
-                               choose_accelerator(lab, hypervisor.capabilities()))});
-  if (auto st = apply_plan(global, lab, state, hypervisor, work.plan, args.options, reporter);
-      !st) {
-    return st;
-  }
-  std::vector<const model::Vm*> vms;
-  for (const model::Team* team : work.teams) {
-    for (const model::Vm& vm : team->vms) {
-      vms.push_back(&vm);
-    }
-  }
-  if (auto st = write_known_hosts(state, vms); !st) {
-    return st;
-  }
-  if (!args.options.no_wait) {
-    std::vector<ready::VmReadiness> host_results;
-    bring_up_guests(global, lab, state, hypervisor, vms, args.options, reporter, host_results);
-    results.insert(results.end(), host_results.begin(), host_results.end());
-  }
-  return {};
+  return converge::scope_of_teams(lab, teams, args.all);
 }
 
 Status dry_run(const GlobalOptions& global, const GlobalOptions& placed, const model::Lab& lab,
@@ -121,30 +39,10 @@ Status dry_run(const GlobalOptions& global, const GlobalOptions& placed, const m
   return failures.empty() ? Status() : Error::failure("dry run failed:" + failures);
 }
 
-// Every host is checked before any is changed: a conflict on the second host must not leave
-// the first one half converged.
-Result<std::vector<HostWork>> prepare_hosts(const GlobalOptions& placed, const model::Lab& lab,
-                                            const plan::Scope& scope, const UpArgs& args) {
-  std::vector<HostWork> hosts;
-  std::string failures;
-  for (const auto& [uri, teams] : teams_by_host(placed, lab, scope)) {
-    auto work = prepare_host(lab, uri, teams, args);
-    if (!work) {
-      failures += "\n  " + work.error().message;  // each check's message names the host
-    } else {
-      hosts.push_back(std::move(*work));
-    }
-  }
-  if (!failures.empty()) {
-    return Error::failure("up refused, nothing was changed:" + failures);
-  }
-  return hosts;
-}
-
-plan::Scope scope_of_hosts(const model::Lab& lab, const std::vector<HostWork>& hosts,
+plan::Scope scope_of_hosts(const model::Lab& lab, const std::vector<converge::HostWork>& hosts,
                            const UpArgs& args) {
   std::vector<const model::Team*> teams;
-  for (const HostWork& work : hosts) {
+  for (const converge::HostWork& work : hosts) {
     teams.insert(teams.end(), work.teams.begin(), work.teams.end());
   }
   return scope_of_host(lab, teams, args);
@@ -185,26 +83,21 @@ void fill_for_up(const model::Lab& lab, const plan::Scope& scope, bool standin,
 }
 
 Status converge_hosts(const GlobalOptions& global, const model::Lab& lab,
-                      const sys::StateDir& state, std::vector<HostWork>& hosts, const UpArgs& args,
-                      bool standin) {
+                      converge::Session& session, std::vector<converge::HostWork>& hosts,
+                      const UpArgs& args, bool standin) {
   install_stop_handlers();
   auto reporter = reporter_for(global);
+  session.report_to(*reporter);
   // The classroom registry fetches each image once, on the host, while the VMs boot.
   std::future<void> filled = std::async(std::launch::async, [&] {
     fill_for_up(lab, scope_of_hosts(lab, hosts, args), standin, *reporter);
   });
-  std::vector<ready::VmReadiness> results;
-  std::string failures;
-  for (HostWork& work : hosts) {
-    if (auto st = converge_host(global, lab, state, work, args, *reporter, results); !st) {
-      failures += fmt::format("\n  {}: {}", work.uri, st.error().message);
-    }
-  }
+  const converge::UpResult done = session.converge(hosts);
   filled.wait();
   reporter->finish();
-  Status summary = results.empty() ? Status() : summarize(global, results);
-  if (!failures.empty()) {
-    return Error::failure("up failed:" + failures +
+  Status summary = done.results.empty() ? Status() : summarize(global, done.results);
+  if (!done.failures.empty()) {
+    return Error::failure("up failed:" + done.failures +
                           (summary ? "" : "\n  " + summary.error().message));
   }
   return summary;
@@ -232,7 +125,7 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   }
   // Nothing is written before every host is checked: the identity is read here, and claimed
   // (with the state directory made) only once `up` is going to change the hosts.
-  auto identity = read_identity(*lab, args.options.adopt);
+  auto identity = converge::read_identity(*lab, args.options.adopt);
   if (!identity) {
     return identity.error();
   }
@@ -246,40 +139,33 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   placed.placement = *placement;
   // libvirt's test driver boots no guest: nothing would pull through a registry.
   const auto by_host = teams_by_host(placed, *lab, *scope);
-  const bool pulls = std::any_of(by_host.begin(), by_host.end(), [](const auto& host) {
-    return host.first.rfind("test:", 0) != 0;
-  });
+  const bool pulls = std::any_of(by_host.begin(), by_host.end(),
+                                 [](const auto& host) { return host.uri.rfind("test:", 0) != 0; });
   if (auto st = pulls ? check_registry_for_up(*lab, *scope, standin) : Status(); !st) {
     return st;
   }
   if (args.options.dry_run) {
     return dry_run(global, placed, *lab, *scope, args);
   }
-  auto hosts = prepare_hosts(placed, *lab, *scope, args);
+  converge::Session session(*lab, session_options(args.options));
+  auto hosts = session.prepare_up(by_host, args.all);
   if (!hosts) {
     return hosts.error();
   }
-  auto state = sys::StateDir::open(lab->classroom);
-  if (!state) {
-    return state.error();
+  if (auto st = session.open_classroom(); !st) {
+    return st;
   }
-  // The same identity as read (or, for a classroom's first `up`, a new one: no object can
-  // carry it yet, so the checks above hold for it).
-  identity = claim_identity(*lab, *state, args.options.adopt);
-  if (!identity) {
-    return identity.error();
-  }
-  lab->identity = *identity;
+  const sys::StateDir& state = **session.state();  // open_classroom opened it
   if (args.options.standin) {
-    if (auto st = state->update_state([](nlohmann::json& s) { s["standin"] = true; }); !st) {
+    if (auto st = state.update_state([](nlohmann::json& s) { s["standin"] = true; }); !st) {
       return st;
     }
   }
-  if (auto st = record_placement(*state, *placement); !st) {
+  if (auto st = record_placement(state, *placement); !st) {
     return st;
   }
   // Other classrooms' `plan` keep their ports apart from this range.
-  if (auto st = state->update_state([&](nlohmann::json& s) {
+  if (auto st = state.update_state([&](nlohmann::json& s) {
         if (lab->access.enabled) {
           s["access"] = sys::access_record(lab->access);
         } else {
@@ -293,7 +179,7 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   if (pulls) {
     start_registry_for_up(global, *lab, *scope, standin);
   }
-  return converge_hosts(global, *lab, *state, *hosts, args, standin);
+  return converge_hosts(global, *lab, session, *hosts, args, standin);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 // The checks `up` and `plan` make on a host before anything is created, as pure functions of
 // the lab, the plan and what the host reported (its memory, its networks, its capabilities).
-// The CLI asks the hypervisor and passes the answers (cli/converge.hpp).
+// The converge layer asks the hypervisor and passes the answers (converge/host.hpp).
 
 #include <string>
 #include <vector>

@@ -128,6 +128,8 @@ TEST_CASE("choose_accelerator: the lab's choice, else what the host can do", "[u
   CHECK(plan::choose_accelerator(lab, hv::Capabilities{}) == "qemu");
   lab.accelerator = model::Accelerator::qemu;
   CHECK(plan::choose_accelerator(lab, with_kvm) == "qemu");
+  lab.accelerator = model::Accelerator::kvm;
+  CHECK(plan::choose_accelerator(lab, hv::Capabilities{}) == "kvm");
 }
 
 TEST_CASE("check_backend: the boot mode and network kinds the host's backend has", "[unit]") {

@@ -14,7 +14,7 @@
 #include "provision/model/result.hpp"
 #include "provision/sys/state.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 // The recorded identity, read without creating anything (plan, up --dry-run, down): "" when
 // none is recorded. An Error when the record belongs to another lab file, unless `adopt`.
@@ -27,4 +27,4 @@ Result<std::string> claim_identity(const model::Lab& lab, const sys::StateDir& s
 // 32 random hex digits.
 std::string new_identity();
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

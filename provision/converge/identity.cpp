@@ -1,4 +1,4 @@
-#include "provision/cli/identity.hpp"
+#include "provision/converge/identity.hpp"
 
 #include <filesystem>
 
@@ -7,7 +7,7 @@
 
 #include "provision/sys/random.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 namespace fs = std::filesystem;
 
@@ -106,4 +106,4 @@ Result<std::string> claim_identity(const model::Lab& lab, const sys::StateDir& s
   return record.id;
 }
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

@@ -1,4 +1,4 @@
-#include "provision/cli/identity.hpp"
+#include "provision/converge/identity.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -54,41 +54,41 @@ TEST_CASE("a classroom's identity is made once, and a second lab file of its nam
   const model::Lab second = lab_at(dir.path() / "b" / "lab.yaml");
 
   SECTION("nothing is recorded, or created, by reading") {
-    auto none = cli::read_identity(first, false);
+    auto none = converge::read_identity(first, false);
     REQUIRE(none.ok());
     CHECK(none->empty());
     CHECK_FALSE(std::filesystem::exists(dir.path() / "state"));
   }
   auto state = sys::StateDir::open(first.classroom);
   REQUIRE(state.ok());
-  auto made = cli::claim_identity(first, *state, false);
+  auto made = converge::claim_identity(first, *state, false);
   REQUIRE(made.ok());
   CHECK(made->size() == 32);
   CHECK(made->find_first_not_of("0123456789abcdef") == std::string::npos);
 
   SECTION("the same lab file gets the same identity back") {
-    CHECK(cli::claim_identity(first, *state, false).value() == *made);
-    CHECK(cli::read_identity(first, false).value() == *made);
+    CHECK(converge::claim_identity(first, *state, false).value() == *made);
+    CHECK(converge::read_identity(first, false).value() == *made);
   }
   SECTION("another lab file with the same classroom name is refused, naming both files") {
-    auto refused = cli::claim_identity(second, *state, false);
+    auto refused = converge::claim_identity(second, *state, false);
     REQUIRE_FALSE(refused.ok());
     CHECK_THAT(refused.error().message,
                Catch::Contains("classroom lct on this machine belongs to another lab file, " +
                                (dir.path() / "a" / "lab.yaml").string()) &&
                    Catch::Contains((dir.path() / "b" / "lab.yaml").string()) &&
                    Catch::Contains("--adopt"));
-    CHECK_FALSE(cli::read_identity(second, false).ok());
+    CHECK_FALSE(converge::read_identity(second, false).ok());
   }
   SECTION("--adopt: the other lab file takes the classroom over, identity and all") {
-    CHECK(cli::read_identity(second, true).value() == *made);
-    CHECK(cli::claim_identity(second, *state, true).value() == *made);
-    CHECK(cli::claim_identity(second, *state, false).value() == *made);
-    CHECK_FALSE(cli::claim_identity(first, *state, false).ok());
+    CHECK(converge::read_identity(second, true).value() == *made);
+    CHECK(converge::claim_identity(second, *state, true).value() == *made);
+    CHECK(converge::claim_identity(second, *state, false).value() == *made);
+    CHECK_FALSE(converge::claim_identity(first, *state, false).ok());
   }
 }
 
 TEST_CASE("new identities are 128 random bits", "[unit]") {
-  CHECK(cli::new_identity() != cli::new_identity());
-  CHECK(cli::new_identity().size() == 32);
+  CHECK(converge::new_identity() != converge::new_identity());
+  CHECK(converge::new_identity().size() == 32);
 }
