@@ -27,7 +27,7 @@ TEST_CASE(
     "up's capacity refusal: a plan that does not fit is refused before any change, "
     "unless --force",
     "[libvirt]") {
-  model::Lab lab = labctl::testing::small_lab("lctcap", 1, 1);
+  model::Lab lab = labctl::testing::small_lab("lctcp", 1, 1);
   lab.identity = "0123456789abcdef0123456789abcdef";
   SECTION("refused, naming the host's figures and the way out") {
     converge::Session session(lab, {});
@@ -52,7 +52,7 @@ TEST_CASE(
 }
 
 TEST_CASE("a session connects to each host once", "[libvirt]") {
-  model::Lab lab = labctl::testing::small_lab("lctcon", 1, 1);
+  model::Lab lab = labctl::testing::small_lab("lctcn", 1, 1);
   int opened = 0;
   converge::Session session(lab, {}, [&](const std::string& uri) {
     ++opened;
