@@ -15,6 +15,8 @@
 
 #include "hypervisors/hypervisor.hpp"
 #include "provision/cli/output.hpp"
+#include "provision/converge/notify.hpp"
+#include "provision/converge/placement.hpp"
 #include "provision/model/lab.hpp"
 #include "provision/plan/placement.hpp"
 #include "provision/plan/plan.hpp"
@@ -47,25 +49,12 @@ struct Registry {
 Result<std::string> lab_file_path(const GlobalOptions& global);
 Result<model::Lab> load(const GlobalOptions& global);
 
-// --connect, then the team's pinned host, then its placement (this process's, else the one
-// `up` recorded, while its host is listed), then the lab's first host, then
-// $LIBVIRT_DEFAULT_URI, then qemu:///system.
+// --connect and the placement made in this process, for the converge layer.
+converge::HostChoice hosts_of(const GlobalOptions& global);
+
+// converge::host_uri with the command's --connect and placement.
 std::string host_uri(const GlobalOptions& global, const model::Lab& lab,
                      const model::Team* team = nullptr);
-
-// The placement `up` recorded in the classroom's state.json, read without creating anything.
-Result<plan::Placement> recorded_placement(const model::Lab& lab);
-
-// Places the scope's teams on the lab's hosts (plan/placement.hpp), reading each host's
-// memory only when a team is new there; a host that cannot be read is reported on stderr and
-// gets no new team. Empty with --connect or without `hosts:` (host_uri decides then). With
-// `force` (`up --force`) a team that fits nowhere is placed on the reachable host with the
-// most free memory, with a warning that gives the numbers.
-Result<plan::Placement> place_scope(const GlobalOptions& global, const model::Lab& lab,
-                                    const plan::Scope& scope, bool force = false);
-
-// Merges the placement into state.json ("placement": team -> URI).
-Status record_placement(const sys::StateDir& state, const plan::Placement& placement);
 
 // Team names given on the command line (or --all) as a plan::Scope; unknown teams are a
 // usage error that names the known ones.
@@ -84,6 +73,9 @@ std::unique_ptr<sys::Reporter> reporter_for(const GlobalOptions& global);
 
 // A warning or note on stderr: "labctl: LEVEL: TEXT", or with --json an event line.
 void notice(const GlobalOptions& global, const std::string& level, const std::string& text);
+
+// notice() as the converge layer's Notify.
+converge::Notify notifier(const GlobalOptions& global);
 
 // Set by SIGINT/SIGTERM while a long command runs.
 const std::atomic<bool>& stop_flag();

@@ -17,20 +17,7 @@ converge::Options session_options(const ConvergeOptions& options) {
 
 std::vector<converge::HostTeams> teams_by_host(const GlobalOptions& global, const model::Lab& lab,
                                                const plan::Scope& scope) {
-  std::vector<converge::HostTeams> groups;
-  for (const model::Team& team : lab.teams) {
-    if (!scope.covers(team.name)) {
-      continue;
-    }
-    const std::string uri = host_uri(global, lab, &team);
-    auto it = std::find_if(groups.begin(), groups.end(), [&](auto& g) { return g.uri == uri; });
-    if (it == groups.end()) {
-      groups.push_back({uri, {}});
-      it = std::prev(groups.end());
-    }
-    it->teams.push_back(&team);
-  }
-  return groups;
+  return converge::teams_by_host(hosts_of(global), lab, scope);
 }
 
 Status summarize(const GlobalOptions& global, const std::vector<ready::VmReadiness>& results) {

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "provision/cli/converge.hpp"
-#include "provision/cli/registry.hpp"
+#include "provision/converge/classroom_registry.hpp"
 #include "provision/converge/identity.hpp"
 
 namespace labctl::cli {
@@ -156,7 +156,7 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
     return deleted;
   }
   if (args.all) {
-    release_registry(global, *lab);
+    converge::release_registry(notifier(global), *lab);
   }
   return {};
 }

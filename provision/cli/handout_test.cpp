@@ -5,16 +5,14 @@
 #include "provision/cli/handout_render.hpp"
 #include "provision/model/loader.hpp"
 #include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 using namespace labctl;
 
 namespace {
 
 model::Lab classroom() {
-  auto lab = model::load_lab((testing::source_dir() / "labs" / "classroom.yaml").string());
-  INFO((lab.ok() ? std::string() : lab.error().message));
-  REQUIRE(lab.ok());
-  return *lab;
+  return testing::example_lab("classroom.yaml");
 }
 
 cli::HandoutInputs inputs_for(std::vector<std::string> teams) {

@@ -2,30 +2,26 @@
 // databases, the proxy and autoheal when enabled) in the host's classroom registry. Not the
 // VMs' base images: those are `labctl image build|pull`.
 
-#include "provision/cli/images.hpp"
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <thread>
 
 #include <fmt/format.h>
 
-#include "provision/apply/guest.hpp"
-#include "provision/cli/registry.hpp"
+#include "provision/cli/common.hpp"
+#include "provision/converge/cache_fill.hpp"
+#include "provision/converge/classroom_registry.hpp"
 #include "provision/registry/bundle.hpp"
 #include "provision/registry/lab_images.hpp"
 #include "provision/registry/storage.hpp"
 #include "provision/sys/printable.hpp"
 #include "provision/sys/process.hpp"
-#include "provision/sys/state.hpp"
 
 namespace labctl::cli {
 
@@ -86,53 +82,6 @@ class ProgressLine {
   std::string m_image;
 };
 
-// A scratch directory for blobs on their way, removed at scope exit.
-class Scratch {
- public:
-  Scratch() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = fmt::format("{}/lct-images.XXXXXX", tmp != nullptr ? tmp : "/tmp");
-    if (::mkdtemp(pattern.data()) != nullptr) {
-      m_path = pattern;
-    }
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(m_path, ec);
-  }
-  const fs::path& path() const { return m_path; }
-
- private:
-  fs::path m_path;
-};
-
-Status check_classroom_registry(const model::Lab& lab) {
-  if (!model::uses_classroom_registry(lab)) {
-    return Error::usage(lab.file +
-                        ": the lab uses no classroom registry (registry.enabled is false, or "
-                        "docker.registry_mirror names an outside mirror)");
-  }
-  return {};
-}
-
-// The classroom registry, started when it does not run yet.
-Result<registry::Settings> running_registry(const GlobalOptions& global, const model::Lab& lab) {
-  if (auto st = check_classroom_registry(lab); !st) {
-    return st.error();
-  }
-  const registry::Settings settings = registry_settings(lab);
-  auto started = start_classroom_registry(global, settings);
-  if (!started) {
-    return started.error();
-  }
-  if (started->started) {
-    notice(global, "registry", "started: " + started->record.describe());
-  }
-  return settings;
-}
-
 nlohmann::ordered_json users_json(const registry::ImageUse& use) {
   nlohmann::ordered_json users = nlohmann::ordered_json::array();
   for (const std::string& user : use.users) {
@@ -154,11 +103,11 @@ Result<Session> read_session(const GlobalOptions& global, const ImagesArgs& args
   if (!lab) {
     return lab.error();
   }
-  auto uses = needed_images(*lab, args.teams);
+  auto uses = converge::needed_images(*lab, args.teams);
   if (!uses) {
     return uses.error();
   }
-  registry::Settings settings = registry_settings(*lab);
+  registry::Settings settings = converge::registry_settings(*lab);
   return Session{std::move(*lab), std::move(*uses), std::move(settings)};
 }
 
@@ -167,7 +116,7 @@ Result<Session> open_session(const GlobalOptions& global, const ImagesArgs& args
   if (!session) {
     return session.error();
   }
-  auto settings = running_registry(global, session->lab);
+  auto settings = converge::running_registry(notifier(global), session->lab);
   if (!settings) {
     return settings.error();
   }
@@ -182,11 +131,11 @@ Status run_pull(const GlobalOptions& global, const ImagesArgs& args) {
   const std::vector<registry::ImageUse>* uses = &session->uses;
   const registry::Settings* settings = &session->settings;
   ProgressLine progress(global);
-  auto images =
-      fill_cache(*settings, *uses,
-                 [&progress](const std::string& image, std::uint64_t done, std::uint64_t total) {
-                   progress.update(image, done, total);
-                 });
+  auto images = converge::fill_cache(
+      *settings, *uses,
+      [&progress](const std::string& image, std::uint64_t done, std::uint64_t total) {
+        progress.update(image, done, total);
+      });
   progress.end();
   if (!images) {
     return images.error();
@@ -308,7 +257,8 @@ Status load_into_storage(const GlobalOptions& global, const registry::Settings& 
     }
   }
   if (was_running) {
-    if (auto again = start_classroom_registry(global, settings); !again && outcome) {
+    if (auto again = converge::start_classroom_registry(notifier(global), settings);
+        !again && outcome) {
       outcome = again.error();
     }
   }
@@ -320,7 +270,7 @@ Status run_load(const GlobalOptions& global, const ImagesArgs& args) {
   if (!session) {
     return session.error();
   }
-  if (auto st = check_classroom_registry(session->lab); !st) {
+  if (auto st = converge::check_classroom_registry(session->lab); !st) {
     return st;
   }
   registry::BundleContents loaded;
@@ -395,135 +345,6 @@ Status run_ls(const GlobalOptions& global, const ImagesArgs& args) {
 }
 
 }  // namespace
-
-Result<std::vector<registry::ImageUse>> needed_images(const model::Lab& lab,
-                                                      const std::vector<std::string>& teams) {
-  for (const std::string& team : teams) {
-    if (lab.find_team(team) == nullptr) {
-      return Error::usage(fmt::format("{}: no team '{}'", lab.file, sys::printable(team)));
-    }
-  }
-  registry::LabImageOptions options;
-  options.teams = teams;
-  options.proxy = lab.squash_proxy;
-  options.autoheal = lab.squash_autoheal;
-  // The instances as they run: `squash add` and `squash rm` are recorded in the state.
-  auto state = sys::StateDir::open_read_only(lab.classroom);
-  auto current = state ? state->read_state() : Result<nlohmann::json>(nlohmann::json::object());
-  if (!current) {
-    return registry::lab_images(lab, options);
-  }
-  model::Lab running = lab;
-  for (model::Team& team : running.teams) {
-    for (model::Vm& vm : team.vms) {
-      vm.instances = apply::effective_instances(vm, *current);
-    }
-  }
-  return registry::lab_images(running, options);
-}
-
-namespace {
-
-// A cache stores what it fetched in the background, after the client's copy ended.
-Status wait_stored(const fs::path& storage, const registry::Descriptor& blob) {
-  for (int i = 0; i < 600 && !registry::stored_blob(storage, blob.digest); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  if (!registry::stored_blob(storage, blob.digest)) {
-    // The likeliest cause: the disk filled up meanwhile (the registry's log says so too).
-    if (auto st = registry::check_space(storage, blob.size, "blob " + blob.digest); !st) {
-      return Error::failure("fetched but not stored: " + st.error().message);
-    }
-    return Error::failure(fmt::format("blob {} was fetched but not stored in 60 s", blob.digest));
-  }
-  return {};
-}
-
-std::vector<registry::Descriptor> blobs_of(const registry::Image& image) {
-  std::vector<registry::Descriptor> blobs{image.config};
-  blobs.insert(blobs.end(), image.layers.begin(), image.layers.end());
-  return blobs;
-}
-
-// The bytes of the images' blobs that the storage lacks, each blob once.
-std::uint64_t missing_bytes(const fs::path& storage, const std::vector<registry::Image>& images) {
-  std::map<std::string, std::uint64_t> missing;
-  for (const registry::Image& image : images) {
-    for (const registry::Descriptor& blob : blobs_of(image)) {
-      if (!registry::stored_blob(storage, blob.digest)) {
-        missing[blob.digest] = blob.size;
-      }
-    }
-  }
-  std::uint64_t bytes = 0;
-  for (const auto& [digest, size] : missing) {
-    bytes += size;
-  }
-  return bytes;
-}
-
-Status fill_one(registry::Client& cache, const fs::path& storage, const registry::ImageUse& use,
-                const fs::path& scratch, const FillProgress& progress,
-                const registry::Image& image) {
-  const std::uint64_t total = image.size();
-  std::uint64_t done = image.manifest.body.size();
-  for (const registry::Descriptor& blob : blobs_of(image)) {
-    if (!registry::stored_blob(storage, blob.digest)) {
-      const fs::path file = scratch / blob.digest.substr(7);
-      const std::uint64_t before = done;
-      auto fetched = cache.blob(use.ref.repository, blob, file.string(),
-                                [&](std::uint64_t got, std::uint64_t /*total*/) {
-                                  if (progress) {
-                                    progress(use.ref.name(), before + got, total);
-                                  }
-                                });
-      std::error_code ec;
-      fs::remove(file, ec);
-      if (!fetched) {
-        return Error::failure(fmt::format("{}: {}", use.ref.name(), fetched.error().message));
-      }
-      if (auto st = wait_stored(storage, blob); !st) {
-        return Error::failure(fmt::format("{}: {}", use.ref.name(), st.error().message));
-      }
-    }
-    done += blob.size;
-    if (progress) {
-      progress(use.ref.name(), done, total);
-    }
-  }
-  return {};
-}
-
-}  // namespace
-
-Result<std::vector<registry::Image>> fill_cache(const registry::Settings& settings,
-                                                const std::vector<registry::ImageUse>& uses,
-                                                const FillProgress& progress) {
-  registry::CurlTransport transport;
-  registry::Client cache(transport, registry::mirror_url(settings));
-  const fs::path storage = registry::paths_of(settings).data;
-  Scratch scratch;
-  std::vector<registry::Image> images;
-  for (const registry::ImageUse& use : uses) {
-    auto found = cache.image(use.ref);
-    if (!found) {
-      return Error::failure(fmt::format("{}: {}", use.ref.name(), found.error().message));
-    }
-    images.push_back(std::move(*found));
-  }
-  // A disk too small is refused before any blob is fetched: nothing half-stored.
-  if (auto st = registry::check_space(storage, missing_bytes(storage, images),
-                                      fmt::format("the classroom's {} images", images.size()));
-      !st) {
-    return st.error();
-  }
-  for (std::size_t i = 0; i < uses.size(); ++i) {
-    if (auto st = fill_one(cache, storage, uses[i], scratch.path(), progress, images[i]); !st) {
-      return st.error();
-    }
-  }
-  return images;
-}
 
 void add_images(Registry r) {
   auto* images = r.app.add_subcommand(

@@ -2,9 +2,9 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/cli/converge.hpp"
-#include "provision/cli/standin.hpp"
-#include "provision/cli/versions.hpp"
 #include "provision/converge/identity.hpp"
+#include "provision/converge/standin.hpp"
+#include "provision/converge/versions.hpp"
 
 namespace labctl::cli {
 
@@ -133,12 +133,13 @@ void add_plan(Registry r) {
       if (!scope) {
         return scope.error();
       }
-      if (auto st = check_versions(r.global, *lab, *scope, classroom_is_standin(lab->classroom));
+      if (auto st = converge::check_versions(notifier(r.global), *lab, *scope,
+                                             converge::classroom_is_standin(lab->classroom));
           !st) {
         return st;
       }
       // Where `up` would place new teams; nothing is recorded.
-      auto placement = place_scope(r.global, *lab, *scope);
+      auto placement = converge::place_scope(notifier(r.global), hosts_of(r.global), *lab, *scope);
       if (!placement) {
         return placement.error();
       }

@@ -1,17 +1,10 @@
-// `labctl registry start|stop|status|prune`: the host's classroom registry, and its use by
-// `up` and `down` (registry.hpp).
-
-#include "provision/cli/registry.hpp"
-
-#include <arpa/inet.h>
-
-#include <algorithm>
-#include <cstdlib>
+// `labctl registry start|stop|status|prune`: the host's classroom registry (its use by `up`
+// and `down`: converge/classroom_registry.hpp).
 
 #include <fmt/format.h>
 
-#include "provision/cli/standin.hpp"
-#include "provision/images/images.hpp"
+#include "provision/cli/common.hpp"
+#include "provision/converge/classroom_registry.hpp"
 
 namespace labctl::cli {
 
@@ -31,7 +24,7 @@ std::string mib(std::uint64_t bytes) {
 // The lab file's registry: settings when there is a lab file, else the defaults; then flags.
 Result<registry::Settings> settings_for(const GlobalOptions& global, const RegistryArgs& args) {
   registry::Settings settings;
-  settings.cache_dir = registry_cache_dir();
+  settings.cache_dir = converge::registry_cache_dir();
   auto path = lab_file_path(global);
   std::error_code ec;
   if (path && std::filesystem::exists(*path, ec)) {
@@ -39,7 +32,7 @@ Result<registry::Settings> settings_for(const GlobalOptions& global, const Regis
     if (!lab) {
       return lab.error();
     }
-    settings = registry_settings(*lab);
+    settings = converge::registry_settings(*lab);
   }
   settings.address = args.address.empty() ? settings.address : args.address;
   settings.port = args.port == 0 ? settings.port : args.port;
@@ -158,139 +151,6 @@ Status run_prune(const GlobalOptions& global) {
 }
 
 }  // namespace
-
-std::string registry_cache_dir() {
-  const char* dir = std::getenv("LABCTL_REGISTRY_CACHE");
-  return dir != nullptr && *dir != '\0' ? dir : images::default_cache_dir();
-}
-
-registry::Settings registry_settings(const model::Lab& lab, bool standin) {
-  registry::Settings settings;
-  settings.address = lab.registry.address;
-  settings.port = lab.registry.port;
-  settings.upstream = standin ? standin_upstream(lab) : lab.registry.upstream;
-  settings.cache_dir = registry_cache_dir();
-  // The default address gets the default device; another address its own, so that a second
-  // registry (a test's) never takes over the first one's device.
-  if (settings.address != registry::k_default_address) {
-    struct in_addr parsed {};
-    if (::inet_pton(AF_INET, settings.address.c_str(), &parsed) == 1) {
-      settings.interface = fmt::format("lctreg-{:08x}", ntohl(parsed.s_addr));
-    }
-  }
-  return settings;
-}
-
-registry::Settings registry_settings(const model::Lab& lab) {
-  return registry_settings(lab, classroom_is_standin(lab.classroom));
-}
-
-bool serves_cache_of(const registry::State& state, const registry::Settings& settings) {
-  registry::Settings offline = settings;
-  offline.upstream = "";
-  return state.running && !settings.upstream.empty() && state.record.same_as(offline);
-}
-
-bool registry_needed(const model::Lab& lab, const plan::Scope& scope) {
-  if (!model::uses_classroom_registry(lab)) {
-    return false;
-  }
-  for (const model::Team& team : lab.teams) {
-    for (const model::Vm& vm : team.vms) {
-      if (scope.covers(team.name) && !vm.instances.empty()) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
-Status check_registry_for_up(const model::Lab& lab, const plan::Scope& scope, bool standin) {
-  if (!registry_needed(lab, scope)) {
-    return {};
-  }
-  const registry::Settings settings = registry_settings(lab, standin);
-  const registry::State state = registry::status(settings);
-  if (state.running && !state.record.same_as(settings) && !serves_cache_of(state, settings)) {
-    return Error::failure(fmt::format(
-        "up refused, nothing was changed: the classroom registry runs (pid {}) with {}, but "
-        "{} asks for {}: give the lab the same registry: settings, or stop it (labctl "
-        "registry stop) when no other classroom uses it",
-        state.record.pid, state.record.describe(), lab.file,
-        registry::Record{settings.address, settings.port, settings.upstream}.describe()));
-  }
-  return {};
-}
-
-Result<registry::StartReport> start_classroom_registry(const GlobalOptions& global,
-                                                       const registry::Settings& settings) {
-  const registry::State now = registry::status(settings);
-  if (serves_cache_of(now, settings)) {
-    return registry::StartReport{now.record, false, false};
-  }
-  sys::SystemRunner runner;
-  auto started = registry::start(settings, runner);
-  if (started || settings.upstream.empty() || now.running) {
-    return started;
-  }
-  registry::Settings offline = settings;
-  offline.upstream = "";
-  auto cached = registry::start(offline, runner);
-  if (!cached) {
-    return started.error();
-  }
-  notice(global, "warning",
-         fmt::format("the classroom registry serves only what its cache holds (labctl images "
-                     "load fills it): its upstream does not answer: {}",
-                     started.error().message));
-  return cached;
-}
-
-void start_registry_for_up(const GlobalOptions& global, const model::Lab& lab,
-                           const plan::Scope& scope, bool standin) {
-  if (!registry_needed(lab, scope)) {
-    return;
-  }
-  const registry::Settings settings = registry_settings(lab, standin);
-  auto started = start_classroom_registry(global, settings);
-  if (!started) {
-    notice(global, "warning",
-           "the classroom registry did not start, so each VM pulls from the upstream itself: " +
-               started.error().message);
-    return;
-  }
-  if (auto st = registry::add_user(settings, lab.classroom); !st) {
-    notice(global, "warning", st.error().message);
-  }
-  if (started->started) {
-    notice(
-        global, "registry",
-        fmt::format("started at {} (pid {})", registry::endpoint(settings), started->record.pid));
-  }
-}
-
-void release_registry(const GlobalOptions& global, const model::Lab& lab) {
-  const registry::Settings settings = registry_settings(lab);
-  const auto listed = registry::users(settings);
-  if (std::find(listed.begin(), listed.end(), lab.classroom) == listed.end()) {
-    return;  // this classroom never used it: a registry started by hand stays
-  }
-  auto left = registry::remove_user(settings, lab.classroom);
-  if (!left || *left > 0) {
-    return;
-  }
-  stop_standins(global, lab);
-  sys::SystemRunner runner;
-  auto stopped = registry::stop(settings, runner);
-  if (!stopped) {
-    notice(global, "warning", "the classroom registry did not stop: " + stopped.error().message);
-  } else if (stopped->was_running) {
-    notice(global, "registry",
-           fmt::format("stopped (the last classroom using it is down); its cache stays in {} "
-                       "(labctl registry prune deletes it)",
-                       registry::paths_of(settings).data.string()));
-  }
-}
 
 void add_registry(Registry r) {
   auto* sub = r.app.add_subcommand(

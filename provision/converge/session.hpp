@@ -13,14 +13,9 @@
 #include <vector>
 
 #include "provision/converge/host.hpp"
+#include "provision/converge/placement.hpp"
 
 namespace labctl::converge {
-
-// The teams one host holds (the CLI's placement says which).
-struct HostTeams {
-  std::string uri;
-  std::vector<const model::Team*> teams;
-};
 
 // One host's share of `up`, checked before anything on any host changes.
 struct HostWork {
@@ -81,6 +76,8 @@ class Session {
   // The classroom's state directory: read-only for the checks, the writable one once the
   // session changes hosts (open_classroom).
   void use_state(sys::StateDir state) { m_state = std::move(state); }
+
+  const model::Lab& lab() const { return m_lab; }
 
   // The state directory in use (an Error before use_state or open_classroom).
   Result<const sys::StateDir*> state() const;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "provision/model/loader.hpp"
+#include "tests/support/golden.hpp"
 
 namespace labctl::testing {
 
@@ -144,6 +145,14 @@ std::vector<const model::Team*> teams_of(const model::Lab& lab) {
     teams.push_back(&team);
   }
   return teams;
+}
+
+model::Lab example_lab(const std::string& name) {
+  auto lab = model::load_lab((source_dir() / "labs" / name).string());
+  if (!lab) {
+    throw std::runtime_error("labs/" + name + " is refused: " + lab.error().message);
+  }
+  return std::move(*lab);
 }
 
 }  // namespace labctl::testing

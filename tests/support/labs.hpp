@@ -54,6 +54,10 @@ cloudinit::SeedInputs seed_inputs();
 // with a database: 384MiB + 512MiB + 128MiB); `teams` is a YAML list.
 std::string small_lab_text(const std::string& classroom, const std::string& teams);
 
+// One of the repository's example lab files (labs/NAME), as the loader reads it; a refusal
+// fails the test with the loader's message.
+model::Lab example_lab(const std::string& name);
+
 // Every team of the lab, as the host checks take them.
 std::vector<const model::Team*> teams_of(const model::Lab& lab);
 

@@ -3,21 +3,19 @@
 #include <catch2/catch.hpp>
 
 #include "provision/apply/guest.hpp"
-#include "provision/cli/squash_instance.hpp"
+#include "provision/converge/instances.hpp"
 #include "provision/model/instance_rules.hpp"
 #include "provision/model/loader.hpp"
 #include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 using namespace labctl;
-using labctl::cli::NewInstanceArgs;
+using labctl::converge::NewInstanceArgs;
 
 namespace {
 
 model::Lab classroom() {
-  auto lab = model::load_lab((testing::source_dir() / "labs" / "classroom.yaml").string());
-  INFO((lab.ok() ? std::string() : lab.error().message));
-  REQUIRE(lab.ok());
-  return *lab;
+  return testing::example_lab("classroom.yaml");
 }
 
 const model::Vm& vm_of(const model::Lab& lab, const std::string& key) {
@@ -41,7 +39,7 @@ model::Vm roomy(const model::Lab& lab) {
 // The error new_instance() gives; every refusal is a usage error (exit code 2).
 std::string refusal(const model::Vm& vm, const std::vector<model::Instance>& existing,
                     const NewInstanceArgs& args) {
-  auto instance = cli::new_instance(vm, existing, args);
+  auto instance = converge::new_instance(vm, existing, args);
   REQUIRE_FALSE(instance.ok());
   CHECK(instance.error().kind == ErrorKind::usage);
   CHECK(instance.error().exit_code() == 2);
@@ -113,12 +111,12 @@ std::vector<std::string> recorded_names(const sys::StateDir& state, const model:
 }  // namespace
 
 TEST_CASE("squash add: a new instance takes the next free port and a name from its version",
-          "[unit][cli]") {
+          "[unit][converge]") {
   const model::Lab lab = classroom();
   const model::Vm vm2 = roomy(lab);
 
   SECTION("after the lab file's instance") {
-    auto instance = cli::new_instance(vm2, vm2.instances, {"", "6.1.0"});
+    auto instance = converge::new_instance(vm2, vm2.instances, {"", "6.1.0"});
     REQUIRE(instance.ok());
     CHECK(instance->name == "v6-1-0");
     CHECK(instance->version == "6.1.0");
@@ -133,7 +131,7 @@ TEST_CASE("squash add: a new instance takes the next free port and a name from i
     CHECK(model::next_free_port({}) == 8081);
   }
   SECTION("a given name, port and database are kept") {
-    auto instance = cli::new_instance(
+    auto instance = converge::new_instance(
         vm2, vm2.instances, {"exam", "1.22.2.RELEASE", 9000, model::DbKind::h2, "reg/sq"});
     REQUIRE(instance.ok());
     CHECK(instance->name == "exam");
@@ -142,16 +140,16 @@ TEST_CASE("squash add: a new instance takes the next free port and a name from i
     CHECK(instance->image == "reg/sq");
   }
   SECTION("the derived name avoids one in use") {
-    auto instance = cli::new_instance(vm2, {at("v6-1-0", 8081)}, {"", "6.1.0"});
+    auto instance = converge::new_instance(vm2, {at("v6-1-0", 8081)}, {"", "6.1.0"});
     REQUIRE(instance.ok());
     CHECK(instance->name == "v6-1-0-2");
-    auto release = cli::new_instance(vm2, {}, {"", "1.22.2.RELEASE"});
+    auto release = converge::new_instance(vm2, {}, {"", "1.22.2.RELEASE"});
     REQUIRE(release.ok());
     CHECK(release->name == "v1-22-2-release");
   }
 }
 
-TEST_CASE("squash add: refusals say what is wrong and change nothing", "[unit][cli]") {
+TEST_CASE("squash add: refusals say what is wrong and change nothing", "[unit][converge]") {
   const model::Lab lab = classroom();
   const model::Vm& vm2 = vm_of(lab, "vm3");
   const std::vector<model::Instance> existing = vm2.instances;
@@ -187,7 +185,7 @@ TEST_CASE("squash add: refusals say what is wrong and change nothing", "[unit][c
           "database = 2688MiB (remove an instance first, or use --db h2)");
     refusal(vm2, existing, {"second", "6.1.0", 0, model::DbKind::h2});  // 2560MiB
     // The lab's squashtm.memory (here 512MiB) makes room for a small h2 instance: 2048MiB.
-    auto small = cli::new_instance(
+    auto small = converge::new_instance(
         vm2, existing,
         {"second", "6.1.0", 0, model::DbKind::h2, "squashtest/squash-tm", 512 * model::k_mib});
     REQUIRE(small.ok());
@@ -195,7 +193,7 @@ TEST_CASE("squash add: refusals say what is wrong and change nothing", "[unit][c
   }
 }
 
-TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "[unit][cli]") {
+TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "[unit][converge]") {
   const model::Lab lab = classroom();
   const model::Vm& vm2 = vm_of(lab, "vm3");
   nlohmann::json state = nlohmann::json::object();
@@ -234,56 +232,56 @@ TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "
   }
 }
 
-TEST_CASE("squash add/rm/upgrade record in state.json only what the VM did", "[unit][cli]") {
+TEST_CASE("squash add/rm/upgrade record in state.json only what the VM did", "[unit][converge]") {
   const model::Lab lab = classroom();
   const model::Vm vm2 = roomy(lab);
-  testing::ScratchDir scratch("lct-cli-squash");
+  testing::ScratchDir scratch("lct-converge-squash");
   auto state = sys::StateDir::open_at(scratch.path(), lab.classroom);
   REQUIRE(state.ok());
-  const cli::VmRef at{lab, *state, vm2};
+  const converge::VmRef at{lab, *state, vm2};
   FakeRemote remote;
-  auto extra = cli::new_instance(vm2, vm2.instances, {"extra", "6.1.0"});
+  auto extra = converge::new_instance(vm2, vm2.instances, {"extra", "6.1.0"});
   REQUIRE(extra.ok());
 
   SECTION("add: recorded after the VM started it") {
-    REQUIRE(cli::add_recorded(remote, at, *extra).ok());
+    REQUIRE(converge::add_recorded(remote, at, *extra).ok());
     CHECK(remote.ran("-p 'squash-extra'"));
     CHECK(remote.ran("up -d"));
     CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0", "extra 6.1.0"});
   }
   SECTION("add: nothing recorded when it does not start, and what it made is removed") {
     remote.fail_on = "up -d";
-    auto added = cli::add_recorded(remote, at, *extra);
+    auto added = converge::add_recorded(remote, at, *extra);
     REQUIRE_FALSE(added.ok());
     CHECK(added.error().message.starts_with("adding 'extra':"));
     CHECK(remote.ran("down -v"));
     CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
   }
   SECTION("rm: only that instance, then recorded; its password goes with its data") {
-    REQUIRE(cli::add_recorded(remote, at, *extra).ok());
+    REQUIRE(converge::add_recorded(remote, at, *extra).ok());
     const std::string secret = vm2.name + "-extra-db";
     REQUIRE(state->read_secret(secret).ok());
     remote.commands.clear();
-    REQUIRE(cli::rm_recorded(remote, at, "extra", false).ok());
+    REQUIRE(converge::rm_recorded(remote, at, "extra", false).ok());
     CHECK(remote.ran("-p 'squash-extra'"));
     CHECK_FALSE(remote.ran("squash-main"));
     CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
     CHECK_FALSE(state->read_secret(secret).ok());
   }
   SECTION("rm --keep-data keeps the password the kept database opens with") {
-    REQUIRE(cli::add_recorded(remote, at, *extra).ok());
-    REQUIRE(cli::rm_recorded(remote, at, "extra", true).ok());
+    REQUIRE(converge::add_recorded(remote, at, *extra).ok());
+    REQUIRE(converge::rm_recorded(remote, at, "extra", true).ok());
     CHECK(state->read_secret(vm2.name + "-extra-db").ok());
   }
   SECTION("rm: nothing recorded when the VM refuses") {
     remote.fail_on = "down";
-    REQUIRE_FALSE(cli::rm_recorded(remote, at, "main", true).ok());
+    REQUIRE_FALSE(converge::rm_recorded(remote, at, "main", true).ok());
     CHECK(recorded_names(*state, vm2) == std::vector<std::string>{"main 6.0.0"});
   }
   SECTION("upgrade: when the app cannot be recreated, the dump is already kept") {
     remote.running = inspect_of("main", "6.0.0", 8081);
     remote.fail_on = "up -d --no-deps app";
-    auto done = cli::upgrade_recorded(remote, at, vm2.instances.front(), "6.1.0", false);
+    auto done = converge::upgrade_recorded(remote, at, vm2.instances.front(), "6.1.0", false);
     REQUIRE_FALSE(done.ok());
     CHECK(done.error().message.find("its dump is kept in " + (state->dir() / "dumps").string()) !=
           std::string::npos);
@@ -293,7 +291,7 @@ TEST_CASE("squash add/rm/upgrade record in state.json only what the VM did", "[u
   }
   SECTION("upgrade: the dump is kept 0600 and the new version recorded") {
     remote.running = inspect_of("main", "6.0.0", 8081);
-    auto done = cli::upgrade_recorded(remote, at, vm2.instances.front(), "6.1.0", false);
+    auto done = converge::upgrade_recorded(remote, at, vm2.instances.front(), "6.1.0", false);
     REQUIRE(done.ok());
     CHECK(done->result.from_version == "6.0.0");
     CHECK(done->result.dump_kind == "pg_dump");
@@ -310,7 +308,7 @@ TEST_CASE("squash add/rm/upgrade record in state.json only what the VM did", "[u
   }
   SECTION("upgrade: a refused downgrade records nothing and stores no dump") {
     remote.running = inspect_of("main", "6.0.0", 8081);
-    auto done = cli::upgrade_recorded(remote, at, vm2.instances.front(), "5.1.0", false);
+    auto done = converge::upgrade_recorded(remote, at, vm2.instances.front(), "5.1.0", false);
     REQUIRE_FALSE(done.ok());
     CHECK(done.error().kind == ErrorKind::usage);
     CHECK_FALSE(std::filesystem::exists(state->dir() / "dumps"));

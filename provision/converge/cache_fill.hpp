@@ -1,19 +1,19 @@
 #pragma once
 
-// The classroom's container images in the classroom registry (`labctl images`), and the cache
-// fill that `up` runs on the host while the VMs boot.
+// The classroom's container images as `up` fills the classroom registry with them, on the
+// host, while the VMs boot (and as `labctl images` lists, pulls and saves them).
 
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "provision/cli/common.hpp"
+#include "provision/model/lab.hpp"
 #include "provision/registry/client.hpp"
 #include "provision/registry/lab_images.hpp"
 #include "provision/registry/supervise.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 // Every image the teams' instances need (all teams when `teams` is empty), with the proxy
 // and autoheal images when the lab enables them.
@@ -31,4 +31,4 @@ Result<std::vector<registry::Image>> fill_cache(const registry::Settings& settin
                                                 const std::vector<registry::ImageUse>& uses,
                                                 const FillProgress& progress);
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

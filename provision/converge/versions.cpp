@@ -1,14 +1,14 @@
-#include "provision/cli/versions.hpp"
+#include "provision/converge/versions.hpp"
 
 #include <cstdlib>
 
 #include <fmt/format.h>
 
-#include "provision/cli/registry.hpp"
+#include "provision/converge/classroom_registry.hpp"
 #include "provision/registry/lab_images.hpp"
 #include "provision/registry/versions.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 namespace {
 
 // A registry never holds up `plan` for long: 3 s to connect, 15 s per request.
@@ -64,7 +64,7 @@ std::vector<std::string> version_registries(const model::Lab& lab, bool standin)
   return out;
 }
 
-Status check_versions(const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope,
+Status check_versions(const Notify& notify, const model::Lab& lab, const plan::Scope& scope,
                       bool standin) {
   registry::LabImageOptions options;
   if (!scope.all) {
@@ -82,8 +82,7 @@ Status check_versions(const GlobalOptions& global, const model::Lab& lab, const 
   }
   const Checked checked = check_refs(version_registries(lab, standin), refs);
   if (checked.registry.empty()) {
-    notice(global, "warning",
-           "image versions not checked, no registry answered: " + checked.unreachable);
+    notify("warning", "image versions not checked, no registry answered: " + checked.unreachable);
     return {};
   }
   std::vector<std::string> lines;
@@ -107,12 +106,11 @@ Status check_versions(const GlobalOptions& global, const model::Lab& lab, const 
   return error;
 }
 
-Status check_version_of(const GlobalOptions& global, const model::Lab& lab, bool standin,
+Status check_version_of(const Notify& notify, const model::Lab& lab, bool standin,
                         const registry::Reference& ref) {
   const Checked checked = check_refs(version_registries(lab, standin), {ref});
   if (checked.registry.empty()) {
-    notice(global, "warning",
-           "image version not checked, no registry answered: " + checked.unreachable);
+    notify("warning", "image version not checked, no registry answered: " + checked.unreachable);
     return {};
   }
   if (checked.missing.empty()) {
@@ -122,4 +120,4 @@ Status check_version_of(const GlobalOptions& global, const model::Lab& lab, bool
                       registry::describe(checked.missing.front(), checked.registry));
 }
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

@@ -1,14 +1,19 @@
 #pragma once
 
-// The host's classroom registry as `up` and `down` use it (provision/registry/supervise.hpp):
-// `up` starts it before creating any VM when the classroom needs it, and records the
-// classroom in <cache>/registry/users/; `down --all` removes that record and stops the
-// registry when it was the last classroom using it (its cached layers stay).
+// The host's classroom registry as `up`, `down` and `labctl images` use it
+// (provision/registry/supervise.hpp): `up` starts it before creating any VM when the
+// classroom needs it, and records the classroom in <cache>/registry/users/; `down --all`
+// removes that record and stops the registry when it was the last classroom using it (its
+// cached layers stay).
 
-#include "provision/cli/common.hpp"
+#include <string>
+
+#include "provision/converge/notify.hpp"
+#include "provision/model/lab.hpp"
+#include "provision/plan/plan.hpp"
 #include "provision/registry/supervise.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 // Where the registry keeps its files: $LABCTL_REGISTRY_CACHE, else the image cache
 // directory ($LABCTL_CACHE_DIR, else ~/.cache/labctl); the registry's own are under registry/.
@@ -27,8 +32,13 @@ bool serves_cache_of(const registry::State& state, const registry::Settings& set
 // Starts the registry (or finds it running). When its upstream does not answer
 // (docker-registry 2.8 does not start in proxy mode then), it serves its cache alone, with a
 // warning: a classroom without internet works from a loaded bundle with the same lab file.
-Result<registry::StartReport> start_classroom_registry(const GlobalOptions& global,
+Result<registry::StartReport> start_classroom_registry(const Notify& notify,
                                                        const registry::Settings& settings);
+
+// The lab uses a classroom registry: a usage error otherwise (`labctl images`).
+Status check_classroom_registry(const model::Lab& lab);
+// The classroom registry, started when it does not run yet (`labctl images`).
+Result<registry::Settings> running_registry(const Notify& notify, const model::Lab& lab);
 
 // The classroom registry is used and some VM of the scope runs Squash TM instances.
 bool registry_needed(const model::Lab& lab, const plan::Scope& scope);
@@ -39,10 +49,10 @@ Status check_registry_for_up(const model::Lab& lab, const plan::Scope& scope, bo
 // Starts it (or finds it running) and records the classroom as a user. A registry that
 // cannot start is a warning: the VMs' Docker then pulls from the upstream itself (a mirror
 // that does not answer is skipped), so `up` goes on.
-void start_registry_for_up(const GlobalOptions& global, const model::Lab& lab,
-                           const plan::Scope& scope, bool standin);
+void start_registry_for_up(const Notify& notify, const model::Lab& lab, const plan::Scope& scope,
+                           bool standin);
 
 // `down --all`: forgets the classroom and stops the registry when it was the last user.
-void release_registry(const GlobalOptions& global, const model::Lab& lab);
+void release_registry(const Notify& notify, const model::Lab& lab);
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

@@ -1,12 +1,12 @@
-#include "provision/cli/standin.hpp"
+#include "provision/converge/standin.hpp"
 
 #include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
 
-#include "provision/cli/images.hpp"
-#include "provision/cli/registry.hpp"
+#include "provision/converge/cache_fill.hpp"
+#include "provision/converge/classroom_registry.hpp"
 #include "provision/registry/client.hpp"
 #include "provision/registry/lab_images.hpp"
 #include "provision/registry/versions.hpp"
@@ -15,7 +15,7 @@
 #include "provision/sys/state.hpp"
 #include "stacks/squashtm/render.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 namespace {
 
@@ -65,7 +65,7 @@ bool classroom_is_standin(const std::string& classroom) {
   return current && current->value("standin", false);
 }
 
-Status ensure_standins(const GlobalOptions& global, const model::Lab& lab,
+Status ensure_standins(const Notify& notify, const model::Lab& lab,
                        const std::vector<registry::Reference>& refs) {
   const registry::Settings settings = standin_settings(lab);
   sys::SystemRunner runner;
@@ -96,7 +96,7 @@ Status ensure_standins(const GlobalOptions& global, const model::Lab& lab,
   if (versions.empty() && !support) {
     return {};
   }
-  notice(global, "standin",
+  notify("standin",
          fmt::format(
              "building stand-in images on this host ({}{}), pushed to {}",
              versions.empty() ? "" : "squash-tm " + fmt::format("{}", fmt::join(versions, " ")),
@@ -120,8 +120,7 @@ Status ensure_standins(const GlobalOptions& global, const model::Lab& lab,
   return {};
 }
 
-Status ensure_lab_standins(const GlobalOptions& global, const model::Lab& lab,
-                           const plan::Scope& scope) {
+Status ensure_lab_standins(const Notify& notify, const model::Lab& lab, const plan::Scope& scope) {
   auto uses = needed_images(lab, scope.all ? std::vector<std::string>{} : scope.teams);
   if (!uses) {
     return uses.error();
@@ -130,18 +129,18 @@ Status ensure_lab_standins(const GlobalOptions& global, const model::Lab& lab,
   for (const registry::ImageUse& use : *uses) {
     refs.push_back(use.ref);
   }
-  return ensure_standins(global, lab, refs);
+  return ensure_standins(notify, lab, refs);
 }
 
-void stop_standins(const GlobalOptions& global, const model::Lab& lab) {
+void stop_standins(const Notify& notify, const model::Lab& lab) {
   const registry::Settings settings = standin_settings(lab);
   if (!registry::status(settings).running) {
     return;
   }
   sys::SystemRunner runner;
   if (auto stopped = registry::stop(settings, runner); !stopped) {
-    notice(global, "warning", "the stand-in registry did not stop: " + stopped.error().message);
+    notify("warning", "the stand-in registry did not stop: " + stopped.error().message);
   }
 }
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

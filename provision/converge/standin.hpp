@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "provision/cli/common.hpp"
+#include "provision/converge/notify.hpp"
+#include "provision/model/lab.hpp"
+#include "provision/plan/plan.hpp"
 #include "provision/registry/reference.hpp"
 #include "provision/registry/supervise.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 // The stand-in registry's settings, and its URL ("http://127.0.0.1:5001").
 registry::Settings standin_settings(const model::Lab& lab);
@@ -25,14 +27,13 @@ bool classroom_is_standin(const std::string& classroom);
 
 // Starts the stand-in registry when it does not run, then builds and pushes the images of
 // `refs` it lacks. An image the stand-in builder cannot make is an error naming it.
-Status ensure_standins(const GlobalOptions& global, const model::Lab& lab,
+Status ensure_standins(const Notify& notify, const model::Lab& lab,
                        const std::vector<registry::Reference>& refs);
 
 // ensure_standins for every image the scope's instances need.
-Status ensure_lab_standins(const GlobalOptions& global, const model::Lab& lab,
-                           const plan::Scope& scope);
+Status ensure_lab_standins(const Notify& notify, const model::Lab& lab, const plan::Scope& scope);
 
 // Stops the stand-in registry (`down --all` of the last classroom); its images stay.
-void stop_standins(const GlobalOptions& global, const model::Lab& lab);
+void stop_standins(const Notify& notify, const model::Lab& lab);
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "provision/cli/common.hpp"
+#include "provision/converge/notify.hpp"
+#include "provision/model/lab.hpp"
+#include "provision/plan/plan.hpp"
 #include "provision/registry/reference.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 // Where versions are resolved, in order: the classroom registry (or the lab's outside
 // mirror), then its upstream (the stand-in registry for a stand-in classroom).
@@ -19,11 +21,11 @@ namespace labctl::cli {
 std::vector<std::string> version_registries(const model::Lab& lab, bool standin);
 
 // The Squash TM images of the scope's instances.
-Status check_versions(const GlobalOptions& global, const model::Lab& lab, const plan::Scope& scope,
+Status check_versions(const Notify& notify, const model::Lab& lab, const plan::Scope& scope,
                       bool standin);
 
 // One image (`squash add --version`): a missing tag is a usage error with the nearest tags.
-Status check_version_of(const GlobalOptions& global, const model::Lab& lab, bool standin,
+Status check_version_of(const Notify& notify, const model::Lab& lab, bool standin,
                         const registry::Reference& ref);
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

@@ -1,0 +1,155 @@
+#include "provision/converge/placement.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "hypervisors/hypervisor.hpp"
+
+namespace labctl::converge {
+
+namespace {
+
+std::string default_uri(const model::Lab& lab) {
+  if (!lab.hosts.empty()) {
+    return lab.hosts.front().uri;
+  }
+  if (const char* env = std::getenv("LIBVIRT_DEFAULT_URI"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return "qemu:///system";
+}
+
+bool listed(const model::Lab& lab, const std::string& uri) {
+  return std::any_of(lab.hosts.begin(), lab.hosts.end(),
+                     [&](const model::Host& host) { return host.uri == uri; });
+}
+
+// A listed host's facts; when it cannot be read, `up` and `plan` say so and go on.
+plan::HostFacts read_host_facts(const Notify& notify, const model::Lab& lab,
+                                const model::Host& host) {
+  auto hypervisor = hv::open_hypervisor(host.uri);
+  auto info = hypervisor ? (*hypervisor)->host_info() : Result<hv::HostInfo>(hypervisor.error());
+  auto inventory =
+      info ? (*hypervisor)->inventory(lab.classroom) : Result<hv::Inventory>(info.error());
+  plan::HostFacts facts = plan::host_facts(host, info, inventory);
+  if (!facts.reachable) {
+    notify("warning", fmt::format("{}: {}; no new team is placed there", host.uri, facts.error));
+  }
+  return facts;
+}
+
+}  // namespace
+
+std::string host_uri(const HostChoice& hosts, const model::Lab& lab, const model::Team* team) {
+  if (!hosts.connect.empty()) {
+    return hosts.connect;
+  }
+  if (team != nullptr && !team->host.empty()) {
+    return team->host;
+  }
+  if (team != nullptr) {
+    if (auto it = hosts.placement.find(team->name); it != hosts.placement.end()) {
+      return it->second;
+    }
+    // An unreadable record counts as none here; `plan` and `up` refuse it (place_scope).
+    auto recorded = recorded_placement(lab);
+    const plan::Placement none;
+    const plan::Placement& placed = recorded ? *recorded : none;
+    if (auto it = placed.find(team->name); it != placed.end() && listed(lab, it->second)) {
+      return it->second;
+    }
+  }
+  return default_uri(lab);
+}
+
+std::vector<HostTeams> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
+                                     const plan::Scope& scope) {
+  std::vector<HostTeams> groups;
+  for (const model::Team& team : lab.teams) {
+    if (!scope.covers(team.name)) {
+      continue;
+    }
+    const std::string uri = host_uri(hosts, lab, &team);
+    auto it = std::find_if(groups.begin(), groups.end(), [&](auto& g) { return g.uri == uri; });
+    if (it == groups.end()) {
+      groups.push_back({uri, {}});
+      it = std::prev(groups.end());
+    }
+    it->teams.push_back(&team);
+  }
+  return groups;
+}
+
+Result<plan::Placement> recorded_placement(const model::Lab& lab) {
+  plan::Placement out;
+  auto state = sys::StateDir::open_read_only(lab.classroom);
+  if (!state) {
+    return out;  // no state root: nothing was ever recorded
+  }
+  auto doc = state->read_state();
+  if (!doc) {
+    // Not a fresh start: placing the teams anew could put a team on another host.
+    return Error::failure(fmt::format(
+        "the teams' recorded placement cannot be read: {}: repair the file, or move it away "
+        "to place the teams anew",
+        doc.error().message));
+  }
+  if (doc->contains("placement") && (*doc)["placement"].is_object()) {
+    for (const auto& [team, uri] : (*doc)["placement"].items()) {
+      if (uri.is_string()) {
+        out[team] = uri.get<std::string>();
+      }
+    }
+  }
+  return out;
+}
+
+Result<plan::Placement> place_scope(const Notify& notify, const HostChoice& hosts,
+                                    const model::Lab& lab, const plan::Scope& scope, bool force) {
+  if (!hosts.connect.empty() || lab.hosts.empty()) {
+    return plan::Placement{};
+  }
+  plan::PlacementInput input;
+  auto recorded = recorded_placement(lab);
+  if (!recorded) {
+    return recorded.error();
+  }
+  input.previous = *recorded;
+  input.teams = plan::team_demands(lab, scope, input.previous);
+  input.default_uri = default_uri(lab);
+  // Memory matters only for teams that are neither pinned nor placed on a listed host.
+  const bool any_new = std::any_of(input.teams.begin(), input.teams.end(), [&](const auto& t) {
+    auto before = input.previous.find(t.team);
+    return t.pin.empty() && (before == input.previous.end() || !listed(lab, before->second));
+  });
+  for (const model::Host& host : lab.hosts) {
+    input.hosts.push_back(any_new ? read_host_facts(notify, lab, host)
+                                  : plan::HostFacts{host.uri, 0, 0, host.reserve, true, ""});
+  }
+  input.overcommit = force;
+  std::vector<std::string> overcommitted;
+  auto placed = plan::place_teams(input, &overcommitted);
+  for (const std::string& note : overcommitted) {
+    notify("warning", "--force: " + note);
+  }
+  return placed;
+}
+
+Status record_placement(const sys::StateDir& state, const plan::Placement& placement) {
+  if (placement.empty()) {
+    return {};
+  }
+  return state.update_state([&](nlohmann::json& s) {
+    if (!s.contains("placement") || !s["placement"].is_object()) {
+      s["placement"] = nlohmann::json::object();
+    }
+    for (const auto& [team, uri] : placement) {
+      s["placement"][team] = uri;
+    }
+  });
+}
+
+}  // namespace labctl::converge
