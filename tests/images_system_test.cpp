@@ -3,10 +3,13 @@
 // the classroom registry that labctl starts and supervises as a pull-through cache of it, on
 // loopback. No VM: the lab's host is test:///default. [system] tier.
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -107,6 +110,12 @@ struct Fixture {
   }
 };
 
+bool all_complete(const nlohmann::json& listed) {
+  const auto& cached = listed["cached"];
+  return std::all_of(cached.begin(), cached.end(),
+                     [](const nlohmann::json& image) { return image["complete"] == true; });
+}
+
 }  // namespace
 
 TEST_CASE("images pull fills the classroom registry once; ls lists it with its users", "[system]") {
@@ -161,7 +170,14 @@ TEST_CASE("a bundle saved from the cache loads into a fresh cache; a corrupt one
   bytes[at] = 'S';
   const fs::path corrupt = f.scratch.path() / "corrupt.tar";
   std::ofstream(corrupt, std::ios::binary) << bytes;
-  const auto before = f.json({"images", "ls"});
+  // `images save` read the images through the cache, which stores what it fetched in the
+  // background: the state the load must not change is the settled one.
+  auto before = f.json({"images", "ls"});
+  for (int i = 0; i < 100 && !all_complete(before); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    before = f.json({"images", "ls"});
+  }
+  REQUIRE(all_complete(before));
   const auto refused = f.labctl->run({"images", "load", corrupt.string()});
   CHECK(refused.exit_code == 1);
   CHECK(refused.err.find(f.pushed["squashtest/squash-tm:6.0.0"].layers.front().digest) !=
