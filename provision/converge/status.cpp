@@ -1,0 +1,131 @@
+#include "provision/converge/status.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "provision/apply/access.hpp"
+#include "provision/apply/guest.hpp"
+#include "provision/converge/host.hpp"
+#include "stacks/squashtm/health.hpp"
+
+namespace labctl::converge {
+
+namespace {
+
+using Row = StatusRow;
+
+// What the LAN's DHCP gave the VM's bridge NICs: asked now when the VM answers SSH, else
+// what `up` recorded (state.json).
+std::map<std::string, std::string> dhcp_addresses(const model::Lab& lab, const sys::StateDir& state,
+                                                  const Row& row, const nlohmann::json& current) {
+  std::map<std::string, std::string> out;
+  if (!apply::has_dhcp_nic(*row.vm)) {
+    return out;
+  }
+  if (row.readiness.reached >= ready::Stage::ssh) {
+    auto remote = apply::connect_remote(lab, state, *row.vm);
+    auto learned = remote ? apply::learn_dhcp_addresses(**remote, *row.vm)
+                          : Result<std::map<std::string, std::string>>(remote.error());
+    if (learned) {
+      return *learned;
+    }
+  }
+  for (const model::Nic& nic : row.vm->nics) {
+    if (const std::string ip = apply::nic_address(current, *row.vm, nic); nic.dhcp && !ip.empty()) {
+      out[nic.key] = ip;
+    }
+  }
+  return out;
+}
+
+// One host's VMs: their domain state from the inventory, then a quick probe per VM.
+void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::string& uri,
+                std::vector<Row*>& rows, const std::atomic<bool>* stop) {
+  auto hypervisor = hv::open_hypervisor(uri);
+  auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
+                              : Result<hv::Inventory>(hypervisor.error());
+  if (!inventory) {
+    for (Row* row : rows) {
+      row->state = "unreachable";
+      row->readiness.message = inventory.error().message;
+    }
+    return;
+  }
+  auto current = state.read_state();
+  const ready::Deps deps = readiness_deps(lab, state, **hypervisor, stop);
+  std::vector<std::jthread> threads;
+  for (Row* row : rows) {
+    if (const hv::Object* dom = inventory->find(hv::ObjectKind::domain, row->vm->name)) {
+      row->state = hv::to_string(dom->state);
+      row->memory = dom->memory;
+    }
+    if (row->state == "absent") {
+      continue;
+    }
+    const auto instances =
+        apply::effective_instances(*row->vm, current ? *current : nlohmann::json());
+    for (const model::Instance& instance : instances) {
+      if (auto endpoint = model::instance_endpoint(lab, *row->vm, instance)) {
+        row->published[instance.name] = *endpoint;
+      }
+    }
+    threads.emplace_back([&lab, &deps, &state, row, instances, current] {
+      row->readiness = ready::probe(lab, *row->vm, deps);
+      row->dhcp = dhcp_addresses(lab, state, *row, current ? *current : nlohmann::json());
+      for (const model::Instance& instance : instances) {
+        const bool ok = row->readiness.reached >= ready::Stage::docker &&
+                        squashtm::probe_health(ready::vm_address(*row->vm), instance.port,
+                                               std::chrono::milliseconds(1500))
+                            .healthy;
+        row->instances.emplace_back(instance, ok);
+      }
+    });
+  }
+}
+
+}  // namespace
+
+Result<StatusContext> open_status(model::Lab lab, plan::Scope scope) {
+  auto state = sys::StateDir::open_read_only(lab.classroom);  // status creates nothing
+  if (!state) {
+    return state.error();
+  }
+  return StatusContext{std::move(lab), std::move(scope), std::move(*state)};
+}
+
+std::vector<StatusRow> status_rows(const HostChoice& hosts, const StatusContext& context) {
+  auto current = context.state.read_state();
+  const bool standin = current && current->value("standin", false);
+  std::vector<Row> rows;
+  for (const model::Team& t : context.lab.teams) {
+    for (const model::Vm& vm : t.vms) {
+      if (context.scope.covers(t.name)) {
+        rows.push_back({&vm, host_uri(hosts, context.lab, &t)});
+        rows.back().standin = standin;
+        rows.back().ssh = model::ssh_endpoint(context.lab, vm);
+        rows.back().user = context.lab.admin_user;
+      }
+    }
+  }
+  return rows;
+}
+
+std::vector<StatusRow> probe_status(const HostChoice& hosts, const StatusContext& context,
+                                    const std::atomic<bool>* stop) {
+  const model::Lab& lab = context.lab;
+  std::vector<Row> rows = status_rows(hosts, context);
+  for (const auto& [uri, teams] : teams_by_host(hosts, lab, context.scope)) {
+    std::vector<Row*> host_rows;
+    for (Row& row : rows) {
+      if (row.host == uri) {
+        host_rows.push_back(&row);
+      }
+    }
+    probe_host(lab, context.state, uri, host_rows, stop);
+  }
+  return rows;
+}
+
+}  // namespace labctl::converge
