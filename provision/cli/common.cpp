@@ -6,7 +6,6 @@
 #include <filesystem>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "hypervisors/limits.hpp"
 #include "provision/model/loader.hpp"
@@ -99,27 +98,19 @@ std::string host_uri(const GlobalOptions& global, const model::Lab& lab, const m
 }
 
 Result<plan::Placement> recorded_placement(const model::Lab& lab) {
-  plan::Placement out;
   auto state = sys::StateDir::open_read_only(lab.classroom);
   if (!state) {
-    return out;  // no state root: nothing was ever recorded
+    return plan::Placement{};  // no state root: nothing was ever recorded
   }
-  auto doc = state->read_state();
-  if (!doc) {
+  auto current = state->read_state();
+  if (!current) {
     // Not a fresh start: placing the teams anew could put a team on another host.
     return Error::failure(fmt::format(
         "the teams' recorded placement cannot be read: {}: repair the file, or move it away "
         "to place the teams anew",
-        doc.error().message));
+        current.error().message));
   }
-  if (doc->contains("placement") && (*doc)["placement"].is_object()) {
-    for (const auto& [team, uri] : (*doc)["placement"].items()) {
-      if (uri.is_string()) {
-        out[team] = uri.get<std::string>();
-      }
-    }
-  }
-  return out;
+  return current->placement;
 }
 
 Result<plan::Placement> place_scope(const GlobalOptions& global, const model::Lab& lab,
@@ -153,18 +144,10 @@ Result<plan::Placement> place_scope(const GlobalOptions& global, const model::La
   return placed;
 }
 
-Status record_placement(const sys::StateDir& state, const plan::Placement& placement) {
-  if (placement.empty()) {
-    return {};
+void record_placement(sys::ClassroomState& state, const plan::Placement& placement) {
+  for (const auto& [team, uri] : placement) {
+    state.placement[team] = uri;
   }
-  return state.update_state([&](nlohmann::json& s) {
-    if (!s.contains("placement") || !s["placement"].is_object()) {
-      s["placement"] = nlohmann::json::object();
-    }
-    for (const auto& [team, uri] : placement) {
-      s["placement"][team] = uri;
-    }
-  });
 }
 
 Result<plan::Scope> scope_of(const model::Lab& lab, const std::vector<std::string>& teams,

@@ -64,8 +64,8 @@ Result<plan::Placement> recorded_placement(const model::Lab& lab);
 Result<plan::Placement> place_scope(const GlobalOptions& global, const model::Lab& lab,
                                     const plan::Scope& scope, bool force = false);
 
-// Merges the placement into state.json ("placement": team -> URI).
-Status record_placement(const sys::StateDir& state, const plan::Placement& placement);
+// Merges the placement into the classroom's state (team -> URI).
+void record_placement(sys::ClassroomState& state, const plan::Placement& placement);
 
 // Team names given on the command line (or --all) as a plan::Scope; unknown teams are a
 // usage error that names the known ones.

@@ -45,11 +45,9 @@ struct Target {
   model::Lab lab;
   const model::Vm* vm = nullptr;  // into `lab`: its vectors keep their buffers when moved
   sys::StateDir state;
-  nlohmann::json current;
+  sys::ClassroomState current;
 
-  std::vector<model::Instance> instances() const {
-    return apply::effective_instances(*vm, current);
-  }
+  std::vector<model::Instance> instances() const { return current.effective_instances(*vm); }
   std::string where() const { return vm->team + "/" + vm->key; }
   VmRef ref() const { return {lab, state, *vm}; }
 };
@@ -273,9 +271,9 @@ void merge_running(std::vector<LsRow>& rows, const model::Vm& vm,
 }
 
 std::vector<LsRow> list_vm(const model::Lab& lab, const sys::StateDir& state,
-                           const nlohmann::json& current, const model::Vm& vm) {
+                           const sys::ClassroomState& current, const model::Vm& vm) {
   std::vector<LsRow> rows;
-  for (const model::Instance& instance : apply::effective_instances(vm, current)) {
+  for (const model::Instance& instance : current.effective_instances(vm)) {
     row_for(rows, vm, instance).is_recorded = true;
   }
   auto remote = apply::connect_remote(lab, state, vm);
@@ -294,7 +292,7 @@ std::vector<LsRow> list_vm(const model::Lab& lab, const sys::StateDir& state,
   for (LsRow& row : rows) {
     row.health =
         squashtm::probe_health(ready::vm_address(vm), row.port, std::chrono::milliseconds(1500));
-    row.standin = current.value("standin", false);
+    row.standin = current.standin;
     model::Instance instance;
     instance.name = row.name;
     instance.port = row.port;
@@ -396,7 +394,7 @@ Status run_ls(const GlobalOptions& global, const std::string& team) {
       scope_of(*lab, team.empty() ? std::vector<std::string>{} : std::vector{team}, team.empty());
   auto state =
       scope ? sys::StateDir::open_read_only(lab->classroom) : Result<sys::StateDir>(scope.error());
-  auto current = state ? state->read_state() : Result<nlohmann::json>(state.error());
+  auto current = state ? state->read_state() : Result<sys::ClassroomState>(state.error());
   if (!current) {
     return current.error();
   }

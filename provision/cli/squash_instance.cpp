@@ -114,7 +114,7 @@ Status add_recorded(squashtm::Remote& remote, const VmRef& at, const model::Inst
   if (auto st = lifecycle_for(remote, at).add(instance, secrets->at(instance.name)); !st) {
     return st;
   }
-  auto recorded = at.state.update_state([&](auto& s) { apply::record_added(s, at.vm, instance); });
+  auto recorded = at.state.update_state([&](auto& s) { s.record_added(at.vm, instance); });
   if (!recorded) {
     return Error::failure(fmt::format("'{}' runs on {} but was not recorded: {}", instance.name,
                                       at.vm.name, recorded.error().message));
@@ -127,8 +127,7 @@ Status rm_recorded(squashtm::Remote& remote, const VmRef& at, const std::string&
   if (auto st = lifecycle_for(remote, at).rm(name, keep_data); !st) {
     return st;
   }
-  if (auto st = at.state.update_state([&](auto& s) { apply::record_removed(s, at.vm, name); });
-      !st) {
+  if (auto st = at.state.update_state([&](auto& s) { s.record_removed(at.vm, name); }); !st) {
     return st;
   }
   // With --keep-data the database volume stays, and it only opens with the same password.
@@ -160,7 +159,7 @@ Result<Upgraded> upgrade_recorded(squashtm::Remote& remote, const VmRef& at,
     return Error::failure(
         fmt::format("{} (its dump is kept in {})", result.error().message, kept.string()));
   }
-  auto recorded = at.state.update_state([&](auto& s) { apply::record_added(s, at.vm, instance); });
+  auto recorded = at.state.update_state([&](auto& s) { s.record_added(at.vm, instance); });
   if (!recorded) {
     return Error::failure(
         fmt::format("'{}' now runs {}, but: {}", instance.name, version, recorded.error().message));

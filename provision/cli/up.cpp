@@ -11,7 +11,7 @@
 #include "provision/cli/standin.hpp"
 #include "provision/cli/versions.hpp"
 #include "provision/converge/identity.hpp"
-#include "provision/sys/host_ports.hpp"
+#include "provision/sys/classroom_state.hpp"
 
 namespace labctl::cli {
 
@@ -123,6 +123,11 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   if (auto st = check_versions(global, *lab, *scope, standin); !st) {
     return st;
   }
+  // Placed before anything is created; a dry run places without recording.
+  auto placement = place_scope(global, *lab, *scope, args.options.force);
+  if (!placement) {
+    return placement.error();
+  }
   // Nothing is written before every host is checked: the identity is read here, and claimed
   // (with the state directory made) only once `up` is going to change the hosts.
   auto identity = converge::read_identity(*lab, args.options.adopt);
@@ -130,11 +135,6 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
     return identity.error();
   }
   lab->identity = *identity;
-  // Placed before anything is created; a dry run places without recording.
-  auto placement = place_scope(global, *lab, *scope, args.options.force);
-  if (!placement) {
-    return placement.error();
-  }
   GlobalOptions placed = global;
   placed.placement = *placement;
   // libvirt's test driver boots no guest: nothing would pull through a registry.
@@ -156,21 +156,13 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
     return st;
   }
   const sys::StateDir& state = **session.state();  // open_classroom opened it
-  if (args.options.standin) {
-    if (auto st = state.update_state([](nlohmann::json& s) { s["standin"] = true; }); !st) {
-      return st;
-    }
-  }
-  if (auto st = record_placement(state, *placement); !st) {
-    return st;
-  }
-  // Other classrooms' `plan` keep their ports apart from this range.
-  if (auto st = state.update_state([&](nlohmann::json& s) {
-        if (lab->access.enabled) {
-          s["access"] = sys::access_record(lab->access);
-        } else {
-          s.erase("access");
-        }
+  // Recorded before any VM is made: the stand-in flag, the placement, and the access range
+  // (other classrooms' `plan` keep their ports apart from it).
+  if (auto st = state.update_state([&](sys::ClassroomState& s) {
+        s.standin = s.standin || args.options.standin;
+        record_placement(s, *placement);
+        s.access =
+            lab->access.enabled ? std::optional(sys::access_record(lab->access)) : std::nullopt;
       });
       !st) {
     return st;

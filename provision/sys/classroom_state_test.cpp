@@ -1,6 +1,11 @@
 #include "provision/sys/classroom_state.hpp"
 
+#include <fstream>
+
 #include <catch2/catch.hpp>
+
+#include "provision/sys/state.hpp"
+#include "tests/support/golden.hpp"
 
 using namespace labctl;
 using sys::ClassroomState;
@@ -102,9 +107,26 @@ void check_todays_data(const ClassroomState& state) {
 }  // namespace
 
 TEST_CASE("today's state.json, without a version, reads as version 1 with its data", "[unit]") {
-  auto state = sys::parse_classroom_state(k_todays_file, "state.json");
-  REQUIRE(state.ok());
-  check_todays_data(*state);
+  SECTION("parsed") {
+    auto state = sys::parse_classroom_state(k_todays_file, "state.json");
+    REQUIRE(state.ok());
+    check_todays_data(*state);
+  }
+  SECTION("in a classroom that is up: read, updated, and its data kept") {
+    testing::ScratchDir scratch("lct-classroom-state");
+    auto dir = sys::StateDir::open_at(scratch.path(), "cd26");
+    REQUIRE(dir.ok());
+    std::ofstream(dir->state_path()) << k_todays_file;
+    auto read = dir->read_state();
+    REQUIRE(read.ok());
+    check_todays_data(*read);
+    REQUIRE(dir->update_state([](ClassroomState&) {}).ok());
+    const auto written = nlohmann::json::parse(testing::read_file(dir->state_path()));
+    CHECK(written["version"] == 1);
+    auto again = dir->read_state();
+    REQUIRE(again.ok());
+    check_todays_data(*again);
+  }
 }
 
 TEST_CASE("a classroom state round-trips through its JSON", "[unit]") {
