@@ -111,10 +111,11 @@ TEST_CASE("status and squash ls mark a stand-in stack and planned addresses", "[
 TEST_CASE("down --all lists every path it deletes and keeps the dumps", "[exe][state]") {
   Fixture f;
   for (const char* file :
-       {"id_ed25519", "id_ed25519.pub", "state.json", "known_hosts", "secrets/stt-red-vm1-main",
+       {"id_ed25519", "id_ed25519.pub", "known_hosts", "secrets/stt-red-vm1-main",
         "logs/stt-red-vm1.serial.log", "dumps/stt-red-vm1-main-6.0.0-20260101T000000Z.sql"}) {
     f.put(file);
   }
+  f.put("state.json", "{}");  // `down` reads the identity: a state it cannot read stops it
   const std::string dump = (f.dir / "dumps/stt-red-vm1-main-6.0.0-20260101T000000Z.sql").string();
   const std::vector<std::string> deleted = {f.dir / "id_ed25519",
                                             f.dir / "id_ed25519.pub",

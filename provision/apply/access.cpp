@@ -86,22 +86,4 @@ Result<std::map<std::string, std::string>> learn_dhcp_addresses(squashtm::Remote
   return out;
 }
 
-void record_addresses(nlohmann::json& state, const model::Vm& vm,
-                      const std::map<std::string, std::string>& addresses) {
-  nlohmann::json& mine = state["addresses"][vm.name];
-  mine = nlohmann::json::object();
-  for (const auto& [key, ip] : addresses) {
-    mine[key] = ip;
-  }
-}
-
-std::string nic_address(const nlohmann::json& state, const model::Vm& vm, const model::Nic& nic) {
-  if (!nic.ip.empty()) {
-    return nic.ip;
-  }
-  const auto ip = state.value(nlohmann::json::json_pointer("/addresses/" + vm.name + "/" + nic.key),
-                              nlohmann::json());
-  return ip.is_string() ? ip.get<std::string>() : "";
-}
-
 }  // namespace labctl::apply

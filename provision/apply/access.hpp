@@ -9,8 +9,6 @@
 #include <map>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "provision/model/lab.hpp"
 #include "provision/model/result.hpp"
 #include "stacks/squashtm/remote.hpp"
@@ -31,14 +29,9 @@ Status authorize_keys(squashtm::Remote& remote, const std::string& user,
 
 // `ip -4 -o addr show` -> interface -> its first IPv4 address (no prefix length).
 std::map<std::string, std::string> parse_ip_addresses(const std::string& ip_output);
-// Network key -> address of each DHCP NIC of the VM, as the guest reports it now.
+// Network key -> address of each DHCP NIC of the VM, as the guest reports it now (`up`
+// records it: sys::ClassroomState::record_addresses).
 Result<std::map<std::string, std::string>> learn_dhcp_addresses(squashtm::Remote& remote,
                                                                 const model::Vm& vm);
-
-// state.json's record of learned addresses: {"addresses": {VM name: {network key: IP}}}.
-void record_addresses(nlohmann::json& state, const model::Vm& vm,
-                      const std::map<std::string, std::string>& addresses);
-// The address the VM has on a NIC: the static one, else the one last learned ("" unknown).
-std::string nic_address(const nlohmann::json& state, const model::Vm& vm, const model::Nic& nic);
 
 }  // namespace labctl::apply

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/apply/access.hpp"
+#include "provision/sys/classroom_state.hpp"
 
 using namespace labctl;
 
@@ -86,12 +87,12 @@ TEST_CASE("a bridge NIC's DHCP address is learned from the guest and recorded", 
     auto learned = apply::learn_dhcp_addresses(remote, vm);
     REQUIRE(learned.ok());
     CHECK(*learned == std::map<std::string, std::string>{{"campus", "192.168.77.50"}});
-    nlohmann::json state = nlohmann::json::object();
-    apply::record_addresses(state, vm, *learned);
-    CHECK(state["addresses"]["cd26-team3-vm1"]["campus"] == "192.168.77.50");
-    CHECK(apply::nic_address(state, vm, vm.nics[1]) == "192.168.77.50");
-    CHECK(apply::nic_address(state, vm, vm.nics[0]) == "10.146.4.11");
-    CHECK(apply::nic_address(nlohmann::json::object(), vm, vm.nics[1]).empty());
+    sys::ClassroomState state;
+    state.record_addresses(vm, *learned);
+    CHECK(state.addresses["cd26-team3-vm1"]["campus"] == "192.168.77.50");
+    CHECK(state.nic_address(vm, vm.nics[1]) == "192.168.77.50");
+    CHECK(state.nic_address(vm, vm.nics[0]) == "10.146.4.11");
+    CHECK(sys::ClassroomState{}.nic_address(vm, vm.nics[1]).empty());
   }
   SECTION("a VM without a DHCP NIC is not asked") {
     RecordingRemote remote;

@@ -45,13 +45,6 @@ class GuestMaterializer : public Materializer {
   std::optional<images::ImagePaths> m_image;
 };
 
-// The VM's instances: the lab file's, plus those `squash add` recorded, minus those
-// `squash rm` recorded.
-std::vector<model::Instance> effective_instances(const model::Vm& vm, const nlohmann::json& state);
-void record_added(nlohmann::json& state, const model::Vm& vm, const model::Instance& instance);
-void record_removed(nlohmann::json& state, const model::Vm& vm, const std::string& name);
-nlohmann::json instance_json(const model::Instance& instance);
-
 // DB passwords, generated once per instance and kept 0600 in the state directory.
 Result<squashtm::Secrets> stack_secrets(const sys::StateDir& state, const model::Vm& vm,
                                         const std::vector<model::Instance>& instances);

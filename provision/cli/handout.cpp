@@ -70,7 +70,7 @@ Status write_teams(const GlobalOptions& global, const model::Lab& lab, const sys
 // Every covered VM's DB passwords, as `up` made them (made now if `up` has not run yet).
 Result<std::map<std::string, squashtm::Secrets>> secrets_of(const model::Lab& lab,
                                                             const sys::StateDir& state,
-                                                            const nlohmann::json& current,
+                                                            const sys::ClassroomState& current,
                                                             const plan::Scope& scope) {
   std::map<std::string, squashtm::Secrets> out;
   for (const model::Team& team : lab.teams) {
@@ -78,7 +78,7 @@ Result<std::map<std::string, squashtm::Secrets>> secrets_of(const model::Lab& la
       continue;
     }
     for (const model::Vm& vm : team.vms) {
-      auto secrets = apply::stack_secrets(state, vm, apply::effective_instances(vm, current));
+      auto secrets = apply::stack_secrets(state, vm, current.effective_instances(vm));
       if (!secrets) {
         return secrets.error();
       }
@@ -100,7 +100,7 @@ Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
   auto state = !scope   ? Result<sys::StateDir>(scope.error())
                : writes ? sys::StateDir::open(lab->classroom)
                         : sys::StateDir::open_read_only(lab->classroom);
-  auto current = state ? state->read_state() : Result<nlohmann::json>(state.error());
+  auto current = state ? state->read_state() : Result<sys::ClassroomState>(state.error());
   if (!current) {
     return current.error();
   }

@@ -3,9 +3,8 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
-#include "provision/apply/access.hpp"
-#include "provision/apply/guest.hpp"
 #include "provision/model/access.hpp"
 #include "provision/ready/stages.hpp"
 
@@ -16,13 +15,13 @@ namespace {
 constexpr const char* k_login_note = "Squash TM's default account; change it at first login";
 
 HandoutVm vm_of(const model::Lab& lab, const model::Vm& vm, const HandoutInputs& inputs) {
-  auto instances = apply::effective_instances(vm, inputs.state);
+  auto instances = inputs.state.effective_instances(vm);
   std::sort(instances.begin(), instances.end(),
             [](const auto& a, const auto& b) { return a.port < b.port; });
   const Reach reach = reach_of(lab, vm, instances);
   HandoutVm out{vm.key, vm.hostname, reach.ssh_host, reach.ssh_port};
   for (const model::Nic& nic : vm.nics) {
-    const std::string ip = apply::nic_address(inputs.state, vm, nic);
+    const std::string ip = inputs.state.nic_address(vm, nic);
     out.networks.emplace_back(nic.key, ip.empty() ? "-" : ip);
   }
   out.ssh_config = fmt::format("ssh -F {} {}", k_ssh_config_file, vm.key);

@@ -11,9 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "provision/model/lab.hpp"
+#include "provision/sys/classroom_state.hpp"
 #include "stacks/squashtm/render.hpp"
 
 namespace labctl::cli {
@@ -64,7 +63,7 @@ struct Handout {
 
 struct HandoutInputs {
   std::vector<std::string> teams;  // in the lab's order; already checked against the lab
-  nlohmann::json state;            // state.json: instances added or removed, learned addresses
+  sys::ClassroomState state;       // instances added or removed, learned addresses
   // model::Vm::name -> instance -> DB password; absent = no secrets on the sheet.
   std::optional<std::map<std::string, squashtm::Secrets>> secrets;
 };

@@ -1,7 +1,6 @@
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
-#include "provision/apply/access.hpp"
-#include "provision/apply/guest.hpp"
 #include "provision/cli/handout_render.hpp"
 #include "provision/model/loader.hpp"
 #include "tests/support/golden.hpp"
@@ -18,7 +17,6 @@ model::Lab classroom() {
 cli::HandoutInputs inputs_for(std::vector<std::string> teams) {
   cli::HandoutInputs inputs;
   inputs.teams = std::move(teams);
-  inputs.state = nlohmann::json::object();
   return inputs;
 }
 
@@ -86,7 +84,7 @@ TEST_CASE("a VM on a LAN's DHCP shows the address its guest reported", "[unit][c
   cli::HandoutInputs inputs = inputs_for({"team3"});
   CHECK(cli::handout_of(lab, inputs).teams[0].vms[0].networks.back() ==
         std::pair<std::string, std::string>{"campus", "-"});
-  apply::record_addresses(inputs.state, vm1, {{"campus", "192.168.77.50"}});
+  inputs.state.record_addresses(vm1, {{"campus", "192.168.77.50"}});
   CHECK(cli::handout_of(lab, inputs).teams[0].vms[0].networks.back() ==
         std::pair<std::string, std::string>{"campus", "192.168.77.50"});
 }
@@ -125,8 +123,8 @@ TEST_CASE("the hand-out follows the model and state.json", "[unit][cli]") {
     extra.name = "exam";
     extra.version = "6.1.0";
     extra.port = 8083;
-    apply::record_added(inputs.state, vm2, extra);
-    apply::record_removed(inputs.state, vm2, "legacy");
+    inputs.state.record_added(vm2, extra);
+    inputs.state.record_removed(vm2, "legacy");
     const cli::Handout handout = cli::handout_of(lab, inputs);
     const auto& instances = handout.teams.front().vms[1].instances;
     REQUIRE(instances.size() == 1);

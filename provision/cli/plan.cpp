@@ -124,11 +124,6 @@ void add_plan(Registry r) {
       if (!lab) {
         return lab.error();
       }
-      auto identity = converge::read_identity(*lab, options->adopt);
-      if (!identity) {
-        return identity.error();
-      }
-      lab->identity = *identity;
       auto scope = scope_of(*lab, *teams, *all);
       if (!scope) {
         return scope.error();
@@ -143,6 +138,11 @@ void add_plan(Registry r) {
       if (!placement) {
         return placement.error();
       }
+      auto identity = converge::read_identity(*lab, options->adopt);
+      if (!identity) {
+        return identity.error();
+      }
+      lab->identity = *identity;
       GlobalOptions placed = r.global;
       placed.placement = std::move(*placement);
       std::string failures;

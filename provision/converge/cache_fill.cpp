@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "provision/apply/guest.hpp"
 #include "provision/registry/storage.hpp"
 #include "provision/sys/printable.hpp"
 #include "provision/sys/state.hpp"
@@ -58,14 +57,14 @@ Result<std::vector<registry::ImageUse>> needed_images(const model::Lab& lab,
   options.autoheal = lab.squash_autoheal;
   // The instances as they run: `squash add` and `squash rm` are recorded in the state.
   auto state = sys::StateDir::open_read_only(lab.classroom);
-  auto current = state ? state->read_state() : Result<nlohmann::json>(nlohmann::json::object());
+  auto current = state ? state->read_state() : Result<sys::ClassroomState>(sys::ClassroomState{});
   if (!current) {
     return registry::lab_images(lab, options);
   }
   model::Lab running = lab;
   for (model::Team& team : running.teams) {
     for (model::Vm& vm : team.vms) {
-      vm.instances = apply::effective_instances(vm, *current);
+      vm.instances = current->effective_instances(vm);
     }
   }
   return registry::lab_images(running, options);

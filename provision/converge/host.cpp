@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "hypervisors/limits.hpp"
 #include "provision/apply/access.hpp"
@@ -122,8 +121,10 @@ ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
     return squashtm::probe_health(ip, instance.port, std::chrono::milliseconds(3000)).healthy;
   };
   deps.instances = [state](const model::Vm& vm) {
+    // The readiness probe has no error to give: a state that cannot be read counts as the
+    // lab file's instances (`up` and `reset` read it once already, and stop there).
     auto current = state.read_state();
-    return apply::effective_instances(vm, current ? *current : nlohmann::json());
+    return current ? current->effective_instances(vm) : vm.instances;
   };
   deps.serial_log = [state](const model::Vm& vm) {
     auto path = state.serial_log_path(vm.name);
@@ -155,8 +156,7 @@ Status converge_access(const model::Lab& lab, const sys::StateDir& state, const 
   if (!learned) {
     return learned.error();
   }
-  return state.update_state(
-      [&](nlohmann::json& doc) { apply::record_addresses(doc, vm, *learned); });
+  return state.update_state([&](sys::ClassroomState& s) { s.record_addresses(vm, *learned); });
 }
 
 // On the readiness stages' SSH session.
@@ -170,7 +170,7 @@ Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const mod
   if (auto st = converge_access(lab, state, vm, remote); !st) {
     return st;
   }
-  const auto instances = apply::effective_instances(vm, *current);
+  const auto instances = current->effective_instances(vm);
   if (instances.empty()) {
     return {};
   }

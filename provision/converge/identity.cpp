@@ -3,7 +3,6 @@
 #include <filesystem>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "provision/sys/random.hpp"
 
@@ -13,11 +12,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Record {
-  std::string id;
-  std::string lab_file;
-};
-
 std::string absolute_lab_file(const model::Lab& lab) {
   std::error_code ec;
   const fs::path absolute = fs::absolute(lab.file, ec);
@@ -25,34 +19,20 @@ std::string absolute_lab_file(const model::Lab& lab) {
   return (ec ? absolute : canonical).string();
 }
 
-Record record_in(const nlohmann::json& state) {
-  const auto it = state.find("identity");
-  if (it == state.end() || !it->is_object()) {
-    return {};
+// The record in `state`; a state that cannot be read is never taken for a classroom without
+// an identity (which would leave its objects on the hosts to another identity's care).
+Result<sys::RecordedIdentity> record_in(const sys::StateDir& state) {
+  auto current = state.read_state();
+  if (!current) {
+    return Error::failure(fmt::format(
+        "the classroom's recorded identity cannot be read: {}: repair the file, or move it "
+        "away and give --adopt to take the classroom's objects over with a new identity",
+        current.error().message));
   }
-  return {it->value("id", ""), it->value("lab_file", "")};
+  return current->identity;
 }
 
-// state.json of the classroom, read without creating its directory.
-Result<nlohmann::json> peek_state(const std::string& classroom) {
-  auto root = sys::default_state_root();
-  if (!root) {
-    return root.error();
-  }
-  const fs::path path = *root / classroom / "state.json";
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    return nlohmann::json::object();
-  }
-  auto text = sys::read_text_file(path);
-  if (!text) {
-    return text.error();
-  }
-  auto state = nlohmann::json::parse(*text, nullptr, false);
-  return state.is_object() ? state : nlohmann::json::object();
-}
-
-Status check_owner(const model::Lab& lab, const Record& record, bool adopt) {
+Status check_owner(const model::Lab& lab, const sys::RecordedIdentity& record, bool adopt) {
   const std::string mine = absolute_lab_file(lab);
   if (record.id.empty() || record.lab_file.empty() || record.lab_file == mine || adopt) {
     return {};
@@ -72,23 +52,24 @@ std::string new_identity() {
 }
 
 Result<std::string> read_identity(const model::Lab& lab, bool adopt) {
-  auto state = peek_state(lab.classroom);
-  if (!state) {
-    return state.error();
+  // Read without creating the classroom's directory.
+  auto state = sys::StateDir::open_read_only(lab.classroom);
+  auto record = state ? record_in(*state) : Result<sys::RecordedIdentity>(state.error());
+  if (!record) {
+    return record.error();
   }
-  const Record record = record_in(*state);
-  if (auto st = check_owner(lab, record, adopt); !st) {
+  if (auto st = check_owner(lab, *record, adopt); !st) {
     return st.error();
   }
-  return record.id;
+  return record->id;
 }
 
 Result<std::string> claim_identity(const model::Lab& lab, const sys::StateDir& state, bool adopt) {
-  auto current = state.read_state();
-  if (!current) {
-    return current.error();
+  auto recorded = record_in(state);
+  if (!recorded) {
+    return recorded.error();
   }
-  Record record = record_in(*current);
+  sys::RecordedIdentity record = *recorded;
   if (auto st = check_owner(lab, record, adopt); !st) {
     return st.error();
   }
@@ -97,8 +78,8 @@ Result<std::string> claim_identity(const model::Lab& lab, const sys::StateDir& s
     return record.id;
   }
   record.id = record.id.empty() ? new_identity() : record.id;
-  const Status written = state.update_state([&](nlohmann::json& s) {
-    s["identity"] = {{"id", record.id}, {"lab_file", mine}};
+  const Status written = state.update_state([&](sys::ClassroomState& s) {
+    s.identity = {record.id, mine};
   });
   if (!written) {
     return written.error();

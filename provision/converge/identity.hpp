@@ -17,7 +17,8 @@
 namespace labctl::converge {
 
 // The recorded identity, read without creating anything (plan, up --dry-run, down): "" when
-// none is recorded. An Error when the record belongs to another lab file, unless `adopt`.
+// none is recorded. An Error when the record belongs to another lab file, unless `adopt`, and
+// when the state cannot be read.
 Result<std::string> read_identity(const model::Lab& lab, bool adopt);
 
 // The same for `up` and `reset`: makes and records an identity when there is none, and with

@@ -119,7 +119,7 @@ Status add_recorded(squashtm::Remote& remote, const VmRef& at, const model::Inst
   if (auto st = lifecycle_for(remote, at).add(instance, secrets->at(instance.name)); !st) {
     return st;
   }
-  auto recorded = at.state.update_state([&](auto& s) { apply::record_added(s, at.vm, instance); });
+  auto recorded = at.state.update_state([&](auto& s) { s.record_added(at.vm, instance); });
   if (!recorded) {
     return Error::failure(fmt::format("'{}' runs on {} but was not recorded: {}", instance.name,
                                       at.vm.name, recorded.error().message));
@@ -132,8 +132,7 @@ Status rm_recorded(squashtm::Remote& remote, const VmRef& at, const std::string&
   if (auto st = lifecycle_for(remote, at).rm(name, keep_data); !st) {
     return st;
   }
-  if (auto st = at.state.update_state([&](auto& s) { apply::record_removed(s, at.vm, name); });
-      !st) {
+  if (auto st = at.state.update_state([&](auto& s) { s.record_removed(at.vm, name); }); !st) {
     return st;
   }
   // With --keep-data the database volume stays, and it only opens with the same password.
@@ -165,7 +164,7 @@ Result<Upgraded> upgrade_recorded(squashtm::Remote& remote, const VmRef& at,
     return Error::failure(
         fmt::format("{} (its dump is kept in {})", result.error().message, kept.string()));
   }
-  auto recorded = at.state.update_state([&](auto& s) { apply::record_added(s, at.vm, instance); });
+  auto recorded = at.state.update_state([&](auto& s) { s.record_added(at.vm, instance); });
   if (!recorded) {
     return Error::failure(
         fmt::format("'{}' now runs {}, but: {}", instance.name, version, recorded.error().message));
@@ -174,7 +173,7 @@ Result<Upgraded> upgrade_recorded(squashtm::Remote& remote, const VmRef& at,
 }
 
 std::vector<model::Instance> InstanceTarget::instances() const {
-  return apply::effective_instances(*vm, current);
+  return current.effective_instances(*vm);
 }
 
 Result<InstanceTarget> open_target(model::Lab lab, const model::Vm* vm) {
@@ -309,9 +308,9 @@ void merge_running(std::vector<InstanceRow>& rows, const model::Vm& vm,
 }
 
 std::vector<InstanceRow> list_vm(const model::Lab& lab, const sys::StateDir& state,
-                                 const nlohmann::json& current, const model::Vm& vm) {
+                                 const sys::ClassroomState& current, const model::Vm& vm) {
   std::vector<InstanceRow> rows;
-  for (const model::Instance& instance : apply::effective_instances(vm, current)) {
+  for (const model::Instance& instance : current.effective_instances(vm)) {
     row_for(rows, vm, instance).is_recorded = true;
   }
   auto remote = apply::connect_remote(lab, state, vm);
@@ -330,7 +329,7 @@ std::vector<InstanceRow> list_vm(const model::Lab& lab, const sys::StateDir& sta
   for (InstanceRow& row : rows) {
     row.health =
         squashtm::probe_health(ready::vm_address(vm), row.port, std::chrono::milliseconds(1500));
-    row.standin = current.value("standin", false);
+    row.standin = current.standin;
     model::Instance instance;
     instance.name = row.name;
     instance.port = row.port;
@@ -343,7 +342,7 @@ std::vector<InstanceRow> list_vm(const model::Lab& lab, const sys::StateDir& sta
 
 Result<std::vector<InstanceRow>> list_instances(const model::Lab& lab, const plan::Scope& scope) {
   auto state = sys::StateDir::open_read_only(lab.classroom);
-  auto current = state ? state->read_state() : Result<nlohmann::json>(state.error());
+  auto current = state ? state->read_state() : Result<sys::ClassroomState>(state.error());
   if (!current) {
     return current.error();
   }

@@ -75,7 +75,7 @@ struct InstanceTarget {
   model::Lab lab;
   const model::Vm* vm = nullptr;  // into `lab`: its vectors keep their buffers when moved
   sys::StateDir state;
-  nlohmann::json current;
+  sys::ClassroomState current;
 
   // The lab file's instances, plus those added, minus those removed.
   std::vector<model::Instance> instances() const;

@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "provision/apply/guest.hpp"
 #include "provision/converge/instances.hpp"
 #include "provision/model/instance_rules.hpp"
 #include "provision/model/loader.hpp"
@@ -102,7 +101,7 @@ std::string inspect_of(const std::string& name, const std::string& version, int 
 
 std::vector<std::string> recorded_names(const sys::StateDir& state, const model::Vm& vm) {
   std::vector<std::string> out;
-  for (const model::Instance& i : apply::effective_instances(vm, *state.read_state())) {
+  for (const model::Instance& i : state.read_state()->effective_instances(vm)) {
     out.push_back(i.name + " " + i.version);
   }
   return out;
@@ -196,10 +195,10 @@ TEST_CASE("squash add: refusals say what is wrong and change nothing", "[unit][c
 TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "[unit][converge]") {
   const model::Lab lab = classroom();
   const model::Vm& vm2 = vm_of(lab, "vm3");
-  nlohmann::json state = nlohmann::json::object();
+  sys::ClassroomState state;
   auto names = [&] {
     std::vector<std::string> out;
-    for (const model::Instance& i : apply::effective_instances(vm2, state)) {
+    for (const model::Instance& i : state.effective_instances(vm2)) {
       out.push_back(i.name + " " + i.version + " " + std::to_string(i.port));
     }
     return out;
@@ -207,27 +206,27 @@ TEST_CASE("squash add/upgrade: the recorded instance is the one `up` deploys", "
   model::Instance added = at("extra", 8082);
 
   SECTION("an added instance, then its upgrade") {
-    apply::record_added(state, vm2, added);
+    state.record_added(vm2, added);
     CHECK(names() == std::vector<std::string>{"main 6.0.0 8081", "extra 6.0.0 8082"});
     added.version = "6.1.0";
-    apply::record_added(state, vm2, added);
+    state.record_added(vm2, added);
     CHECK(names() == std::vector<std::string>{"main 6.0.0 8081", "extra 6.1.0 8082"});
-    apply::record_removed(state, vm2, "extra");
+    state.record_removed(vm2, "extra");
     CHECK(names() == std::vector<std::string>{"main 6.0.0 8081"});
   }
   SECTION("the lab file's instance upgraded, then removed") {
     model::Instance main = vm2.instances.front();
     main.version = "6.1.0";
-    apply::record_added(state, vm2, main);
+    state.record_added(vm2, main);
     CHECK(names() == std::vector<std::string>{"main 6.1.0 8081"});
-    apply::record_removed(state, vm2, "main");
+    state.record_removed(vm2, "main");
     CHECK(names().empty());
   }
   SECTION("the lab file's instance removed, then added again") {
-    apply::record_removed(state, vm2, "main");
+    state.record_removed(vm2, "main");
     CHECK(names().empty());
     model::Instance main = at("main", 8085);
-    apply::record_added(state, vm2, main);
+    state.record_added(vm2, main);
     CHECK(names() == std::vector<std::string>{"main 6.0.0 8085"});
   }
 }

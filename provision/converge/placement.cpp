@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "hypervisors/hypervisor.hpp"
 
@@ -84,27 +83,19 @@ std::vector<HostTeams> teams_by_host(const HostChoice& hosts, const model::Lab& 
 }
 
 Result<plan::Placement> recorded_placement(const model::Lab& lab) {
-  plan::Placement out;
   auto state = sys::StateDir::open_read_only(lab.classroom);
   if (!state) {
-    return out;  // no state root: nothing was ever recorded
+    return plan::Placement{};  // no state root: nothing was ever recorded
   }
-  auto doc = state->read_state();
-  if (!doc) {
+  auto current = state->read_state();
+  if (!current) {
     // Not a fresh start: placing the teams anew could put a team on another host.
     return Error::failure(fmt::format(
         "the teams' recorded placement cannot be read: {}: repair the file, or move it away "
         "to place the teams anew",
-        doc.error().message));
+        current.error().message));
   }
-  if (doc->contains("placement") && (*doc)["placement"].is_object()) {
-    for (const auto& [team, uri] : (*doc)["placement"].items()) {
-      if (uri.is_string()) {
-        out[team] = uri.get<std::string>();
-      }
-    }
-  }
-  return out;
+  return current->placement;
 }
 
 Result<plan::Placement> place_scope(const Notify& notify, const HostChoice& hosts,
@@ -138,18 +129,10 @@ Result<plan::Placement> place_scope(const Notify& notify, const HostChoice& host
   return placed;
 }
 
-Status record_placement(const sys::StateDir& state, const plan::Placement& placement) {
-  if (placement.empty()) {
-    return {};
+void record_placement(sys::ClassroomState& state, const plan::Placement& placement) {
+  for (const auto& [team, uri] : placement) {
+    state.placement[team] = uri;
   }
-  return state.update_state([&](nlohmann::json& s) {
-    if (!s.contains("placement") || !s["placement"].is_object()) {
-      s["placement"] = nlohmann::json::object();
-    }
-    for (const auto& [team, uri] : placement) {
-      s["placement"][team] = uri;
-    }
-  });
 }
 
 }  // namespace labctl::converge

@@ -11,6 +11,7 @@
 #include "provision/model/lab.hpp"
 #include "provision/plan/placement.hpp"
 #include "provision/plan/plan.hpp"
+#include "provision/sys/classroom_state.hpp"
 #include "provision/sys/state.hpp"
 
 namespace labctl::converge {
@@ -50,7 +51,7 @@ Result<plan::Placement> place_scope(const Notify& notify, const HostChoice& host
                                     const model::Lab& lab, const plan::Scope& scope,
                                     bool force = false);
 
-// Merges the placement into the classroom's state ("placement": team -> URI).
-Status record_placement(const sys::StateDir& state, const plan::Placement& placement);
+// Merges the placement into the classroom's state (team -> URI).
+void record_placement(sys::ClassroomState& state, const plan::Placement& placement);
 
 }  // namespace labctl::converge

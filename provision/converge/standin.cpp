@@ -62,7 +62,7 @@ bool classroom_is_standin(const std::string& classroom) {
     return false;
   }
   auto current = state->read_state();
-  return current && current->value("standin", false);
+  return current && current->standin;
 }
 
 Status ensure_standins(const Notify& notify, const model::Lab& lab,

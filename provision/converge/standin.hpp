@@ -22,7 +22,8 @@ namespace labctl::converge {
 registry::Settings standin_settings(const model::Lab& lab);
 std::string standin_upstream(const model::Lab& lab);
 
-// The classroom was brought up with --standin (its state says so).
+// The classroom was brought up with --standin (its state says so). A state that cannot be
+// read says no here: `plan` and `up` refuse it when they read the placement.
 bool classroom_is_standin(const std::string& classroom);
 
 // Starts the stand-in registry when it does not run, then builds and pushes the images of

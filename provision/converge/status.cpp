@@ -19,7 +19,8 @@ using Row = StatusRow;
 // What the LAN's DHCP gave the VM's bridge NICs: asked now when the VM answers SSH, else
 // what `up` recorded (state.json).
 std::map<std::string, std::string> dhcp_addresses(const model::Lab& lab, const sys::StateDir& state,
-                                                  const Row& row, const nlohmann::json& current) {
+                                                  const Row& row,
+                                                  const sys::ClassroomState& current) {
   std::map<std::string, std::string> out;
   if (!apply::has_dhcp_nic(*row.vm)) {
     return out;
@@ -33,7 +34,7 @@ std::map<std::string, std::string> dhcp_addresses(const model::Lab& lab, const s
     }
   }
   for (const model::Nic& nic : row.vm->nics) {
-    if (const std::string ip = apply::nic_address(current, *row.vm, nic); nic.dhcp && !ip.empty()) {
+    if (const std::string ip = current.nic_address(*row.vm, nic); nic.dhcp && !ip.empty()) {
       out[nic.key] = ip;
     }
   }
@@ -53,7 +54,9 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
     }
     return;
   }
-  auto current = state.read_state();
+  // Status shows what it can: a state that cannot be read counts as the lab file alone.
+  auto read = state.read_state();
+  const sys::ClassroomState current = read ? *read : sys::ClassroomState{};
   const ready::Deps deps = readiness_deps(lab, state, **hypervisor, stop);
   std::vector<std::jthread> threads;
   for (Row* row : rows) {
@@ -64,16 +67,15 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
     if (row->state == "absent") {
       continue;
     }
-    const auto instances =
-        apply::effective_instances(*row->vm, current ? *current : nlohmann::json());
+    const auto instances = current.effective_instances(*row->vm);
     for (const model::Instance& instance : instances) {
       if (auto endpoint = model::instance_endpoint(lab, *row->vm, instance)) {
         row->published[instance.name] = *endpoint;
       }
     }
-    threads.emplace_back([&lab, &deps, &state, row, instances, current] {
+    threads.emplace_back([&lab, &deps, &state, &current, row, instances] {
       row->readiness = ready::probe(lab, *row->vm, deps);
-      row->dhcp = dhcp_addresses(lab, state, *row, current ? *current : nlohmann::json());
+      row->dhcp = dhcp_addresses(lab, state, *row, current);
       for (const model::Instance& instance : instances) {
         const bool ok = row->readiness.reached >= ready::Stage::docker &&
                         squashtm::probe_health(ready::vm_address(*row->vm), instance.port,
@@ -97,7 +99,7 @@ Result<StatusContext> open_status(model::Lab lab, plan::Scope scope) {
 
 std::vector<StatusRow> status_rows(const HostChoice& hosts, const StatusContext& context) {
   auto current = context.state.read_state();
-  const bool standin = current && current->value("standin", false);
+  const bool standin = current && current->standin;
   std::vector<Row> rows;
   for (const model::Team& t : context.lab.teams) {
     for (const model::Vm& vm : t.vms) {

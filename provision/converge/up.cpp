@@ -5,14 +5,13 @@
 #include <future>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "provision/converge/cache_fill.hpp"
 #include "provision/converge/classroom_registry.hpp"
 #include "provision/converge/identity.hpp"
 #include "provision/converge/standin.hpp"
 #include "provision/converge/versions.hpp"
-#include "provision/sys/host_ports.hpp"
+#include "provision/sys/classroom_state.hpp"
 
 namespace labctl::converge {
 
@@ -52,24 +51,15 @@ void fill_for_up(const model::Lab& lab, const plan::Scope& scope, bool standin,
        seconds});
 }
 
-// The classroom's records, once `up` is going to change the hosts: the stand-in flag, the
-// placement, and the students' port range (other classrooms' `plan` keep theirs apart).
+// The classroom's records, once `up` is going to change the hosts, in one update: the
+// stand-in flag, the placement, and the students' port range (other classrooms' `plan` keep
+// theirs apart).
 Status record_up(const sys::StateDir& state, const model::Lab& lab, const UpRequest& request,
                  const UpChecked& checked) {
-  if (request.standin) {
-    if (auto st = state.update_state([](nlohmann::json& s) { s["standin"] = true; }); !st) {
-      return st;
-    }
-  }
-  if (auto st = record_placement(state, checked.placement); !st) {
-    return st;
-  }
-  return state.update_state([&](nlohmann::json& s) {
-    if (lab.access.enabled) {
-      s["access"] = sys::access_record(lab.access);
-    } else {
-      s.erase("access");
-    }
+  return state.update_state([&](sys::ClassroomState& s) {
+    s.standin = s.standin || request.standin;
+    record_placement(s, checked.placement);
+    s.access = lab.access.enabled ? std::optional(sys::access_record(lab.access)) : std::nullopt;
   });
 }
 
@@ -88,6 +78,12 @@ Result<UpChecked> check_up(const Notify& notify, model::Lab& lab, const UpReques
   if (auto st = check_versions(notify, lab, request.scope, checked.standin); !st) {
     return st.error();
   }
+  // Placed before anything is created; a dry run places without recording.
+  auto placement = place_scope(notify, request.hosts, lab, request.scope, request.options.force);
+  if (!placement) {
+    return placement.error();
+  }
+  checked.placement = *placement;
   // Nothing is written before every host is checked: the identity is read here, and claimed
   // (with the state directory made) only once `up` is going to change the hosts.
   auto identity = read_identity(lab, request.options.adopt);
@@ -95,12 +91,6 @@ Result<UpChecked> check_up(const Notify& notify, model::Lab& lab, const UpReques
     return identity.error();
   }
   lab.identity = *identity;
-  // Placed before anything is created; a dry run places without recording.
-  auto placement = place_scope(notify, request.hosts, lab, request.scope, request.options.force);
-  if (!placement) {
-    return placement.error();
-  }
-  checked.placement = *placement;
   HostChoice placed = request.hosts;
   placed.placement = *placement;
   checked.by_host = teams_by_host(placed, lab, request.scope);

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "provision/sys/classroom_state.hpp"
+
 namespace labctl::sys {
 
 namespace {
@@ -109,13 +111,13 @@ std::vector<ClassroomRange> recorded_ranges(const std::filesystem::path& root,
     if (name == classroom || !std::filesystem::is_regular_file(file, ec)) {
       continue;
     }
-    const auto state = nlohmann::json::parse(read_all(file), nullptr, false);
-    if (!state.is_object() || !state.contains("access") || !state["access"].is_object()) {
+    const auto state = parse_classroom_state(read_all(file), file.string());
+    if (!state || !state->access) {
       continue;
     }
-    const auto& access = state["access"];
-    if (access.value("first", 0) > 0 && access.value("last", 0) > 0) {
-      out.push_back({name, access.value("first", 0), access.value("last", 0), file.string()});
+    const RecordedAccess& access = *state->access;
+    if (access.first > 0 && access.last > 0) {
+      out.push_back({name, access.first, access.last, file.string()});
     }
   }
   return out;
@@ -129,10 +131,6 @@ Result<HostPorts> read_host_ports(const std::filesystem::path& root, const std::
   host.listening.insert(host.listening.end(), v6.begin(), v6.end());
   host.ranges = recorded_ranges(root, classroom);
   return host;
-}
-
-nlohmann::json access_record(const model::AccessSettings& access) {
-  return {{"first", access.first_port}, {"last", access.last_port}, {"listen", access.listen}};
 }
 
 }  // namespace labctl::sys

@@ -9,8 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-#include "provision/model/lab.hpp"
 #include "provision/model/result.hpp"
 
 namespace labctl::sys {
@@ -39,14 +37,12 @@ std::vector<ListeningSocket> parse_proc_net_tcp(std::string_view text);
 // Listening sockets from /proc/net/tcp6 that accept IPv4 too (:: and ::ffff:a.b.c.d).
 std::vector<ListeningSocket> parse_proc_net_tcp6(std::string_view text);
 
-// Every classroom's recorded range under `root` (state.json "access"), but `classroom`'s.
+// Every classroom's recorded range under `root` (ClassroomState::access), but `classroom`'s;
+// a state file that cannot be read is another classroom's to repair, and is skipped.
 std::vector<ClassroomRange> recorded_ranges(const std::filesystem::path& root,
                                             const std::string& classroom);
 
 // This machine's facts; `root` is the state root.
 Result<HostPorts> read_host_ports(const std::filesystem::path& root, const std::string& classroom);
-
-// What state.json records of the lab's access: {"first", "last", "listen"}.
-nlohmann::json access_record(const model::AccessSettings& access);
 
 }  // namespace labctl::sys

@@ -330,36 +330,37 @@ Status StateDir::remove_secret(const std::string& name) const {
   return {};
 }
 
-Result<nlohmann::json> StateDir::read_state() const {
-  if (!fs::exists(state_path())) {
-    return nlohmann::json::object();
+Result<ClassroomState> StateDir::read_state() const {
+  std::error_code ec;
+  const bool present = fs::exists(state_path(), ec);
+  if (ec) {
+    return Error::failure("cannot read " + state_path().string() + ": " + ec.message());
+  }
+  if (!present) {
+    return ClassroomState{};
   }
   auto text = read_text_file(state_path());
   if (!text) {
     return text.error();
   }
-  auto doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return Error::failure(state_path().string() + ": not valid JSON");
-  }
-  return doc;
+  return parse_classroom_state(*text, state_path().string());
 }
 
-Status StateDir::write_state(const nlohmann::json& state) const {
+Status StateDir::write_state(const ClassroomState& state) const {
   if (auto st = writable(); !st) {
     return st;
   }
-  return write_file_atomic(state_path(), state.dump(2) + "\n", k_private_file);
+  return write_file_atomic(state_path(), to_json(state).dump(2) + "\n", k_private_file);
 }
 
-Status StateDir::update_state(const std::function<void(nlohmann::json&)>& change) const {
+Status StateDir::update_state(const std::function<void(ClassroomState&)>& change) const {
   std::lock_guard lock(*m_mutex);
-  auto doc = read_state();
-  if (!doc) {
-    return doc.error();
+  auto state = read_state();
+  if (!state) {
+    return state.error();
   }
-  change(*doc);
-  return write_state(*doc);
+  change(*state);
+  return write_state(*state);
 }
 
 Status StateDir::remove_all() const {

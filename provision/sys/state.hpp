@@ -11,7 +11,7 @@
 //   teamkeys/<team>.key, teamkeys/<team>.pub  each team's key pair (its students' login)
 //   known_hosts                         one line per VM address, rewritten as a whole
 //   secrets/<name>                      passwords and tokens, never printed
-//   state.json                          labctl's own bookkeeping (generations, ...)
+//   state.json                          labctl's own bookkeeping (classroom_state.hpp)
 //   logs/<vm>.serial.log                the VMs' serial consoles
 //   dumps/<vm>-<instance>-...           database dumps saved by `squash upgrade`
 
@@ -22,9 +22,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "provision/model/result.hpp"
+#include "provision/sys/classroom_state.hpp"
 #include "provision/sys/ssh_keys.hpp"
 
 namespace labctl::sys {
@@ -77,11 +76,12 @@ class StateDir {
   // Gone already counts as removed.
   Status remove_secret(const std::string& name) const;
 
-  // An absent state.json reads as an empty object.
-  Result<nlohmann::json> read_state() const;
-  Status write_state(const nlohmann::json& state) const;
-  // Read-modify-write under the directory's lock (threads of this process).
-  Status update_state(const std::function<void(nlohmann::json&)>& change) const;
+  // state.json. An absent file reads as an empty state; a file that cannot be read or
+  // parsed, or that a newer labctl wrote, is an Error naming it, never an empty state.
+  Result<ClassroomState> read_state() const;
+  // Read-modify-write under the directory's lock (threads of this process), written whole
+  // (temp file + rename). Nothing is written when the file cannot be read.
+  Status update_state(const std::function<void(ClassroomState&)>& change) const;
 
   // Deletes the whole classroom directory.
   Status remove_all() const;
@@ -96,6 +96,7 @@ class StateDir {
  private:
   explicit StateDir(std::filesystem::path dir, bool read_only = false);
   Status writable() const;
+  Status write_state(const ClassroomState& state) const;
   Status prepare_dir(const std::filesystem::path& dir) const;
   Result<KeyPair> named_key(const std::string& what, const std::string& subdir,
                             const std::string& name, const std::string& comment) const;

@@ -2,13 +2,16 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "tests/support/golden.hpp"
 
+using labctl::sys::ClassroomState;
 using labctl::sys::StateDir;
 namespace fs = std::filesystem;
 
@@ -154,16 +157,17 @@ TEST_CASE("the classroom state directory keeps keys and secrets private", "[unit
     CHECK_FALSE(state->remove_secret("../escape").ok());
   }
   SECTION("state.json is read, updated and written whole") {
-    CHECK(state->read_state().value() == nlohmann::json::object());
-    REQUIRE(state->update_state([](nlohmann::json& s) { s["generation"]["vm1"] = 2; }).ok());
-    CHECK(state->read_state().value()["generation"]["vm1"] == 2);
+    CHECK(to_json(state->read_state().value()) == to_json(ClassroomState{}));
+    REQUIRE(
+        state->update_state([](ClassroomState& s) { s.placement["team1"] = "test:///a"; }).ok());
+    CHECK(state->read_state().value().placement.at("team1") == "test:///a");
     CHECK(mode_of(state->state_path()) == 0600);
     std::ofstream(state->state_path()) << "{broken";
     CHECK_FALSE(state->read_state().ok());
   }
   SECTION("no temp file is left behind") {
     REQUIRE(state->classroom_key().ok());
-    REQUIRE(state->write_state({{"a", 1}}).ok());
+    REQUIRE(state->update_state([](ClassroomState& s) { s.standin = true; }).ok());
     for (const auto& entry : fs::recursive_directory_iterator(state->dir())) {
       CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
     }
@@ -185,12 +189,12 @@ TEST_CASE("a state directory opened read-only creates and writes nothing", "[uni
   SECTION("an absent directory reads as empty and stays absent") {
     auto doc = state->read_state();
     REQUIRE(doc.ok());
-    CHECK(doc->empty());
+    CHECK(to_json(*doc) == to_json(ClassroomState{}));
     CHECK_FALSE(state->classroom_key().ok());
     CHECK_FALSE(state->host_key("cd26-team1-vm1").ok());
     CHECK_FALSE(state->team_key("team1").ok());
     CHECK_FALSE(state->serial_log_path("cd26-team1-vm1").ok());
-    CHECK_FALSE(state->write_state({{"a", 1}}).ok());
+    CHECK_FALSE(state->update_state([](ClassroomState& s) { s.standin = true; }).ok());
     CHECK_FALSE(state->write_secret("s", "x").ok());
     CHECK(fs::is_empty(scratch.path()));
   }
@@ -211,7 +215,7 @@ TEST_CASE("down's removal lists every path and keeps the dumps", "[unit]") {
   auto state = StateDir::open_at(scratch.path(), "cd26");
   REQUIRE(state.ok());
   const fs::path dir = state->dir();
-  REQUIRE(state->write_state({{"a", 1}}).ok());
+  REQUIRE(state->update_state([](ClassroomState& s) { s.standin = true; }).ok());
   REQUIRE(state->write_secret("pw", "x").ok());
   SECTION("without dumps everything goes, the directory too") {
     const auto removal = state->removal(true);
@@ -238,5 +242,67 @@ TEST_CASE("down's removal lists every path and keeps the dumps", "[unit]") {
     std::ofstream(dir / "secrets/late") << "x";
     CHECK_FALSE(state->remove_paths(removal.remove).ok());
     CHECK(fs::exists(dir / "secrets/late"));
+  }
+}
+
+TEST_CASE("state.json that cannot be read is an error, and is left as it is", "[unit]") {
+  labctl::testing::ScratchDir scratch("lct-state-bad");
+  auto state = StateDir::open_at(scratch.path(), "cd26");
+  REQUIRE(state.ok());
+  const std::string path = state->state_path().string();
+  auto refused = [&](const std::string& text, const std::string& why) {
+    std::ofstream(state->state_path()) << text;
+    auto read = state->read_state();
+    REQUIRE_FALSE(read.ok());
+    CHECK(read.error().message.starts_with(path + ": "));
+    CHECK(read.error().message.find(why) != std::string::npos);
+    CHECK_FALSE(state->update_state([](ClassroomState& s) { s.standin = true; }).ok());
+    CHECK(labctl::testing::read_file(state->state_path()) == text);
+  };
+  SECTION("not JSON") {
+    refused(R"({"placement": {"red": )", "not valid JSON");
+  }
+  SECTION("a key of another type") {
+    refused(R"({"placement": ["test:///default"]})", "not a classroom state labctl can read");
+  }
+  SECTION("a newer labctl's") {
+    refused(R"({"version": 2, "placement": {}})", "written by a newer labctl (state version 2");
+  }
+}
+
+TEST_CASE("state.json is updated whole: temp file and rename, one writer at a time", "[unit]") {
+  labctl::testing::ScratchDir scratch("lct-state-update");
+  auto state = StateDir::open_at(scratch.path(), "cd26");
+  REQUIRE(state.ok());
+  REQUIRE(state->update_state([](ClassroomState& s) { s.placement["team0"] = "test:///0"; }).ok());
+  SECTION("a reader of the old file still reads all of it") {
+    const std::string before = labctl::testing::read_file(state->state_path());
+    std::ifstream old(state->state_path());
+    REQUIRE(state->update_state([](ClassroomState& s) { s.placement.clear(); }).ok());
+    std::ostringstream seen;
+    seen << old.rdbuf();
+    CHECK(seen.str() == before);
+    CHECK(state->read_state()->placement.empty());
+  }
+  SECTION("concurrent updates all land, and no temp file is left behind") {
+    std::atomic<int> failed = 0;  // Catch2's assertions are for the test's own thread
+    std::vector<std::thread> workers;
+    for (int i = 1; i <= 8; ++i) {
+      workers.emplace_back([&, i] {
+        const std::string team = "team" + std::to_string(i);
+        if (!state->update_state([&](ClassroomState& s) { s.placement[team] = "test:///x"; })) {
+          ++failed;
+        }
+      });
+    }
+    for (auto& w : workers) {
+      w.join();
+    }
+    CHECK(failed == 0);
+    CHECK(state->read_state()->placement.size() == 9);
+    for (const auto& entry : fs::directory_iterator(state->dir())) {
+      CHECK(entry.path().filename() == "state.json");
+    }
+    CHECK(mode_of(state->state_path()) == 0600);
   }
 }
