@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cloud-init/render.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::cloudinit {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::hv::hyperv {
 

@@ -14,7 +14,7 @@
 
 #include "hypervisors/hypervisor.hpp"
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::hv::hyperv {
 

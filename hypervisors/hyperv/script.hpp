@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "hypervisors/hypervisor.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::hv::hyperv {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::hv::libvirt {
 

@@ -5,7 +5,7 @@
 
 #include <libvirt/virterror.h>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::hv::libvirt {
 

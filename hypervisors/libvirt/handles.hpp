@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "hypervisors/libvirt/error_cause.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::hv::libvirt {
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "stacks/squashtm/remote.hpp"
 
 namespace labctl::apply {

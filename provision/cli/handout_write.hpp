@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "provision/cli/handout_render.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::cli {
 

@@ -11,7 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::cli {
 

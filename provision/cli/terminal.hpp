@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "provision/cli/watch_frame.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::cli {
 

@@ -12,9 +12,9 @@
 
 #include "hypervisors/hypervisor.hpp"
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/ready/stages.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/reporter.hpp"
 #include "provision/sys/state.hpp"
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/state.hpp"
 
 namespace labctl::converge {

@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::images {
 

@@ -16,7 +16,7 @@
 
 #include "provision/images/http.hpp"
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/process.hpp"
 
 namespace labctl::images {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::model {
 

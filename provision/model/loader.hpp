@@ -9,7 +9,7 @@
 
 #include "provision/model/lab.hpp"
 #include "provision/model/limits.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::model {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::model {
 

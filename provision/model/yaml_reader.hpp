@@ -12,7 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::model {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/host_ports.hpp"
 
 namespace labctl::plan {

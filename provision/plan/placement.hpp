@@ -16,8 +16,8 @@
 
 #include "hypervisors/hypervisor.hpp"
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
 #include "provision/plan/plan.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::plan {
 

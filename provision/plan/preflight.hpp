@@ -10,8 +10,8 @@
 #include "hypervisors/hypervisor.hpp"
 #include "provision/model/lab.hpp"
 #include "provision/model/limits.hpp"
-#include "provision/model/result.hpp"
 #include "provision/plan/plan.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::plan {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/shell.hpp"
 
 namespace labctl::ready {

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "provision/images/http.hpp"
-#include "provision/model/result.hpp"
 #include "provision/registry/reference.hpp"
 #include "provision/registry/transport.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::registry {
 

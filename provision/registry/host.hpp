@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/process.hpp"
 
 namespace labctl::registry {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
 #include "provision/registry/reference.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::registry {
 

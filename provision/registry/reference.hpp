@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::registry {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "provision/model/result.hpp"
 #include "provision/registry/reference.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::registry {
 

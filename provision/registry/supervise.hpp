@@ -28,7 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/process.hpp"
 
 namespace labctl::registry {

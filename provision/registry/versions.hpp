@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "provision/model/result.hpp"
 #include "provision/registry/client.hpp"
 #include "provision/registry/reference.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::registry {
 

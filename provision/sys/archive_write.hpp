@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::sys {
 

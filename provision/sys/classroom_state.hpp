@@ -30,7 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::sys {
 

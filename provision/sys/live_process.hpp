@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::sys {
 

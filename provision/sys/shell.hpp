@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/process.hpp"
 
 namespace labctl::sys {

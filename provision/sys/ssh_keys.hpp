@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::sys {
 

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/classroom_state.hpp"
 #include "provision/sys/ssh_keys.hpp"
 

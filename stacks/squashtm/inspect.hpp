@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "stacks/squashtm/render.hpp"
 
 namespace labctl::squashtm {

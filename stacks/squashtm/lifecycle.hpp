@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "stacks/squashtm/inspect.hpp"
 #include "stacks/squashtm/remote.hpp"
 #include "stacks/squashtm/render.hpp"

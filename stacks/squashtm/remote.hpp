@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/process.hpp"
 #include "provision/sys/shell.hpp"
 

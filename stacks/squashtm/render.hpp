@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "provision/model/lab.hpp"
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::squashtm {
 

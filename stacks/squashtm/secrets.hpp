@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "provision/model/result.hpp"
+#include "provision/result.hpp"
 
 namespace labctl::squashtm {
 
