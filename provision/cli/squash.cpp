@@ -18,6 +18,7 @@
 #include "provision/model/access.hpp"
 #include "provision/ready/stages.hpp"
 #include "provision/registry/lab_images.hpp"
+#include "provision/sys/http.hpp"
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/lifecycle.hpp"
 
@@ -291,9 +292,10 @@ std::vector<LsRow> list_vm(const model::Lab& lab, const sys::StateDir& state,
       row.detail = running.error().message;
     }
   }
+  sys::CurlHttpClient http;
   for (LsRow& row : rows) {
-    row.health =
-        squashtm::probe_health(ready::vm_address(vm), row.port, std::chrono::milliseconds(1500));
+    row.health = squashtm::probe_health(http, ready::vm_address(vm), row.port,
+                                        std::chrono::milliseconds(1500));
     row.standin = current.value("standin", false);
     model::Instance instance;
     instance.name = row.name;

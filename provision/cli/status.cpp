@@ -9,6 +9,7 @@
 #include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/cli/converge.hpp"
+#include "provision/sys/http.hpp"
 #include "stacks/squashtm/health.hpp"
 
 namespace labctl::cli {
@@ -56,6 +57,7 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
   }
   auto current = state.read_state();
   const ready::Deps deps = converge::readiness_deps(lab, state, **hypervisor, &stop_flag());
+  sys::CurlHttpClient http;
   std::vector<std::jthread> threads;
   for (Row* row : rows) {
     if (const hv::Object* dom = inventory->find(hv::ObjectKind::domain, row->vm->name)) {
@@ -72,12 +74,12 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
         row->published[instance.name] = *endpoint;
       }
     }
-    threads.emplace_back([&lab, &deps, &state, row, instances, current] {
+    threads.emplace_back([&lab, &deps, &state, &http, row, instances, current] {
       row->readiness = ready::probe(lab, *row->vm, deps);
       row->dhcp = dhcp_addresses(lab, state, *row, current ? *current : nlohmann::json());
       for (const model::Instance& instance : instances) {
         const bool ok = row->readiness.reached >= ready::Stage::docker &&
-                        squashtm::probe_health(ready::vm_address(*row->vm), instance.port,
+                        squashtm::probe_health(http, ready::vm_address(*row->vm), instance.port,
                                                std::chrono::milliseconds(1500))
                             .healthy;
         row->instances.emplace_back(instance, ok);
