@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cloud-init/seed_iso.hpp"
+#include "provision/sys/http.hpp"
 #include "stacks/squashtm/secrets.hpp"
 
 namespace labctl::apply {
@@ -19,7 +20,7 @@ Result<images::ImagePaths> GuestMaterializer::image() {
   std::lock_guard lock(m_image_mutex);
   if (!m_image) {
     sys::SystemRunner runner;
-    images::CurlHttpClient http;
+    sys::CurlHttpClient http;
     auto paths = images::ensure_image(m_lab.image, m_options.images, runner, http);
     if (!paths) {
       return paths.error();

@@ -4,6 +4,7 @@
 
 #include "provision/cli/common.hpp"
 #include "provision/images/images.hpp"
+#include "provision/sys/http.hpp"
 #include "provision/sys/process.hpp"
 
 namespace labctl::cli {
@@ -74,7 +75,7 @@ Status run_pull(const GlobalOptions& global) {
     }
   };
   options.log = [&global](const std::string& line) { notice(global, "image", line); };
-  images::CurlHttpClient http;
+  sys::CurlHttpClient http;
   auto paths = images::pull_image(lab->image, options, http);
   if (tty) {
     fmt::print(stderr, "\n");

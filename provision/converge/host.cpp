@@ -1,6 +1,7 @@
 #include "provision/converge/host.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,7 @@
 #include "provision/plan/conflicts.hpp"
 #include "provision/plan/preflight.hpp"
 #include "provision/sys/host_ports.hpp"
+#include "provision/sys/http.hpp"
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/lifecycle.hpp"
 
@@ -117,8 +119,10 @@ ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
   deps.ssh_target = [&lab, state](const model::Vm& vm) {
     return apply::ssh_target(lab, state, vm);
   };
-  deps.instance_healthy = [](const std::string& ip, const model::Instance& instance) {
-    return squashtm::probe_health(ip, instance.port, std::chrono::milliseconds(3000)).healthy;
+  deps.instance_healthy = [http = std::make_shared<sys::CurlHttpClient>()](
+                              const std::string& ip, const model::Instance& instance) {
+    return squashtm::probe_health(*http, ip, instance.port, std::chrono::milliseconds(3000))
+        .healthy;
   };
   deps.instances = [state](const model::Vm& vm) {
     // The readiness probe has no error to give: a state that cannot be read counts as the

@@ -16,6 +16,7 @@
 #include "provision/model/size.hpp"
 #include "provision/ready/stages.hpp"
 #include "provision/registry/lab_images.hpp"
+#include "provision/sys/http.hpp"
 
 namespace labctl::converge {
 
@@ -326,9 +327,10 @@ std::vector<InstanceRow> list_vm(const model::Lab& lab, const sys::StateDir& sta
       row.detail = running.error().message;
     }
   }
+  sys::CurlHttpClient http;
   for (InstanceRow& row : rows) {
-    row.health =
-        squashtm::probe_health(ready::vm_address(vm), row.port, std::chrono::milliseconds(1500));
+    row.health = squashtm::probe_health(http, ready::vm_address(vm), row.port,
+                                        std::chrono::milliseconds(1500));
     row.standin = current.standin;
     model::Instance instance;
     instance.name = row.name;

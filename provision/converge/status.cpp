@@ -8,6 +8,7 @@
 #include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/converge/host.hpp"
+#include "provision/sys/http.hpp"
 #include "stacks/squashtm/health.hpp"
 
 namespace labctl::converge {
@@ -58,6 +59,7 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
   auto read = state.read_state();
   const sys::ClassroomState current = read ? *read : sys::ClassroomState{};
   const ready::Deps deps = readiness_deps(lab, state, **hypervisor, stop);
+  sys::CurlHttpClient http;
   std::vector<std::jthread> threads;
   for (Row* row : rows) {
     if (const hv::Object* dom = inventory->find(hv::ObjectKind::domain, row->vm->name)) {
@@ -73,12 +75,12 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
         row->published[instance.name] = *endpoint;
       }
     }
-    threads.emplace_back([&lab, &deps, &state, &current, row, instances] {
+    threads.emplace_back([&lab, &deps, &state, &current, &http, row, instances] {
       row->readiness = ready::probe(lab, *row->vm, deps);
       row->dhcp = dhcp_addresses(lab, state, *row, current);
       for (const model::Instance& instance : instances) {
         const bool ok = row->readiness.reached >= ready::Stage::docker &&
-                        squashtm::probe_health(ready::vm_address(*row->vm), instance.port,
+                        squashtm::probe_health(http, ready::vm_address(*row->vm), instance.port,
                                                std::chrono::milliseconds(1500))
                             .healthy;
         row->instances.emplace_back(instance, ok);

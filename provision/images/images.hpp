@@ -14,9 +14,9 @@
 #include <functional>
 #include <string>
 
-#include "provision/images/http.hpp"
 #include "provision/model/lab.hpp"
 #include "provision/result.hpp"
+#include "provision/sys/http.hpp"
 #include "provision/sys/process.hpp"
 
 namespace labctl::images {
@@ -40,7 +40,7 @@ struct BuildOptions {
 
 struct PullOptions {
   std::string cache_dir;  // "" = default_cache_dir()
-  ProgressFn progress;
+  sys::ProgressFn progress;
   LogFn log;
 };
 
@@ -59,7 +59,7 @@ Result<ImagePaths> build_image(const model::Image& image, const BuildOptions& op
 // Downloads image.url into the cache (resuming a partial download), verifies it against
 // image.sha256 or the digest that image.checksum_url lists for the file's name.
 Result<ImagePaths> pull_image(const model::Image& image, const PullOptions& options,
-                              HttpClient& http);
+                              sys::HttpClient& http);
 
 struct EnsureOptions {
   BuildOptions build;
@@ -68,6 +68,6 @@ struct EnsureOptions {
 
 // Pull when the image has a URL, build when it has a recipe.
 Result<ImagePaths> ensure_image(const model::Image& image, const EnsureOptions& options,
-                                sys::ProcessRunner& runner, HttpClient& http);
+                                sys::ProcessRunner& runner, sys::HttpClient& http);
 
 }  // namespace labctl::images

@@ -6,6 +6,7 @@
 #include "provision/images/cache.hpp"
 #include "provision/images/checksums.hpp"
 #include "provision/images/images.hpp"
+#include "provision/sys/http.hpp"
 
 namespace labctl::images {
 namespace fs = std::filesystem;
@@ -15,7 +16,7 @@ std::string to_string(DigestKind kind) {
   return kind == DigestKind::sha256 ? "sha256" : "sha512";
 }
 
-Result<ExpectedDigest> expected_digest(const model::Image& image, HttpClient& http) {
+Result<ExpectedDigest> expected_digest(const model::Image& image, sys::HttpClient& http) {
   if (!image.sha256.empty()) {
     auto pinned = parse_digest(image.sha256);
     if (!pinned || pinned->kind != DigestKind::sha256) {
@@ -27,7 +28,7 @@ Result<ExpectedDigest> expected_digest(const model::Image& image, HttpClient& ht
     return Error::failure("image " + image.name +
                           ": give image.sha256 or image.checksums to verify " + image.url);
   }
-  auto sums = http.get(image.checksum_url);
+  auto sums = sys::get_body(http, image.checksum_url);
   if (!sums) {
     return sums.error();
   }
@@ -89,7 +90,7 @@ Status finish_pull(const model::Image& image, const std::string& dir, const std:
 }  // namespace
 
 Result<ImagePaths> pull_image(const model::Image& image, const PullOptions& options,
-                              HttpClient& http) {
+                              sys::HttpClient& http) {
   const std::string cache = options.cache_dir.empty() ? default_cache_dir() : options.cache_dir;
   const std::string dir = image_dir(cache, image.name, pull_key(image));
   auto lock = FileLock::acquire(dir + ".lock");
@@ -123,7 +124,7 @@ Result<ImagePaths> pull_image(const model::Image& image, const PullOptions& opti
 }
 
 Result<ImagePaths> ensure_image(const model::Image& image, const EnsureOptions& options,
-                                sys::ProcessRunner& runner, HttpClient& http) {
+                                sys::ProcessRunner& runner, sys::HttpClient& http) {
   if (!image.url.empty()) {
     return pull_image(image, options.pull, http);
   }

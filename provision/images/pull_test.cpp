@@ -1,13 +1,4 @@
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -19,78 +10,20 @@
 #include "provision/images/images.hpp"
 #include "provision/sys/process.hpp"
 #include "tests/support/golden.hpp"
-
-extern char** environ;
+#include "tests/support/http.hpp"
 
 namespace labctl::images {
 namespace fs = std::filesystem;
 namespace {
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t size = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool accepts(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// busybox httpd serving `root` on 127.0.0.1 (it honours Range requests), stopped on exit.
-class LocalHttpd {
- public:
-  explicit LocalHttpd(const fs::path& root) : m_port(free_port()) {
-    const std::string listen = "127.0.0.1:" + std::to_string(m_port);
-    std::vector<std::string> args = {"busybox", "httpd", "-f", "-p", listen, "-h", root.string()};
-    std::vector<char*> argv;
-    for (auto& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    if (::posix_spawnp(&m_pid, "busybox", nullptr, nullptr, argv.data(), environ) != 0) {
-      m_pid = -1;
-    }
-    for (int i = 0; i < 100 && m_pid > 0 && !accepts(m_port); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ~LocalHttpd() {
-    if (m_pid > 0) {
-      ::kill(m_pid, SIGTERM);
-      ::waitpid(m_pid, nullptr, 0);
-    }
-  }
-  LocalHttpd(const LocalHttpd&) = delete;
-  LocalHttpd& operator=(const LocalHttpd&) = delete;
-  bool running() const { return m_pid > 0 && accepts(m_port); }
-  std::string url(const std::string& file) const {
-    return "http://127.0.0.1:" + std::to_string(m_port) + "/" + file;
-  }
-
- private:
-  int m_port;
-  pid_t m_pid = -1;
-};
-
 // The real client, counting downloads and remembering whether the last one resumed.
-class CountingHttp : public HttpClient {
+class CountingHttp : public sys::HttpClient {
  public:
-  Result<std::string> get(const std::string& url) override { return m_curl.get(url); }
-  Result<DownloadResult> download(const std::string& url, const std::string& path,
-                                  const ProgressFn& progress) override {
+  Result<sys::HttpResponse> get(const sys::HttpRequest& request) override {
+    return m_curl.get(request);
+  }
+  Result<sys::DownloadResult> download(const std::string& url, const std::string& path,
+                                       const sys::ProgressFn& progress) override {
     ++downloads;
     auto result = m_curl.download(url, path, progress);
     if (result) {
@@ -102,7 +35,7 @@ class CountingHttp : public HttpClient {
   std::atomic<bool> resumed{false};
 
  private:
-  CurlHttpClient m_curl;
+  sys::CurlHttpClient m_curl;
 };
 
 std::string qcow2_like_content() {
@@ -129,7 +62,7 @@ TEST_CASE("pull an image over HTTP", "[unit][images]") {
   const std::string sha = digest_hex(DigestKind::sha256, content);
   write_file(www / "disk.qcow2", content);
   write_file(www / "SHA256SUMS", std::string(64, '0') + "  other.qcow2\n" + sha + "  disk.qcow2\n");
-  LocalHttpd httpd(www);
+  labctl::testing::LocalHttpd httpd(www);
   REQUIRE(httpd.running());
 
   model::Image image;
@@ -191,6 +124,14 @@ TEST_CASE("pull an image over HTTP", "[unit][images]") {
     CHECK(paths.error().message.find("lists no digest for disk.qcow2") != std::string::npos);
     CHECK(http.downloads == 0);
   }
+  SECTION("a checksum list the server does not have is an error naming the status") {
+    image.checksum_url = httpd.url("SHA512SUMS");
+    auto paths = pull_image(image, options, http);
+    REQUIRE_FALSE(paths.ok());
+    CHECK(paths.error().message == "download of " + image.checksum_url +
+                                       " failed: HTTP response code said error (HTTP 404)");
+    CHECK(http.downloads == 0);
+  }
   SECTION("concurrent pulls of one image download it once") {
     std::vector<std::thread> threads;
     std::atomic<int> ok{0};
@@ -213,7 +154,7 @@ TEST_CASE("ensure_image chooses pull or build", "[unit][images]") {
   model::Image image;
   image.name = "nothing";
   sys::SystemRunner runner;
-  CurlHttpClient http;
+  sys::CurlHttpClient http;
   auto result = ensure_image(image, {}, runner, http);
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().message == "image nothing has neither a url to pull nor a recipe to build");

@@ -353,7 +353,7 @@ Result<Image> Client::image(const Reference& ref) {
 }
 
 Status Client::blob(const std::string& repository, const Descriptor& blob, const std::string& path,
-                    const images::ProgressFn& progress) {
+                    const sys::ProgressFn& progress) {
   Request request{"GET", m_base + "/v2/" + repository + "/blobs/" + blob.digest};
   request.output_file = path;
   request.progress = progress;

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "provision/images/http.hpp"
+#include "provision/result.hpp"
 #include "provision/registry/reference.hpp"
 #include "provision/registry/transport.hpp"
-#include "provision/result.hpp"
+#include "provision/sys/http.hpp"
 
 namespace labctl::registry {
 
@@ -70,7 +70,7 @@ class Client {
   Result<Image> image(const Reference& ref);
   // Writes the blob to `path` and checks its sha256; a wrong digest removes the file.
   Status blob(const std::string& repository, const Descriptor& blob, const std::string& path,
-              const images::ProgressFn& progress = {});
+              const sys::ProgressFn& progress = {});
   Result<bool> has_blob(const std::string& repository, const std::string& digest);
   // Monolithic upload: POST an upload, then PUT the file with ?digest=.
   Status push_blob(const std::string& repository, const std::string& digest,

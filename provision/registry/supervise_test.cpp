@@ -13,6 +13,7 @@
 #include "provision/registry/host.hpp"
 #include "provision/sys/state.hpp"
 #include "tests/support/golden.hpp"
+#include "tests/support/loopback.hpp"
 
 namespace reg = labctl::registry;
 namespace fs = std::filesystem;
@@ -56,18 +57,6 @@ class FakeRunner : public labctl::sys::ProcessRunner {
   }
 };
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in where{};
-  where.sin_family = AF_INET;
-  where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&where), sizeof where);
-  socklen_t size = sizeof where;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&where), &size);
-  ::close(fd);
-  return ntohs(where.sin_port);
-}
-
 // A listening socket that holds a port for the test's length.
 class HeldPort {
  public:
@@ -92,7 +81,7 @@ class HeldPort {
 reg::Settings loopback_settings(const ScratchDir& scratch, const std::string& upstream = "") {
   reg::Settings settings;
   settings.address = "127.0.0.1";
-  settings.port = free_port();
+  settings.port = labctl::testing::free_loopback_port();
   settings.upstream = upstream;
   settings.cache_dir = scratch.path().string();
   return settings;
@@ -284,7 +273,7 @@ TEST_CASE("a real docker-registry: start, status, stop, restart", "[system]") {
   }
   SECTION("another address or port while it runs: refused, both named") {
     reg::Settings other = settings;
-    other.port = free_port();
+    other.port = labctl::testing::free_loopback_port();
     auto refused = reg::start(other, runner);
     REQUIRE_FALSE(refused);
     CHECK(refused.error().message.find(fmt::format("127.0.0.1:{}", settings.port)) !=
@@ -355,7 +344,8 @@ TEST_CASE("a real docker-registry as a pull-through cache records its upstream",
     CHECK(json["pid"] == state.record.pid);
   }
   SECTION("an unreachable upstream: a clear error, nothing left running") {
-    const std::string gone = fmt::format("http://127.0.0.1:{}", free_port());
+    const std::string gone =
+        fmt::format("http://127.0.0.1:{}", labctl::testing::free_loopback_port());
     const reg::Settings settings = loopback_settings(scratch, gone);
     Stopper stopper(settings);
     auto started = reg::start(settings, runner);

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "provision/images/http.hpp"
 #include "provision/result.hpp"
+#include "provision/sys/http.hpp"
 
 namespace labctl::registry {
 
@@ -22,7 +22,7 @@ struct Request {
   std::string body;                  // sent as is (POST, PUT)
   std::string body_file;             // sent from this file instead of `body` (blob upload)
   std::string output_file;           // a 2xx body is written here instead of Response::body
-  images::ProgressFn progress;       // bytes of the body received (or sent, for body_file)
+  sys::ProgressFn progress;          // bytes of the body received (or sent, for body_file)
 };
 
 struct Response {

@@ -1,9 +1,12 @@
 #pragma once
 
-// Is a Squash TM instance answering? GET http://<host>:<port>/squash/isSquashAlive.
+// Is a Squash TM instance answering? GET http://<host>:<port>/squash/isSquashAlive, through
+// the HTTP seam (sys::CurlHttpClient in production).
 
 #include <chrono>
 #include <string>
+
+#include "provision/sys/http.hpp"
 
 namespace labctl::squashtm {
 
@@ -15,7 +18,7 @@ struct Health {
 };
 
 // Never fails: a refused connection or a timeout is an unhealthy answer.
-Health probe_health(const std::string& host, int port,
+Health probe_health(sys::HttpClient& http, const std::string& host, int port,
                     std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 
 }  // namespace labctl::squashtm

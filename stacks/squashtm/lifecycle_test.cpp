@@ -167,7 +167,8 @@ TEST_CASE("Squash TM stack lifecycle on real containers with stand-in images", "
     }
     SECTION("rm removes only that instance and its volume") {
       REQUIRE(stack.rm(b.name, false).ok());
-      CHECK_FALSE(probe_health("127.0.0.1", 18082, 1000ms).healthy);
+      labctl::sys::CurlHttpClient http;
+      CHECK_FALSE(probe_health(http, "127.0.0.1", 18082, 1000ms).healthy);
       CHECK(labctl::testing::wait_healthy(18081, "6.0.0").healthy);
       CHECK(labctl::testing::wait_healthy(18083, "6.1.0").healthy);
       CHECK(run.sh("docker volume ls -q --filter label=labctl.instance=" + b.name) == "");

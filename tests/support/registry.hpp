@@ -22,7 +22,7 @@
 
 #include "provision/registry/transport.hpp"
 #include "tests/support/golden.hpp"
-#include "tests/support/sshd.hpp"
+#include "tests/support/loopback.hpp"
 
 namespace labctl::testing {
 
@@ -60,7 +60,7 @@ class TestRegistry {
     }
     std::string why;
     for (int attempt = 0; attempt < 3; ++attempt) {  // a free port may be taken meanwhile
-      m_port = TestSshd::free_loopback_port();
+      m_port = free_loopback_port();
       write_config();
       if (why = launch(); why.empty()) {
         return "";

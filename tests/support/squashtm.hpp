@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "provision/model/lab.hpp"
+#include "provision/sys/http.hpp"
 #include "stacks/squashtm/health.hpp"
 #include "stacks/squashtm/render.hpp"
 
@@ -52,9 +53,10 @@ inline std::string run_id() {
 // Probes 127.0.0.1:port every half second until it answers 200 with `expect` in its first line.
 inline squashtm::Health wait_healthy(int port, const std::string& expect, int tries = 60) {
   using namespace std::chrono_literals;
+  sys::CurlHttpClient http;
   squashtm::Health health;
   for (int i = 0; i < tries; ++i) {
-    health = squashtm::probe_health("127.0.0.1", port, 1000ms);
+    health = squashtm::probe_health(http, "127.0.0.1", port, 1000ms);
     if (health.healthy && health.first_line.find(expect) != std::string::npos) {
       break;
     }

@@ -4,10 +4,7 @@
 // remote-libvirt tests. Only root may log in, with the generated user key only. Runs as long
 // as the object lives.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +16,7 @@
 
 #include "provision/sys/process.hpp"
 #include "tests/support/golden.hpp"
+#include "tests/support/loopback.hpp"
 
 namespace labctl::testing {
 
@@ -95,47 +93,13 @@ class TestSshd {
         << "PermitRootLogin prohibit-password\nAllowUsers root\n";
   }
 
- public:
-  // A port the kernel hands out for 127.0.0.1, released for a server to take (sshd, a
-  // registry: tests/registry.hpp).
-  static int free_loopback_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    int port = 0;
-    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    if (fd >= 0) {
-      ::close(fd);
-    }
-    return port;
-  }
-
- private:
-  static bool answers(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    if (fd >= 0) {
-      ::close(fd);
-    }
-    return ok;
-  }
-
   std::string wait_listening() {
     for (int i = 0; i < 50; ++i) {
       if (::waitpid(m_pid, nullptr, WNOHANG) == m_pid) {
         m_pid = -1;
         return "sshd exited: " + log();
       }
-      if (answers(m_port)) {
+      if (loopback_accepts(m_port)) {
         return "";
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -1,12 +1,15 @@
-#include "provision/images/http.hpp"
+#include "provision/sys/http.hpp"
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
-namespace labctl::images {
+#include <fmt/format.h>
+
+namespace labctl::sys {
 namespace {
 
 using CurlHandle = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
@@ -54,16 +57,24 @@ int report_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, cu
   return 0;
 }
 
-std::size_t append_string(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+// A body kept up to `max` bytes (0: all); what comes after is read and dropped.
+struct Body {
+  std::string text;
+  std::size_t max = 0;
+};
+
+std::size_t append_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* body = static_cast<Body*>(user);
+  const std::size_t n = size * count;
+  const std::size_t room = body->max == 0 ? n : body->max - std::min(body->max, body->text.size());
+  body->text.append(data, std::min(n, room));
+  return n;
 }
 
 CurlHandle make_handle(const std::string& url) {
   CurlHandle curl(curl_easy_init(), &curl_easy_cleanup);
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_FAILONERROR, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM timeouts
   curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
   // A stalled mirror fails the pull instead of hanging it: < 1 KiB/s for 60 s.
@@ -84,26 +95,56 @@ Error curl_error(const std::string& url, CURLcode code, CURL* curl) {
 
 }  // namespace
 
+Result<std::string> get_body(HttpClient& http, const std::string& url) {
+  HttpRequest request;
+  request.url = url;
+  auto response = http.get(request);
+  if (!response) {
+    return response.error();
+  }
+  if (response->status >= 400) {  // as curl words it for a download (CURLOPT_FAILONERROR)
+    return Error::failure(fmt::format(
+        "download of {} failed: HTTP response code said error (HTTP {})", url, response->status));
+  }
+  return std::move(response->body);
+}
+
 CurlHttpClient::CurlHttpClient() {
   static const bool k_initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   (void)k_initialised;
 }
 
-Result<std::string> CurlHttpClient::get(const std::string& url) {
-  CurlHandle curl = make_handle(url);
-  std::string body;
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &append_string);
+Result<HttpResponse> CurlHttpClient::get(const HttpRequest& request) {
+  CurlHandle curl = make_handle(request.url);
+  if (!curl) {
+    return Error::failure("curl_easy_init failed");
+  }
+  if (request.timeout.count() > 0) {
+    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(request.timeout.count()));
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  }
+  curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
+  if (!request.use_proxy) {
+    curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");
+  }
+  Body body{"", request.max_body};
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &append_body);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
   const CURLcode code = curl_easy_perform(curl.get());
   if (code != CURLE_OK) {
-    return curl_error(url, code, curl.get());
+    return curl_error(request.url, code, curl.get());
   }
-  return body;
+  HttpResponse response;
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
+  response.body = std::move(body.text);
+  return response;
 }
 
 Result<DownloadResult> CurlHttpClient::download(const std::string& url, const std::string& path,
                                                 const ProgressFn& progress) {
   CurlHandle curl = make_handle(url);
+  curl_easy_setopt(curl.get(), CURLOPT_FAILONERROR, 1L);
   Transfer transfer{curl.get(), path, 0, nullptr, false, &progress};
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) {
@@ -135,4 +176,4 @@ Result<DownloadResult> CurlHttpClient::download(const std::string& url, const st
   return result;
 }
 
-}  // namespace labctl::images
+}  // namespace labctl::sys
