@@ -230,7 +230,7 @@ Result<ready::SshTarget> ssh_target(const model::Lab& lab, const sys::StateDir& 
 }
 
 Result<squashtm::ExecResult> SshRemote::exec(const std::string& command) {
-  auto result = m_session->exec("sudo -n sh -c " + ready::shell_quote(command));
+  auto result = m_session->exec("sudo -n sh -c " + sys::shell_quote(command));
   if (!result) {
     return result.error();
   }
@@ -243,8 +243,8 @@ Status SshRemote::put_file(const std::string& path, const std::string& content, 
     return st;
   }
   auto result =
-      exec(fmt::format("install -D -m {:04o} {} {} && rm -f {}", mode, ready::shell_quote(temp),
-                       ready::shell_quote(path), ready::shell_quote(temp)));
+      exec(fmt::format("install -D -m {:04o} {} {} && rm -f {}", mode, sys::shell_quote(temp),
+                       sys::shell_quote(path), sys::shell_quote(temp)));
   if (!result) {
     return result.error();
   }
