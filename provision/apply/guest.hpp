@@ -1,10 +1,9 @@
 #pragma once
 
 // What a classroom VM is given beyond the hypervisor's objects: its base image files, its
-// cloud-init seed (keys, network, the Squash TM stack files), SSH access with the pinned
-// keys, and its stack deployed over SSH once Docker is up.
+// cloud-init seed (keys, network, the Squash TM stack files) and the DB passwords of its
+// stack. SSH to it is converge/guest_ssh.hpp's; the root remote over SSH, ssh_remote.hpp.
 
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,9 +12,7 @@
 #include "provision/apply/apply.hpp"
 #include "provision/images/images.hpp"
 #include "provision/model/lab.hpp"
-#include "provision/ready/ssh.hpp"
 #include "provision/sys/state.hpp"
-#include "stacks/squashtm/remote.hpp"
 #include "stacks/squashtm/render.hpp"
 
 namespace labctl::apply {
@@ -59,27 +56,5 @@ Result<squashtm::Secrets> stack_secrets(const sys::StateDir& state, const model:
 // a new one.
 Status forget_stack_secret(const sys::StateDir& state, const model::Vm& vm,
                            const std::string& instance);
-
-Result<ready::SshTarget> ssh_target(const model::Lab& lab, const sys::StateDir& state,
-                                    const model::Vm& vm);
-
-// squashtm::Remote over SSH: commands and file writes run as root through sudo.
-class SshRemote : public squashtm::Remote {
- public:
-  explicit SshRemote(std::unique_ptr<sys::Shell> session)
-      : m_owned(std::move(session)), m_session(m_owned.get()) {}
-  // On a session someone else holds (the readiness stages'), which must outlive this.
-  explicit SshRemote(sys::Shell& session) : m_session(&session) {}
-  Result<squashtm::ExecResult> exec(const std::string& command) override;
-  Status put_file(const std::string& path, const std::string& content, int mode) override;
-
- private:
-  std::unique_ptr<sys::Shell> m_owned;
-  sys::Shell* m_session;
-};
-
-// An SSH session to the VM with the classroom's key and the VM's pinned host key.
-Result<std::unique_ptr<SshRemote>> connect_remote(const model::Lab& lab, const sys::StateDir& state,
-                                                  const model::Vm& vm);
 
 }  // namespace labctl::apply

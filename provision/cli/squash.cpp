@@ -15,6 +15,7 @@
 #include "provision/cli/squash_instance.hpp"
 #include "provision/cli/standin.hpp"
 #include "provision/cli/versions.hpp"
+#include "provision/converge/guest_ssh.hpp"
 #include "provision/model/access.hpp"
 #include "provision/ready/stages.hpp"
 #include "provision/registry/lab_images.hpp"
@@ -161,7 +162,7 @@ Status run_add(const GlobalOptions& global, const AddArgs& args) {
   if (auto st = image_ready(global, t->lab, *instance); !st) {
     return st;
   }
-  auto remote = apply::connect_remote(t->lab, t->state, *t->vm);
+  auto remote = converge::connect_remote(t->lab, t->state, *t->vm);
   if (!remote) {
     return remote.error();
   }
@@ -180,7 +181,7 @@ Status run_rm(const GlobalOptions& global, const RmArgs& args) {
   if (auto instance = recorded(*t, args.name); !instance) {
     return instance.error();
   }
-  auto remote = apply::connect_remote(t->lab, t->state, *t->vm);
+  auto remote = converge::connect_remote(t->lab, t->state, *t->vm);
   if (!remote) {
     return remote.error();
   }
@@ -211,7 +212,7 @@ Status run_upgrade(const GlobalOptions& global, const UpgradeArgs& args) {
   if (auto st = image_ready(global, t->lab, target); !st) {
     return st;
   }
-  auto remote = apply::connect_remote(t->lab, t->state, *t->vm);
+  auto remote = converge::connect_remote(t->lab, t->state, *t->vm);
   if (!remote) {
     return remote.error();
   }
@@ -278,7 +279,7 @@ std::vector<LsRow> list_vm(const model::Lab& lab, const sys::StateDir& state,
   for (const model::Instance& instance : apply::effective_instances(vm, current)) {
     row_for(rows, vm, instance).is_recorded = true;
   }
-  auto remote = apply::connect_remote(lab, state, vm);
+  auto remote = converge::connect_remote(lab, state, vm);
   auto running = remote ? squashtm::Lifecycle(**remote, squashtm::owner_of(lab.classroom, vm), vm,
                                               squashtm::StackOptions{})
                               .ls()

@@ -9,6 +9,7 @@
 #include "provision/apply/access.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/cli/converge.hpp"
+#include "provision/converge/guest_ssh.hpp"
 #include "stacks/squashtm/health.hpp"
 
 namespace labctl::cli {
@@ -26,7 +27,7 @@ std::map<std::string, std::string> dhcp_addresses(const model::Lab& lab, const s
     return out;
   }
   if (row.readiness.reached >= ready::Stage::ssh) {
-    auto remote = apply::connect_remote(lab, state, *row.vm);
+    auto remote = converge::connect_remote(lab, state, *row.vm);
     auto learned = remote ? apply::learn_dhcp_addresses(**remote, *row.vm)
                           : Result<std::map<std::string, std::string>>(remote.error());
     if (learned) {

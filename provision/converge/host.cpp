@@ -9,6 +9,8 @@
 #include "provision/apply/access.hpp"
 #include "provision/apply/apply.hpp"
 #include "provision/apply/guest.hpp"
+#include "provision/apply/ssh_remote.hpp"
+#include "provision/converge/guest_ssh.hpp"
 #include "provision/plan/access_checks.hpp"
 #include "provision/plan/conflicts.hpp"
 #include "provision/plan/preflight.hpp"
@@ -115,9 +117,7 @@ ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
                            hv::Hypervisor& hypervisor, const std::atomic<bool>* stop) {
   ready::Deps deps;
   deps.hypervisor = &hypervisor;
-  deps.ssh_target = [&lab, state](const model::Vm& vm) {
-    return apply::ssh_target(lab, state, vm);
-  };
+  deps.ssh_target = [&lab, state](const model::Vm& vm) { return ssh_target(lab, state, vm); };
   deps.instance_healthy = [](const std::string& ip, const model::Instance& instance) {
     return squashtm::probe_health(ip, instance.port, std::chrono::milliseconds(3000)).healthy;
   };
