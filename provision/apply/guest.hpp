@@ -2,7 +2,8 @@
 
 // What a classroom VM is given beyond the hypervisor's objects: its base image files, its
 // cloud-init seed (keys, network, the Squash TM stack files) and the DB passwords of its
-// stack. SSH to it is converge/guest_ssh.hpp's; the root remote over SSH, ssh_remote.hpp.
+// stack (stack_secrets.hpp). SSH to it is converge/guest_ssh.hpp's; the root remote over SSH,
+// ssh_remote.hpp.
 
 #include <mutex>
 #include <optional>
@@ -48,13 +49,5 @@ std::vector<model::Instance> effective_instances(const model::Vm& vm, const nloh
 void record_added(nlohmann::json& state, const model::Vm& vm, const model::Instance& instance);
 void record_removed(nlohmann::json& state, const model::Vm& vm, const std::string& name);
 nlohmann::json instance_json(const model::Instance& instance);
-
-// DB passwords, generated once per instance and kept 0600 in the state directory.
-Result<squashtm::Secrets> stack_secrets(const sys::StateDir& state, const model::Vm& vm,
-                                        const std::vector<model::Instance>& instances);
-// Once the instance's database is gone, so is its password: a new instance of that name gets
-// a new one.
-Status forget_stack_secret(const sys::StateDir& state, const model::Vm& vm,
-                           const std::string& instance);
 
 }  // namespace labctl::apply

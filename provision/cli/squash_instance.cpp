@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "provision/apply/guest.hpp"
+#include "provision/apply/stack_secrets.hpp"
 #include "provision/model/instance_rules.hpp"
 #include "provision/model/names.hpp"
 #include "provision/model/size.hpp"

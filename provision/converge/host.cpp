@@ -10,6 +10,7 @@
 #include "provision/apply/apply.hpp"
 #include "provision/apply/guest.hpp"
 #include "provision/apply/ssh_remote.hpp"
+#include "provision/apply/stack_secrets.hpp"
 #include "provision/converge/guest_ssh.hpp"
 #include "provision/plan/access_checks.hpp"
 #include "provision/plan/conflicts.hpp"
