@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "provision/apply/guest.hpp"
 #include "provision/cli/converge.hpp"
 #include "provision/cli/images.hpp"
 #include "provision/cli/registry.hpp"
