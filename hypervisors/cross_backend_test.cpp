@@ -17,7 +17,7 @@
 
 #include "hypervisors/hypervisor.hpp"
 #include "hypervisors/libvirt/backend.hpp"
-#include "provision/apply/guest.hpp"
+#include "provision/apply/guest_materializer.hpp"
 #include "provision/model/loader.hpp"
 #include "provision/plan/plan.hpp"
 #include "provision/sys/reporter.hpp"

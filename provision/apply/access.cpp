@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "provision/ready/ssh.hpp"
+#include "provision/sys/shell.hpp"
 
 namespace labctl::apply {
 
@@ -25,7 +25,7 @@ Status authorize_keys(squashtm::Remote& remote, const std::string& user,
                       const std::string& authorized) {
   const std::string path = "/home/" + user + "/.ssh/authorized_keys";
   // Usually the seed's keys are these already: one command then, not three.
-  auto current = remote.exec("cat " + ready::shell_quote(path));
+  auto current = remote.exec("cat " + sys::shell_quote(path));
   if (!current) {
     return current.error();
   }
@@ -35,9 +35,9 @@ Status authorize_keys(squashtm::Remote& remote, const std::string& user,
   if (auto st = remote.put_file(path, authorized, 0600); !st) {
     return st;
   }
-  const std::string owner = ready::shell_quote(user + ":" + user);
-  auto result = remote.exec(fmt::format("chown {} {} {}", owner, ready::shell_quote(path),
-                                        ready::shell_quote("/home/" + user + "/.ssh")));
+  const std::string owner = sys::shell_quote(user + ":" + user);
+  auto result = remote.exec(fmt::format("chown {} {} {}", owner, sys::shell_quote(path),
+                                        sys::shell_quote("/home/" + user + "/.ssh")));
   if (!result) {
     return result.error();
   }

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "provision/apply/guest.hpp"
+#include "provision/apply/stack_secrets.hpp"
 #include "provision/cli/common.hpp"
 #include "provision/cli/handout_render.hpp"
 #include "provision/cli/handout_write.hpp"

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "provision/apply/guest.hpp"
 #include "provision/cli/common.hpp"
+#include "provision/converge/guest_ssh.hpp"
 #include "provision/sys/state.hpp"
 
 namespace labctl::cli {
@@ -63,7 +63,7 @@ Status run_ssh(const GlobalOptions& global, const SshArgs& args) {
   const auto& [lab, vm] = *found;
   auto state = sys::StateDir::open_read_only(lab.classroom);  // the keys are `up`'s
   auto target =
-      state ? apply::ssh_target(lab, *state, *vm) : Result<ready::SshTarget>(state.error());
+      state ? converge::ssh_target(lab, *state, *vm) : Result<ready::SshTarget>(state.error());
   if (!target) {
     return target.error();
   }

@@ -8,7 +8,11 @@
 #include "hypervisors/limits.hpp"
 #include "provision/apply/access.hpp"
 #include "provision/apply/apply.hpp"
-#include "provision/apply/guest.hpp"
+#include "provision/apply/guest_materializer.hpp"
+#include "provision/apply/ssh_remote.hpp"
+#include "provision/apply/stack_secrets.hpp"
+#include "provision/converge/guest_ssh.hpp"
+#include "provision/images/images.hpp"
 #include "provision/plan/access_checks.hpp"
 #include "provision/plan/conflicts.hpp"
 #include "provision/plan/preflight.hpp"
@@ -116,9 +120,7 @@ ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
                            hv::Hypervisor& hypervisor, const std::atomic<bool>* stop) {
   ready::Deps deps;
   deps.hypervisor = &hypervisor;
-  deps.ssh_target = [&lab, state](const model::Vm& vm) {
-    return apply::ssh_target(lab, state, vm);
-  };
+  deps.ssh_target = [&lab, state](const model::Vm& vm) { return ssh_target(lab, state, vm); };
   deps.instance_healthy = [http = std::make_shared<sys::CurlHttpClient>()](
                               const std::string& ip, const model::Instance& instance) {
     return squashtm::probe_health(*http, ip, instance.port, std::chrono::milliseconds(3000))
@@ -187,6 +189,19 @@ Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const mod
   return lifecycle.deploy(instances, *secrets);
 }
 
+// The lab's base image for the guest materializer: pulled or built into the cache.
+apply::BaseImageSource base_image_source(const model::Image& image, images::EnsureOptions options) {
+  return [&image, options = std::move(options)]() -> Result<apply::BaseImage> {
+    sys::SystemRunner runner;
+    images::CurlHttpClient http;
+    auto paths = images::ensure_image(image, options, runner, http);
+    if (!paths) {
+      return paths.error();
+    }
+    return apply::BaseImage{paths->disk, paths->kernel, paths->initrd};
+  };
+}
+
 }  // namespace
 
 std::vector<ready::VmReadiness> bring_up_guests(const model::Lab& lab, const sys::StateDir& state,
@@ -204,12 +219,14 @@ std::vector<ready::VmReadiness> bring_up_guests(const model::Lab& lab, const sys
 
 Status apply_plan(const model::Lab& lab, const sys::StateDir& state, hv::Hypervisor& hypervisor,
                   const plan::Plan& plan, const Options& options, sys::Reporter& reporter) {
-  apply::GuestOptions guest;
-  guest.accelerator = plan::choose_accelerator(lab, hypervisor.capabilities());
-  guest.images.build.log = [&reporter](const std::string& line) {
+  images::EnsureOptions ensure;
+  ensure.build.log = [&reporter](const std::string& line) {
     reporter.report({"", "", "image", sys::EventState::info, line});
   };
-  guest.images.pull.log = guest.images.build.log;
+  ensure.pull.log = ensure.build.log;
+  apply::GuestOptions guest;
+  guest.accelerator = plan::choose_accelerator(lab, hypervisor.capabilities());
+  guest.base_image = base_image_source(lab.image, std::move(ensure));
   apply::GuestMaterializer materializer(lab, state, std::move(guest));
   apply::Options apply_options;
   apply_options.jobs = options.jobs;

@@ -2,9 +2,9 @@
 
 // The steps of `up`, `reset` and `down` on one host, each on a hypervisor the caller
 // connected: the checks made before anything changes (the hypervisor's answers handed to the
-// pure checks of plan/preflight.hpp), adoption, the apply with the real guest materializer,
-// and the wait for the guests with their stacks deployed over SSH. Session (session.hpp)
-// strings them together; nothing here prints.
+// pure checks of plan/preflight.hpp), adoption, the apply with the real guest materializer
+// (given the base image that images/ pulls or builds), and the wait for the guests with their
+// stacks deployed over SSH. Session (session.hpp) strings them together; nothing here prints.
 
 #include <atomic>
 #include <string>

@@ -8,7 +8,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include "provision/apply/guest.hpp"
+#include "provision/apply/stack_secrets.hpp"
+#include "provision/converge/guest_ssh.hpp"
 #include "provision/converge/standin.hpp"
 #include "provision/converge/versions.hpp"
 #include "provision/model/instance_rules.hpp"
@@ -236,7 +237,7 @@ Result<model::Instance> add_instance(const Notify& notify, const InstanceTarget&
   if (auto st = image_ready(notify, target.lab, *instance); !st) {
     return st.error();
   }
-  auto remote = apply::connect_remote(target.lab, target.state, *target.vm);
+  auto remote = connect_remote(target.lab, target.state, *target.vm);
   if (!remote) {
     return remote.error();
   }
@@ -250,7 +251,7 @@ Status remove_instance(const InstanceTarget& target, const std::string& name, bo
   if (auto instance = recorded_instance(target, name); !instance) {
     return instance.error();
   }
-  auto remote = apply::connect_remote(target.lab, target.state, *target.vm);
+  auto remote = connect_remote(target.lab, target.state, *target.vm);
   if (!remote) {
     return remote.error();
   }
@@ -270,7 +271,7 @@ Result<UpgradedInstance> upgrade_instance(const Notify& notify, const InstanceTa
   if (auto st = image_ready(notify, target.lab, wanted); !st) {
     return st.error();
   }
-  auto remote = apply::connect_remote(target.lab, target.state, *target.vm);
+  auto remote = connect_remote(target.lab, target.state, *target.vm);
   if (!remote) {
     return remote.error();
   }
@@ -314,7 +315,7 @@ std::vector<InstanceRow> list_vm(const model::Lab& lab, const sys::StateDir& sta
   for (const model::Instance& instance : current.effective_instances(vm)) {
     row_for(rows, vm, instance).is_recorded = true;
   }
-  auto remote = apply::connect_remote(lab, state, vm);
+  auto remote = connect_remote(lab, state, vm);
   auto running = remote ? squashtm::Lifecycle(**remote, squashtm::owner_of(lab.classroom, vm), vm,
                                               squashtm::StackOptions{})
                               .ls()

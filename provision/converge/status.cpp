@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/apply/access.hpp"
-#include "provision/apply/guest.hpp"
+#include "provision/converge/guest_ssh.hpp"
 #include "provision/converge/host.hpp"
 #include "provision/sys/http.hpp"
 #include "stacks/squashtm/health.hpp"
@@ -27,7 +27,7 @@ std::map<std::string, std::string> dhcp_addresses(const model::Lab& lab, const s
     return out;
   }
   if (row.readiness.reached >= ready::Stage::ssh) {
-    auto remote = apply::connect_remote(lab, state, *row.vm);
+    auto remote = connect_remote(lab, state, *row.vm);
     auto learned = remote ? apply::learn_dhcp_addresses(**remote, *row.vm)
                           : Result<std::map<std::string, std::string>>(remote.error());
     if (learned) {

@@ -174,12 +174,4 @@ Status SshSession::put_file(const std::string& path, const std::string& content,
   return {};
 }
 
-std::string shell_quote(const std::string& value) {
-  std::string quoted = "'";
-  for (char c : value) {
-    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return quoted + "'";
-}
-
 }  // namespace labctl::ready

@@ -40,7 +40,4 @@ class SshSession : public sys::Shell {
   std::unique_ptr<Impl> m_impl;
 };
 
-// POSIX shell single-quoting: the one way labctl builds a remote command from values.
-std::string shell_quote(const std::string& value);
-
 }  // namespace labctl::ready

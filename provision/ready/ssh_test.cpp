@@ -6,15 +6,6 @@
 
 using namespace labctl;
 
-TEST_CASE("shell_quote makes any value one inert word", "[unit]") {
-  CHECK(ready::shell_quote("plain") == "'plain'");
-  CHECK(ready::shell_quote("it's; rm -rf / $(x) `y`") == "'it'\\''s; rm -rf / $(x) `y`'");
-  sys::SystemRunner run;
-  auto r = run.run({"sh", "-c", "printf %s " + ready::shell_quote("a'b $HOME;`c`")});
-  REQUIRE(r.ok());
-  CHECK(r->out == "a'b $HOME;`c`");
-}
-
 TEST_CASE("SshSession execs and copies files against a real sshd with a pinned host key",
           "[unit][ssh]") {
   if (const std::string missing = testing::TestSshd::missing(); !missing.empty()) {

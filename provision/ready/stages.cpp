@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/ready/console.hpp"
+#include "provision/sys/shell.hpp"
 
 namespace labctl::ready {
 
@@ -359,7 +360,7 @@ const Clock& real_clock() {
 }
 
 std::string cloud_init_wait_command(int seconds, const std::string& result_file) {
-  const std::string file = shell_quote(result_file);
+  const std::string file = sys::shell_quote(result_file);
   return fmt::format(
       "end=$(($(date +%s)+{})); until [ -e {} ]; do "
       "[ \"$(date +%s)\" -lt \"$end\" ] || {{ echo 'cloud-init is still running (no '{}')'; "
@@ -407,7 +408,7 @@ CloudInitThenDocker cloud_init_then_docker_outcome(int exit_code, const std::str
 }
 
 std::string docker_wait_command(int seconds, const std::string& socket) {
-  const std::string sock = shell_quote(socket);
+  const std::string sock = sys::shell_quote(socket);
   // Without curl, or without access to the socket, Docker's own client answers (once).
   return fmt::format(
       "if command -v curl >/dev/null 2>&1 && [ -w {} ]; then "

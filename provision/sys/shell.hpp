@@ -3,7 +3,7 @@
 // A shell on a machine: run a command line, write a file. The one interface for SSH to the
 // VMs (ready::SshSession, through libssh), the stack's remote side (squashtm::Remote is this
 // interface) and their test doubles. A command's result is the same ProcessResult as a local
-// process's (sys/process.hpp).
+// process's (sys/process.hpp). Values go into a command line through shell_quote only.
 
 #include <string>
 
@@ -20,5 +20,8 @@ class Shell {
   // Writes `content` to the absolute `path` (parents created) with `mode`.
   virtual Status put_file(const std::string& path, const std::string& content, int mode) = 0;
 };
+
+// POSIX shell single-quoting: the one way labctl builds a remote command from values.
+std::string shell_quote(const std::string& value);
 
 }  // namespace labctl::sys
