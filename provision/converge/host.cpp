@@ -193,7 +193,7 @@ Status deploy_stack(const model::Lab& lab, const sys::StateDir& state, const mod
 apply::BaseImageSource base_image_source(const model::Image& image, images::EnsureOptions options) {
   return [&image, options = std::move(options)]() -> Result<apply::BaseImage> {
     sys::SystemRunner runner;
-    images::CurlHttpClient http;
+    sys::CurlHttpClient http;
     auto paths = images::ensure_image(image, options, runner, http);
     if (!paths) {
       return paths.error();
