@@ -75,6 +75,7 @@ struct Capabilities {
   bool kvm = false;                // hardware acceleration works (probed, not assumed)
   // Host-wide NATs a host can hold; 0 = one per nat network, unlimited (libvirt). Hyper-V:
   // 1, a NetNat that the classroom's nat networks on that host share (model::nat_prefix).
+  // Derived from the backend's limits (model::max_nat_networks of BackendLimits::shared_nat).
   int max_nat_networks = 0;
   bool remote = false;   // the host is not this machine
   bool publish = false;  // publish() and unpublish() work here (students' access)

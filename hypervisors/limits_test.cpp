@@ -18,6 +18,7 @@ TEST_CASE("each backend's limits, by URI, without connecting", "[unit]") {
   CHECK(hyperv.network_kinds ==
         std::vector<NetworkKind>{NetworkKind::nat, NetworkKind::isolated, NetworkKind::bridge});
   CHECK(hyperv.shared_nat == "NetNat");
+  CHECK(model::max_nat_networks(hyperv) == 1);
   for (const char* uri : {"qemu:///system", "qemu+ssh://h/system", "test:///default"}) {
     const model::BackendLimits libvirt = hv::limits_of(uri);
     CHECK(libvirt.name == "libvirt");
@@ -25,6 +26,7 @@ TEST_CASE("each backend's limits, by URI, without connecting", "[unit]") {
     CHECK(libvirt.boot_modes.size() == 3);
     CHECK(libvirt.network_kinds.size() == 4);
     CHECK(libvirt.shared_nat.empty());
+    CHECK(model::max_nat_networks(libvirt) == 0);
   }
   CHECK(hv::backends().all.size() == 2);
 }

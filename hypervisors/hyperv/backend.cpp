@@ -12,6 +12,7 @@
 #include "hypervisors/hyperv/parse.hpp"
 #include "hypervisors/hyperv/powershell.hpp"
 #include "hypervisors/hyperv/render.hpp"
+#include "hypervisors/limits.hpp"
 
 namespace labctl::hv::hyperv {
 
@@ -41,7 +42,7 @@ class HypervBackend : public Hypervisor {
     return {.scheme = "hyperv",
             .dhcp_reservations = false,
             .kvm = false,
-            .max_nat_networks = 1,
+            .max_nat_networks = model::max_nat_networks(limits()),
             .remote = false,
             .publish = true};
   }

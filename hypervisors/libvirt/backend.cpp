@@ -162,6 +162,7 @@ Capabilities LibvirtHypervisor::probe_capabilities() const {
   caps.dhcp_reservations = true;
   caps.remote = names_host(m_uri);
   caps.publish = m_forwarder != nullptr;
+  caps.max_nat_networks = model::max_nat_networks(limits());
   const std::string caps_xml = take_string(virConnectGetCapabilities(m_conn.get()));
   caps.kvm = kvm_usable(caps_xml, expanded_host_cpu(m_conn.get(), caps_xml));
   return caps;

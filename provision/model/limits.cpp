@@ -25,6 +25,10 @@ std::string refusal(const std::string& what, const std::vector<T>& supported, T 
 
 }  // namespace
 
+int max_nat_networks(const BackendLimits& limits) {
+  return limits.shared_nat.empty() ? 0 : 1;
+}
+
 const BackendLimits* coarsest_memory(const std::vector<BackendLimits>& all) {
   const auto it = std::max_element(all.begin(), all.end(), [](const auto& a, const auto& b) {
     return a.memory_unit < b.memory_unit;

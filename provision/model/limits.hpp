@@ -35,6 +35,10 @@ struct Backends {
   std::function<BackendLimits(const std::string& uri)> of;
 };
 
+// How many host-wide NATs a host of this backend holds: 0 when each nat network has a NAT of
+// its own (no limit), 1 when they share one (shared_nat). hv::Capabilities carries it.
+int max_nat_networks(const BackendLimits& limits);
+
 // The backend of `all` with the largest memory unit; nullptr when `all` is empty.
 const BackendLimits* coarsest_memory(const std::vector<BackendLimits>& all);
 
