@@ -20,6 +20,19 @@ std::vector<converge::HostTeams> teams_by_host(const GlobalOptions& global, cons
   return converge::teams_by_host(hosts_of(global), lab, scope);
 }
 
+Status plan_hosts(const GlobalOptions& global, const model::Lab& lab,
+                  const converge::UpChecked& checked, bool all, const ConvergeOptions& options,
+                  const std::string& failed) {
+  std::string failures;
+  for (const auto& [uri, teams] : checked.by_host) {
+    const plan::Scope scope = converge::scope_of_teams(lab, teams, all);
+    if (auto st = plan_host(global, lab, uri, scope, options); !st) {
+      failures += "\n  " + st.error().message;
+    }
+  }
+  return failures.empty() ? Status() : Error::failure(failed + failures);
+}
+
 Status summarize(const GlobalOptions& global, const std::vector<ready::VmReadiness>& results) {
   if (global.json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();

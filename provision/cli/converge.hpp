@@ -9,6 +9,7 @@
 
 #include "provision/cli/common.hpp"
 #include "provision/converge/session.hpp"
+#include "provision/converge/up.hpp"
 
 namespace labctl::cli {
 
@@ -33,6 +34,12 @@ std::vector<converge::HostTeams> teams_by_host(const GlobalOptions& global, cons
 // would run. Fails as `up` would on that host.
 Status plan_host(const GlobalOptions& global, const model::Lab& lab, const std::string& uri,
                  const plan::Scope& scope, const ConvergeOptions& options);
+
+// plan_host on each host `up` would use (converge::check_up's), printed; each host's
+// refusal (its message names the host) joins an Error that starts with `failed`.
+Status plan_hosts(const GlobalOptions& global, const model::Lab& lab,
+                  const converge::UpChecked& checked, bool all, const ConvergeOptions& options,
+                  const std::string& failed);
 
 // Prints the readiness of VMs (table or JSON) and turns failures into an Error that names
 // each VM and stage, with the last lines of its serial log.

@@ -2,9 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/cli/converge.hpp"
-#include "provision/converge/identity.hpp"
-#include "provision/converge/standin.hpp"
-#include "provision/converge/versions.hpp"
+#include "provision/converge/up.hpp"
 
 namespace labctl::cli {
 
@@ -128,31 +126,14 @@ void add_plan(Registry r) {
       if (!scope) {
         return scope.error();
       }
-      if (auto st = converge::check_versions(notifier(r.global), *lab, *scope,
-                                             converge::classroom_is_standin(lab->classroom));
-          !st) {
-        return st;
+      // What `up --dry-run` checks, with the same flags; nothing is built or recorded.
+      const converge::UpRequest request{
+          *scope, *all, false, true, hosts_of(r.global), session_options(*options)};
+      auto checked = converge::check_up(notifier(r.global), *lab, request);
+      if (!checked) {
+        return checked.error();
       }
-      // Where `up` would place new teams; nothing is recorded.
-      auto placement = converge::place_scope(notifier(r.global), hosts_of(r.global), *lab, *scope);
-      if (!placement) {
-        return placement.error();
-      }
-      auto identity = converge::read_identity(*lab, options->adopt);
-      if (!identity) {
-        return identity.error();
-      }
-      lab->identity = *identity;
-      GlobalOptions placed = r.global;
-      placed.placement = std::move(*placement);
-      std::string failures;
-      for (const auto& [uri, host_teams] : teams_by_host(placed, *lab, *scope)) {
-        const plan::Scope host_scope = converge::scope_of_teams(*lab, host_teams, *all);
-        if (auto st = plan_host(r.global, *lab, uri, host_scope, *options); !st) {
-          failures += "\n  " + st.error().message;
-        }
-      }
-      return failures.empty() ? Status() : Error::failure("plan failed:" + failures);
+      return plan_hosts(r.global, *lab, *checked, *all, *options, "plan failed:");
     };
   });
 }

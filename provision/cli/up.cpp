@@ -11,18 +11,6 @@ struct UpArgs {
   ConvergeOptions options;
 };
 
-Status dry_run(const GlobalOptions& global, const model::Lab& lab,
-               const converge::UpChecked& checked, const UpArgs& args) {
-  std::string failures;
-  for (const auto& [uri, teams] : checked.by_host) {
-    const plan::Scope scope = converge::scope_of_teams(lab, teams, args.all);
-    if (auto st = plan_host(global, lab, uri, scope, args.options); !st) {
-      failures += "\n  " + st.error().message;  // each check's message names the host
-    }
-  }
-  return failures.empty() ? Status() : Error::failure("dry run failed:" + failures);
-}
-
 Status run_up(const GlobalOptions& global, const UpArgs& args) {
   auto lab = load(global);
   if (!lab) {
@@ -43,7 +31,7 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
     return checked.error();
   }
   if (args.options.dry_run) {
-    return dry_run(global, *lab, *checked, args);
+    return plan_hosts(global, *lab, *checked, args.all, args.options, "dry run failed:");
   }
   converge::Session session(*lab, request.options);
   std::unique_ptr<sys::Reporter> reporter;
