@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "provision/result.hpp"
 #include "provision/registry/reference.hpp"
 #include "provision/registry/transport.hpp"
+#include "provision/result.hpp"
 #include "provision/sys/http.hpp"
 
 namespace labctl::registry {
