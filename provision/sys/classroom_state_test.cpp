@@ -198,7 +198,7 @@ TEST_CASE("a recorded instance keeps only what the file keeps", "[unit]") {
   exam.env = model::EnvScheme::legacy;
   exam.version_site = {"lab.yaml", 12, 3};
   state.record_added(vm2(), exam);
-  const model::Instance& kept = state.effective_instances(vm2()).back();
+  const model::Instance kept = state.effective_instances(vm2()).back();
   CHECK(kept.env == model::EnvScheme::automatic);
   CHECK(kept.version_site.line == 0);
 }
