@@ -1,7 +1,8 @@
 #pragma once
 
-// The expanded, validated classroom: what every other module reads. Produced only by
-// model::load_lab (loader.hpp) from a lab file; tests may also build it by hand.
+// The expanded, validated classroom: what every other module reads. Produced only by the
+// loader (loader.hpp: load_lab, parse_lab) from a lab file; tests get theirs the same way, from
+// inline lab files (tests/support/labs.hpp), and change fields of it where a case needs to.
 // All names here are already validated against the safe charset (names.hpp) and all
 // derived values (resource names, subnets, MACs, addresses, ports) are deterministic.
 

@@ -121,7 +121,7 @@ TEST_CASE("check_shared_nat: one host-wide NAT per host, the classroom's or none
 }
 
 TEST_CASE("choose_accelerator: the lab's choice, else what the host can do", "[unit]") {
-  model::Lab lab;
+  model::Lab lab = lab_of(1, 2 * k_gib);  // accelerator: auto
   hv::Capabilities with_kvm;
   with_kvm.kvm = true;
   CHECK(plan::choose_accelerator(lab, with_kvm) == "kvm");

@@ -14,6 +14,7 @@
 
 #include "provision/sys/process.hpp"
 #include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 using namespace labctl;
 
@@ -210,7 +211,7 @@ TEST_CASE("wait_ready fails a stage at once when the console shows a panic", "[l
   testing::ScratchDir dir("lct-failfast");
   const auto log = dir.path() / "serial.log";
   std::ofstream(log) << "[    1.0] Run /sbin/init as init process\n";
-  model::Lab lab;
+  const model::Lab lab = testing::small_lab();  // the VM below is test:///default's own
   model::Vm vm;
   vm.key = "vm1";
   vm.team = "blue";

@@ -23,6 +23,7 @@
 #include "provision/ready/stages.hpp"
 #include "provision/sys/reporter.hpp"
 #include "tests/support/golden.hpp"
+#include "tests/support/labs.hpp"
 
 using namespace labctl;
 
@@ -108,6 +109,7 @@ model::Vm vm_named(const std::string& key, const std::string& ip) {
 
 // The seams wired to fakes: every VM's guest answers from `guests` by its address.
 struct Rig {
+  model::Lab lab = testing::small_lab();  // the VMs waited on are vm_named's, not its own
   std::unique_ptr<hv::Hypervisor> hypervisor;
   FakeClock clock;
   std::atomic<bool> stop{false};
@@ -159,7 +161,7 @@ struct Rig {
     for (const model::Vm* vm : vms) {
       guests[ready::vm_address(*vm)];  // made before the threads look them up (at())
     }
-    return ready::wait_ready(model::Lab{}, vms, deps, timeouts, ready::Stage::stack, reporter);
+    return ready::wait_ready(lab, vms, deps, timeouts, ready::Stage::stack, reporter);
   }
 
   // "subject state" of every event of one VM, in order.
