@@ -35,27 +35,6 @@ bool confirmed(const GlobalOptions& global, std::size_t count, bool yes) {
   return answer == "y" || answer == "Y" || answer == "yes";
 }
 
-// The hosts to visit: the scope's, and with --all also every listed host that holds no team
-// now (a team removed from the file, a placement that moved): only tagged objects go there.
-std::vector<std::string> down_hosts(const GlobalOptions& global, const model::Lab& lab,
-                                    const plan::Scope& scope, bool all) {
-  std::vector<std::string> uris;
-  for (const auto& group : teams_by_host(global, lab, scope)) {
-    uris.push_back(group.uri);
-  }
-  if (all && global.connect.empty()) {
-    for (const model::Host& host : lab.hosts) {
-      if (std::find(uris.begin(), uris.end(), host.uri) == uris.end()) {
-        uris.push_back(host.uri);
-      }
-    }
-  }
-  if (all && uris.empty()) {
-    uris.push_back(host_uri(global, lab));
-  }
-  return uris;
-}
-
 void print_state_removal(const GlobalOptions& global, const sys::StateDir& state,
                          const sys::Removal& removal) {
   if (global.json) {
@@ -103,16 +82,6 @@ void print_down(const GlobalOptions& global, const model::Lab& lab, const sys::S
   print_state_removal(global, state, down.state);
 }
 
-// Writes go through the directory only when it exists: `down` creates nothing.
-Result<sys::StateDir> open_state(const std::string& classroom) {
-  auto found = sys::StateDir::open_read_only(classroom);
-  std::error_code ec;
-  if (found && std::filesystem::is_directory(found->dir(), ec)) {
-    return sys::StateDir::open(classroom);
-  }
-  return found;
-}
-
 Status run_down(const GlobalOptions& global, const DownArgs& args) {
   auto lab = load(global);
   if (!lab) {
@@ -130,14 +99,14 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
     return identity.error();
   }
   lab->identity = *identity;
-  auto state = open_state(lab->classroom);
+  auto state = converge::open_down_state(lab->classroom);
   if (!state) {
     return state.error();
   }
   converge::Session session(*lab, {.adopt = args.adopt, .stop = &stop_flag()});
   session.use_state(*state);
-  const converge::DownPlan down =
-      session.plan_down(down_hosts(global, *lab, *scope, args.all), *scope, args.all, args.purge);
+  const converge::DownPlan down = session.plan_down(
+      converge::down_hosts(hosts_of(global), *lab, *scope, args.all), *scope, args.all, args.purge);
   print_down(global, *lab, *state, down, args.adopt);
   // A refusal on one host stops the whole down, before anything goes on any host.
   if (!down.refused.empty()) {

@@ -2,15 +2,19 @@
 
 #include <fmt/format.h>
 
-#include "provision/apply/stack_secrets.hpp"
 #include "provision/cli/common.hpp"
-#include "provision/cli/handout_render.hpp"
-#include "provision/cli/handout_write.hpp"
+#include "provision/converge/handout_render.hpp"
+#include "provision/converge/handout_write.hpp"
 #include "provision/sys/state.hpp"
 
 namespace labctl::cli {
 
 namespace {
+
+using converge::Handout;
+using converge::HandoutFormat;
+using converge::HandoutInputs;
+using converge::HandoutTeam;
 
 struct HandoutArgs {
   std::vector<std::string> teams;
@@ -21,38 +25,21 @@ struct HandoutArgs {
   bool archive = false;
 };
 
-// The team's key and its VMs' pinned host keys, made now if `up` has not made them yet.
-Result<TeamSecrets> team_secrets(const sys::StateDir& state, const model::Team& team) {
-  auto key = state.team_key(team.name);
-  if (!key) {
-    return key.error();
-  }
-  TeamSecrets out{key->private_openssh, {}};
-  for (const model::Vm& vm : team.vms) {
-    auto host = state.host_key(vm.name);
-    if (!host) {
-      return host.error();
-    }
-    out.host_keys[vm.key] = host->public_line;
-  }
-  return out;
-}
-
 // Each team's files, beside the sheet, under args.out; the written paths on stdout.
 Status write_teams(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
                    const Handout& handout, HandoutFormat format, const HandoutArgs& args) {
   nlohmann::ordered_json written = nlohmann::ordered_json::array();
   for (const HandoutTeam& team : handout.teams) {
-    auto secrets = team_secrets(state, *lab.find_team(team.name));
+    auto secrets = converge::team_secrets(state, *lab.find_team(team.name));
     if (!secrets) {
       return secrets.error();
     }
-    const auto files = handout_files(handout, team, format, *secrets);
+    const auto files = converge::handout_files(handout, team, format, *secrets);
     const std::string top = lab.classroom + "-" + team.name;
     const std::filesystem::path path =
         std::filesystem::path(args.out) / (args.archive ? top + ".tar.gz" : top);
-    if (auto st =
-            args.archive ? write_handout_archive(path, top, files) : write_handout_dir(path, files);
+    if (auto st = args.archive ? converge::write_handout_archive(path, top, files)
+                               : converge::write_handout_dir(path, files);
         !st) {
       return st;
     }
@@ -65,27 +52,6 @@ Status write_teams(const GlobalOptions& global, const model::Lab& lab, const sys
     global.output->document = {{"written", written}};
   }
   return {};
-}
-
-// Every covered VM's DB passwords, as `up` made them (made now if `up` has not run yet).
-Result<std::map<std::string, squashtm::Secrets>> secrets_of(const model::Lab& lab,
-                                                            const sys::StateDir& state,
-                                                            const sys::ClassroomState& current,
-                                                            const plan::Scope& scope) {
-  std::map<std::string, squashtm::Secrets> out;
-  for (const model::Team& team : lab.teams) {
-    if (!scope.covers(team.name)) {
-      continue;
-    }
-    for (const model::Vm& vm : team.vms) {
-      auto secrets = apply::stack_secrets(state, vm, current.effective_instances(vm));
-      if (!secrets) {
-        return secrets.error();
-      }
-      out[vm.name] = *secrets;
-    }
-  }
-  return out;
 }
 
 Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
@@ -111,7 +77,7 @@ Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
     }
   }
   if (args.with_secrets) {
-    auto secrets = secrets_of(*lab, *state, *current, *scope);
+    auto secrets = converge::secrets_of(*lab, *state, *current, *scope);
     if (!secrets) {
       return secrets.error();
     }
@@ -120,11 +86,11 @@ Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
   const HandoutFormat format = global.json || args.format == "json" ? HandoutFormat::json
                                : args.format == "html"              ? HandoutFormat::html
                                                                     : HandoutFormat::markdown;
-  const Handout handout = handout_of(*lab, inputs);
+  const Handout handout = converge::handout_of(*lab, inputs);
   if (!args.out.empty()) {
     return write_teams(global, *lab, *state, handout, format, args);
   }
-  const std::string sheet = render_handout(handout, format);
+  const std::string sheet = converge::render_handout(handout, format);
   if (global.json) {
     global.output->document = nlohmann::ordered_json::parse(sheet);
   } else {

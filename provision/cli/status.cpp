@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/cli/converge.hpp"
+#include "provision/converge/instances.hpp"
 
 namespace labctl::cli {
 
@@ -15,7 +16,7 @@ namespace {
 using Row = StatusRow;
 
 std::string private_url(const model::Vm& vm, const model::Instance& instance) {
-  return fmt::format("http://{}:{}/squash", ready::vm_address(vm), instance.port);
+  return converge::instance_url(vm, instance.port);
 }
 
 // As students see it, the private URL after it: "http://lab-server:20311/squash
@@ -44,19 +45,9 @@ std::string address_text(const Row& row) {
   return out;
 }
 
-nlohmann::ordered_json networks_json(const Row& row) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const model::Nic& nic : row.vm->nics) {
-    const auto learned = row.dhcp.find(nic.key);
-    const std::string ip = nic.dhcp ? (learned == row.dhcp.end() ? "" : learned->second) : nic.ip;
-    out.push_back({{"network", nic.key}, {"ip", ip}, {"dhcp", nic.dhcp}});
-  }
-  return out;
-}
-
 void print_rows(const GlobalOptions& global, const std::vector<Row>& rows) {
   if (global.json) {
-    global.output->document = status_json(rows);
+    global.output->document = converge::status_json(rows);
     return;
   }
   const bool ssh = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.ssh; });
@@ -118,43 +109,6 @@ std::vector<StatusRow> status_rows(const GlobalOptions& global, const StatusCont
 
 std::vector<StatusRow> probe_status(const GlobalOptions& global, const StatusContext& context) {
   return converge::probe_status(hosts_of(global), context, &stop_flag());
-}
-
-nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const Row& row : rows) {
-    nlohmann::ordered_json instances = nlohmann::ordered_json::array();
-    for (const auto& [instance, healthy] : row.instances) {
-      instances.push_back({{"name", instance.name},
-                           {"version", instance.version},
-                           {"url", private_url(*row.vm, instance)},
-                           {"healthy", healthy}});
-      if (const auto published = row.published.find(instance.name);
-          published != row.published.end()) {
-        instances.back()["published_url"] = published->second.student_form(row.user);
-        instances.back()["published_port"] = published->second.port;
-      }
-    }
-    out.push_back({{"team", row.vm->team},
-                   {"vm", row.vm->key},
-                   {"host", row.host},
-                   {"state", row.state},
-                   {"ip", ready::vm_address(*row.vm)},
-                   {"ip_planned", row.planned()},
-                   {"networks", networks_json(row)},
-                   {"memory", row.memory},
-                   {"stage", ready::to_string(row.readiness.reached)},
-                   {"detail", row.readiness.message},
-                   {"standin", row.standin},
-                   {"instances", instances}});
-    if (row.ssh) {
-      out.back()["ssh"] = {{"command", row.ssh->student_form(row.user)},
-                           {"host", row.ssh->host},
-                           {"port", row.ssh->port},
-                           {"private", row.ssh->private_form()}};
-    }
-  }
-  return out;
 }
 
 void add_status(Registry r) {

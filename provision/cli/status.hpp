@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "provision/cli/common.hpp"
 #include "provision/converge/status.hpp"
 
@@ -25,9 +23,6 @@ std::vector<StatusRow> status_rows(const GlobalOptions& global, const StatusCont
 
 // The same rows, probed on each host (the VMs of a host in parallel).
 std::vector<StatusRow> probe_status(const GlobalOptions& global, const StatusContext& context);
-
-// The rows as `status --json` prints them.
-nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows);
 
 struct WatchOptions {
   std::string team;  // "" for every team

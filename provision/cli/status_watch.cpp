@@ -119,7 +119,7 @@ Status stream_json(const GlobalOptions& global, const StatusContext& context,
                    const WatchOptions& options) {
   global.output->streamed = true;
   for (int probes = 1; !stop_flag(); ++probes) {
-    const std::string line = status_json(probe_status(global, context)).dump() + "\n";
+    const std::string line = converge::status_json(probe_status(global, context)).dump() + "\n";
     if (std::fputs(line.c_str(), stdout) < 0 || std::fflush(stdout) != 0) {
       return {};  // the reader went away
     }

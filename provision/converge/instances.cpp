@@ -227,6 +227,21 @@ Status image_ready(const Notify& notify, const model::Lab& lab, const model::Ins
   return check_version_of(notify, lab, standin, *image);
 }
 
+namespace {
+
+Result<std::unique_ptr<squashtm::Remote>> remote_of(const InstanceTarget& target) {
+  if (target.open_remote) {
+    return target.open_remote(target);
+  }
+  auto remote = connect_remote(target.lab, target.state, *target.vm);
+  if (!remote) {
+    return remote.error();
+  }
+  return std::unique_ptr<squashtm::Remote>(std::move(*remote));
+}
+
+}  // namespace
+
 Result<model::Instance> add_instance(const Notify& notify, const InstanceTarget& target,
                                      const NewInstanceArgs& args) {
   auto instance = new_instance(*target.vm, target.instances(), args);
@@ -237,7 +252,7 @@ Result<model::Instance> add_instance(const Notify& notify, const InstanceTarget&
   if (auto st = image_ready(notify, target.lab, *instance); !st) {
     return st.error();
   }
-  auto remote = connect_remote(target.lab, target.state, *target.vm);
+  auto remote = remote_of(target);
   if (!remote) {
     return remote.error();
   }
@@ -251,7 +266,7 @@ Status remove_instance(const InstanceTarget& target, const std::string& name, bo
   if (auto instance = recorded_instance(target, name); !instance) {
     return instance.error();
   }
-  auto remote = connect_remote(target.lab, target.state, *target.vm);
+  auto remote = remote_of(target);
   if (!remote) {
     return remote.error();
   }
@@ -271,7 +286,7 @@ Result<UpgradedInstance> upgrade_instance(const Notify& notify, const InstanceTa
   if (auto st = image_ready(notify, target.lab, wanted); !st) {
     return st.error();
   }
-  auto remote = connect_remote(target.lab, target.state, *target.vm);
+  auto remote = remote_of(target);
   if (!remote) {
     return remote.error();
   }

@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,12 +72,20 @@ struct Upgraded {
 Result<Upgraded> upgrade_recorded(squashtm::Remote& remote, const VmRef& at,
                                   model::Instance instance, const std::string& version, bool force);
 
+// A shell on the VM, as root, for the stack's commands.
+struct InstanceTarget;
+using OpenRemote =
+    std::function<Result<std::unique_ptr<squashtm::Remote>>(const InstanceTarget& target)>;
+
 // One VM of the lab file with the classroom's state directory and what state.json records.
 struct InstanceTarget {
   model::Lab lab;
   const model::Vm* vm = nullptr;  // into `lab`: its vectors keep their buffers when moved
   sys::StateDir state;
   sys::ClassroomState current;
+  // How the operations reach the VM: unset, labctl's SSH to it (guest_ssh.hpp); set by a
+  // test whose VM has no guest (libvirt's test driver).
+  OpenRemote open_remote;
 
   // The lab file's instances, plus those added, minus those removed.
   std::vector<model::Instance> instances() const;

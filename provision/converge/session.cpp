@@ -1,5 +1,8 @@
 #include "provision/converge/session.hpp"
 
+#include <algorithm>
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "provision/apply/apply.hpp"
@@ -312,6 +315,34 @@ Status Session::down(const DownPlan& plan, bool all) {
                           (all ? "\n  the state directory is kept" : ""));
   }
   return (*state)->remove_paths(plan.state.remove);
+}
+
+std::vector<std::string> down_hosts(const HostChoice& hosts, const model::Lab& lab,
+                                    const plan::Scope& scope, bool all) {
+  std::vector<std::string> uris;
+  for (const auto& group : teams_by_host(hosts, lab, scope)) {
+    uris.push_back(group.uri);
+  }
+  if (all && hosts.connect.empty()) {
+    for (const model::Host& host : lab.hosts) {
+      if (std::find(uris.begin(), uris.end(), host.uri) == uris.end()) {
+        uris.push_back(host.uri);
+      }
+    }
+  }
+  if (all && uris.empty()) {
+    uris.push_back(host_uri(hosts, lab));
+  }
+  return uris;
+}
+
+Result<sys::StateDir> open_down_state(const std::string& classroom) {
+  auto found = sys::StateDir::open_read_only(classroom);
+  std::error_code ec;
+  if (found && std::filesystem::is_directory(found->dir(), ec)) {
+    return sys::StateDir::open(classroom);
+  }
+  return found;
 }
 
 }  // namespace labctl::converge

@@ -63,6 +63,14 @@ struct DownPlan {
 plan::Scope scope_of_teams(const model::Lab& lab, const std::vector<const model::Team*>& teams,
                            bool all);
 
+// The hosts `down` visits: the scope's, and with `all` also every listed host that holds no
+// team now (a team removed from the file, a placement that moved): only tagged objects go
+// there.
+std::vector<std::string> down_hosts(const HostChoice& hosts, const model::Lab& lab,
+                                    const plan::Scope& scope, bool all);
+// The state directory for `down`: writable only when it exists (`down` creates nothing).
+Result<sys::StateDir> open_down_state(const std::string& classroom);
+
 // Opens a host by URI; tests give test:///default or a fake.
 using Connect = std::function<Result<std::unique_ptr<hv::Hypervisor>>(const std::string& uri)>;
 

@@ -8,6 +8,7 @@
 #include "provision/apply/access.hpp"
 #include "provision/converge/guest_ssh.hpp"
 #include "provision/converge/host.hpp"
+#include "provision/converge/instances.hpp"
 #include "provision/sys/http.hpp"
 #include "stacks/squashtm/health.hpp"
 
@@ -130,6 +131,57 @@ std::vector<StatusRow> probe_status(const HostChoice& hosts, const StatusContext
     probe_host(lab, context.state, uri, host_rows, stop);
   }
   return rows;
+}
+
+namespace {
+
+nlohmann::ordered_json networks_json(const StatusRow& row) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const model::Nic& nic : row.vm->nics) {
+    const auto learned = row.dhcp.find(nic.key);
+    const std::string ip = nic.dhcp ? (learned == row.dhcp.end() ? "" : learned->second) : nic.ip;
+    out.push_back({{"network", nic.key}, {"ip", ip}, {"dhcp", nic.dhcp}});
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const StatusRow& row : rows) {
+    nlohmann::ordered_json instances = nlohmann::ordered_json::array();
+    for (const auto& [instance, healthy] : row.instances) {
+      instances.push_back({{"name", instance.name},
+                           {"version", instance.version},
+                           {"url", instance_url(*row.vm, instance.port)},
+                           {"healthy", healthy}});
+      if (const auto published = row.published.find(instance.name);
+          published != row.published.end()) {
+        instances.back()["published_url"] = published->second.student_form(row.user);
+        instances.back()["published_port"] = published->second.port;
+      }
+    }
+    out.push_back({{"team", row.vm->team},
+                   {"vm", row.vm->key},
+                   {"host", row.host},
+                   {"state", row.state},
+                   {"ip", ready::vm_address(*row.vm)},
+                   {"ip_planned", row.planned()},
+                   {"networks", networks_json(row)},
+                   {"memory", row.memory},
+                   {"stage", ready::to_string(row.readiness.reached)},
+                   {"detail", row.readiness.message},
+                   {"standin", row.standin},
+                   {"instances", instances}});
+    if (row.ssh) {
+      out.back()["ssh"] = {{"command", row.ssh->student_form(row.user)},
+                           {"host", row.ssh->host},
+                           {"port", row.ssh->port},
+                           {"private", row.ssh->private_form()}};
+    }
+  }
+  return out;
 }
 
 }  // namespace labctl::converge

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "provision/converge/placement.hpp"
 #include "provision/model/access.hpp"
 #include "provision/ready/stages.hpp"
@@ -56,5 +58,8 @@ std::vector<StatusRow> status_rows(const HostChoice& hosts, const StatusContext&
 // waits early.
 std::vector<StatusRow> probe_status(const HostChoice& hosts, const StatusContext& context,
                                     const std::atomic<bool>* stop);
+
+// The rows as `status --json` prints them (and the web console serves them).
+nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows);
 
 }  // namespace labctl::converge

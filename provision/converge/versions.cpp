@@ -1,10 +1,13 @@
 #include "provision/converge/versions.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
 
 #include "provision/converge/classroom_registry.hpp"
+#include "provision/converge/instances.hpp"
+#include "provision/converge/standin.hpp"
 #include "provision/registry/lab_images.hpp"
 #include "provision/registry/versions.hpp"
 
@@ -118,6 +121,34 @@ Status check_version_of(const Notify& notify, const model::Lab& lab, bool standi
   }
   return Error::usage("--version: " +
                       registry::describe(checked.missing.front(), checked.registry));
+}
+
+std::vector<std::string> offered_versions(const model::Lab& lab,
+                                          const std::vector<std::string>& in_use) {
+  std::vector<std::string> out;
+  auto ref = registry::parse_reference(lab.squash_image);
+  for (const std::string& url : version_registries(lab, classroom_is_standin(lab.classroom))) {
+    if (!ref) {
+      break;
+    }
+    registry::Client client(bounded_transport(), url);
+    auto tags = client.ping() ? client.tags(ref->repository)
+                              : Result<std::optional<std::vector<std::string>>>(std::nullopt);
+    if (tags && *tags) {
+      for (const std::string& tag : **tags) {
+        if (check_version(tag)) {
+          out.push_back(tag);
+        }
+      }
+      break;
+    }
+  }
+  out.insert(out.end(), in_use.begin(), in_use.end());
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return registry::compare_versions(b, a) < 0;
+  });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace labctl::converge

@@ -28,4 +28,10 @@ Status check_versions(const Notify& notify, const model::Lab& lab, const plan::S
 Status check_version_of(const Notify& notify, const model::Lab& lab, bool standin,
                         const registry::Reference& ref);
 
+// The versions to offer for a new instance (the web console's list): the classroom's cached
+// tags of the Squash TM image when a registry of version_registries answers (the first that
+// does), and the lab file's and recorded instances' versions; sorted as versions, newest first.
+std::vector<std::string> offered_versions(const model::Lab& lab,
+                                          const std::vector<std::string>& in_use);
+
 }  // namespace labctl::converge

@@ -13,6 +13,7 @@
 #include "provision/images/cache.hpp"
 #include "provision/registry/host.hpp"
 #include "provision/sys/state.hpp"
+#include "provision/sys/utc.hpp"
 
 namespace labctl::registry {
 
@@ -21,15 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 Status make_dir(const fs::path& dir) {
   std::error_code ec;
@@ -191,7 +183,7 @@ Result<Record> launch(const Settings& settings, const Paths& paths, const Addres
     return pid.error();
   }
   Record record{settings.address, settings.port,    settings.upstream,        *pid,
-                utc_now(),        change.interface, change.interface_created, change.address_added};
+                sys::utc_now(),   change.interface, change.interface_created, change.address_added};
   Status st = sys::write_file_atomic(paths.pid, fmt::format("{}\n", *pid), 0644);
   if (st) {
     st = sys::write_file_atomic(paths.record, to_json(record).dump(2) + "\n", 0644);
@@ -344,7 +336,7 @@ Status add_user(const Settings& settings, const std::string& classroom) {
   if (auto st = make_dir(paths.users); !st) {
     return st;
   }
-  return sys::write_file_atomic(paths.users / classroom, utc_now() + "\n", 0644);
+  return sys::write_file_atomic(paths.users / classroom, sys::utc_now() + "\n", 0644);
 }
 
 Result<std::size_t> remove_user(const Settings& settings, const std::string& classroom) {

@@ -1,4 +1,4 @@
-#include "provision/cli/handout_write.hpp"
+#include "provision/converge/handout_write.hpp"
 
 #include <sys/stat.h>
 
@@ -6,10 +6,11 @@
 #include <cstring>
 #include <memory>
 
+#include "provision/apply/stack_secrets.hpp"
 #include "provision/sys/archive_write.hpp"
 #include "provision/sys/state.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 namespace fs = std::filesystem;
 
@@ -62,4 +63,42 @@ Status write_handout_archive(const fs::path& path, const std::string& top,
   return {};
 }
 
-}  // namespace labctl::cli
+// The team's key and its VMs' pinned host keys, made now if `up` has not made them yet.
+Result<TeamSecrets> team_secrets(const sys::StateDir& state, const model::Team& team) {
+  auto key = state.team_key(team.name);
+  if (!key) {
+    return key.error();
+  }
+  TeamSecrets out{key->private_openssh, {}};
+  for (const model::Vm& vm : team.vms) {
+    auto host = state.host_key(vm.name);
+    if (!host) {
+      return host.error();
+    }
+    out.host_keys[vm.key] = host->public_line;
+  }
+  return out;
+}
+
+// Every covered VM's DB passwords, as `up` made them (made now if `up` has not run yet).
+Result<std::map<std::string, squashtm::Secrets>> secrets_of(const model::Lab& lab,
+                                                            const sys::StateDir& state,
+                                                            const sys::ClassroomState& current,
+                                                            const plan::Scope& scope) {
+  std::map<std::string, squashtm::Secrets> out;
+  for (const model::Team& team : lab.teams) {
+    if (!scope.covers(team.name)) {
+      continue;
+    }
+    for (const model::Vm& vm : team.vms) {
+      auto secrets = apply::stack_secrets(state, vm, current.effective_instances(vm));
+      if (!secrets) {
+        return secrets.error();
+      }
+      out[vm.name] = *secrets;
+    }
+  }
+  return out;
+}
+
+}  // namespace labctl::converge

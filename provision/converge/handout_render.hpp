@@ -15,7 +15,7 @@
 #include "provision/sys/classroom_state.hpp"
 #include "stacks/squashtm/render.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 // Squash TM's documented default account; every new instance starts with it.
 constexpr const char* k_squash_default_user = "admin";
@@ -105,4 +105,4 @@ std::string known_hosts(const HandoutTeam& team,
 // & < > " ' as character references.
 std::string html_escape(const std::string& text);
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

@@ -1,4 +1,4 @@
-#include "provision/cli/handout_render.hpp"
+#include "provision/converge/handout_render.hpp"
 
 #include <algorithm>
 
@@ -8,7 +8,7 @@
 #include "provision/model/access.hpp"
 #include "provision/ready/stages.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 namespace {
 
@@ -286,4 +286,4 @@ std::string render_handout(const Handout& handout, HandoutFormat format) {
   return render_markdown(handout);
 }
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge

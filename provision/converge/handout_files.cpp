@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include "provision/cli/handout_render.hpp"
+#include "provision/converge/handout_render.hpp"
 #include "provision/sys/ssh_keys.hpp"
 
-namespace labctl::cli {
+namespace labctl::converge {
 
 std::string sheet_file(HandoutFormat format) {
   switch (format) {
@@ -56,4 +56,4 @@ std::vector<HandoutFile> handout_files(const Handout& handout, const HandoutTeam
           {k_known_hosts_file, known_hosts(team, secrets.host_keys), 0644}};
 }
 
-}  // namespace labctl::cli
+}  // namespace labctl::converge
