@@ -70,8 +70,9 @@ int run(int argc, char** argv) {
   app.add_flag("-q,--quiet", global.quiet, "No progress output");
   Command command;
   Registry registry{app, global, command};
-  for (auto add : {add_validate, add_show, add_plan, add_up, add_status, add_down, add_reset,
-                   add_ssh, add_image, add_images, add_squash, add_handout, add_registry}) {
+  for (auto add :
+       {add_validate, add_show, add_plan, add_up, add_status, add_down, add_reset, add_ssh,
+        add_image, add_images, add_squash, add_handout, add_registry, add_serve}) {
     add(registry);
   }
   try {

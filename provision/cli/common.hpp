@@ -103,6 +103,7 @@ void add_image(Registry r);
 void add_images(Registry r);
 void add_squash(Registry r);
 void add_handout(Registry r);
+void add_serve(Registry r);
 void add_registry(Registry r);
 
 }  // namespace labctl::cli

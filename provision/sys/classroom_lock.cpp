@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/sys/state.hpp"
+#include "provision/sys/utc.hpp"
 
 namespace labctl::sys {
 
@@ -37,15 +38,6 @@ fs::path lock_path(const fs::path& dir) {
 
 std::string errno_text(const std::string& what, const fs::path& path) {
   return what + " " + path.string() + ": " + std::strerror(errno);
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char text[32] = {};
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
 }
 
 std::string read_all(int fd) {

@@ -1,0 +1,160 @@
+// The console over HTTP (cpp-httplib's client) against a classroom on libvirt's test driver:
+// who may read and change what. The pages themselves are driven in a real browser by
+// tests/console_browser_test.cpp.
+
+#include <thread>
+
+#include <httplib.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "provision/web/server.hpp"
+#include "tests/support/console.hpp"
+#include "tests/support/labs.hpp"
+
+using namespace labctl;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The session cookie a login answers with ("labctl_session=..."), "" when refused.
+std::string login(httplib::Client& http, const std::string& token) {
+  auto res = http.Get(("/login?token=" + token).c_str());
+  if (!res || res->status != 303) {
+    return "";
+  }
+  const std::string set = res->get_header_value("Set-Cookie");
+  return set.substr(0, set.find(';'));
+}
+
+nlohmann::json get_json(httplib::Client& http, const std::string& path, const std::string& cookie) {
+  auto res = http.Get(path.c_str(), {{"Cookie", cookie}});
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  return nlohmann::json::parse(res->body);
+}
+
+std::string token_of(const std::string& url) {
+  return url.substr(url.find("token=") + 6);
+}
+
+}  // namespace
+
+TEST_CASE("console over HTTP: tokens, sessions, CSRF, a team's own view", "[libvirt][web]") {
+  testing::ConsoleFixture console(
+      {testing::console_lab("lctw", "<img src=x onerror=alert(1)> & co"), false});
+  httplib::Client http(console.base());
+  http.set_connection_timeout(5s);
+  http.set_read_timeout(10s);
+
+  SECTION("without a session: the login page, and no data") {
+    auto page = http.Get("/");
+    REQUIRE(page);
+    CHECK(page->status == 200);
+    CHECK(page->body.find("id=\"login\"") != std::string::npos);
+    CHECK(page->get_header_value("Content-Security-Policy").find("script-src 'self'") !=
+          std::string::npos);
+    auto data = http.Get("/api/classroom");
+    REQUIRE(data);
+    CHECK(data->status == 401);
+    CHECK(http.Get("/api/events")->status == 401);
+    CHECK(http.Get("/api/handout/team3")->status == 401);
+    auto bad = http.Get("/login?token=0123");
+    REQUIRE(bad);
+    CHECK(bad->status == 403);
+    CHECK(bad->get_header_value("Set-Cookie").empty());
+    auto post = http.Post("/api/actions", R"({"kind":"up","team":"team3"})", "application/json");
+    REQUIRE(post);
+    CHECK(post->status == 401);
+  }
+  SECTION("the instructor: every team and VM; actions need the CSRF value") {
+    const std::string cookie = login(http, token_of(console.login_url()));
+    REQUIRE(cookie.starts_with("labctl_session="));
+    auto res = http.Get("/login?token=" + token_of(console.login_url()));
+    CHECK(res->get_header_value("Set-Cookie").find("HttpOnly; SameSite=Strict") !=
+          std::string::npos);
+    const auto doc = get_json(http, "/api/classroom", cookie);
+    CHECK(doc["title"] == "<img src=x onerror=alert(1)> & co");  // data; the page shows it as text
+    REQUIRE(doc["teams"].size() == 2);
+    CHECK(doc["teams"][1]["name"] == "team3");
+    CHECK(doc["teams"][1]["vms"].size() == 2);
+    CHECK(doc["teams"][1]["vms"][0]["instances"][0]["name"] == "main");
+    CHECK(doc["teams"][1]["view"].get<std::string>().starts_with("/login?token="));
+    const auto session = get_json(http, "/api/session", cookie);
+    CHECK(session["role"] == "instructor");
+
+    const std::string body = R"({"kind":"add","team":"team3","vm":"vm2","version":"6.1.0"})";
+    auto forged = http.Post("/api/actions", {{"Cookie", cookie}}, body, "application/json");
+    REQUIRE(forged);
+    CHECK(forged->status == 403);
+    auto wrong = http.Post("/api/actions", {{"Cookie", cookie}, {"X-CSRF-Token", "0000"}}, body,
+                           "application/json");
+    CHECK(wrong->status == 403);
+    CHECK(console.console().actions().empty());  // nothing was started
+
+    const std::string csrf = session["csrf"];
+    auto bad_team = http.Post("/api/actions", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}},
+                              R"({"kind":"add","team":"team9","vm":"vm2","version":"6.1.0"})",
+                              "application/json");
+    CHECK(bad_team->status == 400);
+    CHECK(bad_team->body.find("no team 'team9'") != std::string::npos);
+
+    auto added = http.Post("/api/actions", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, body,
+                           "application/json");
+    REQUIRE(added);
+    CHECK(added->status == 202);
+    // Bounded: the action runs on a worker, then the classroom is read again.
+    bool listed = false;
+    for (int i = 0; i < 100 && !listed; ++i) {
+      std::this_thread::sleep_for(100ms);
+      const auto now = get_json(http, "/api/classroom", cookie);
+      for (const auto& instance : now["teams"][1]["vms"][1]["instances"]) {
+        listed = listed || instance["version"] == "6.1.0";
+      }
+    }
+    CHECK(listed);
+    const auto actions = console.console().actions();
+    REQUIRE(actions.size() == 1);
+    CHECK(actions[0].state == "done");
+    INFO(actions[0].message);
+
+    auto sheet = http.Get("/api/handout/team3", {{"Cookie", cookie}});
+    REQUIRE(sheet);
+    CHECK(sheet->status == 200);
+    CHECK(sheet->body.find("team3") != std::string::npos);
+    auto bundle = http.Get("/api/handout/team3/bundle", {{"Cookie", cookie}});
+    REQUIRE(bundle);
+    CHECK(bundle->status == 200);
+    CHECK(bundle->body.substr(0, 2) == "\x1f\x8b");  // gzip
+  }
+  SECTION("a team's view: only its team, and it changes nothing") {
+    const std::string cookie = login(http, token_of(console.team_url("team3")));
+    REQUIRE_FALSE(cookie.empty());
+    const auto doc = get_json(http, "/api/classroom", cookie);
+    REQUIRE(doc["teams"].size() == 1);
+    CHECK(doc["teams"][0]["name"] == "team3");
+    CHECK(doc.dump().find("team2") == std::string::npos);
+    CHECK_FALSE(doc.contains("actions"));
+    const auto session = get_json(http, "/api/session", cookie);
+    auto res = http.Post("/api/actions",
+                         {{"Cookie", cookie}, {"X-CSRF-Token", session["csrf"].get<std::string>()}},
+                         R"({"kind":"down","team":"team3"})", "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 403);
+    CHECK(http.Get("/api/handout/team3", {{"Cookie", cookie}})->status == 403);
+  }
+}
+
+TEST_CASE("console --listen parsing", "[unit][web]") {
+  auto v4 = web::parse_listen("0.0.0.0:8800");
+  REQUIRE(v4.ok());
+  CHECK(v4->address == "0.0.0.0");
+  CHECK(v4->port == 8800);
+  auto v6 = web::parse_listen("[::1]:0");
+  REQUIRE(v6.ok());
+  CHECK(v6->address == "::1");
+  CHECK(v6->port == 0);
+  CHECK_FALSE(web::parse_listen("8800").ok());
+  CHECK_FALSE(web::parse_listen("host:99999").ok());
+  CHECK_FALSE(web::parse_listen("host:").ok());
+}
