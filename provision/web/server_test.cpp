@@ -2,6 +2,7 @@
 // who may read and change what. The pages themselves are driven in a real browser by
 // tests/console_browser_test.cpp.
 
+#include <cstdlib>
 #include <thread>
 
 #include <httplib.h>
@@ -127,6 +128,42 @@ TEST_CASE("console over HTTP: tokens, sessions, CSRF, a team's own view", "[libv
     CHECK(bundle->status == 200);
     CHECK(bundle->body.substr(0, 2) == "\x1f\x8b");  // gzip
   }
+  SECTION("up and down of a team, as the CLI runs them, one action at a time") {
+    const std::string cookie = login(http, token_of(console.login_url()));
+    const std::string csrf = get_json(http, "/api/session", cookie)["csrf"];
+    const httplib::Headers headers = {{"Cookie", cookie}, {"X-CSRF-Token", csrf}};
+    const auto run = [&](const std::string& kind) {
+      const auto before = console.console().actions().size();
+      auto res =
+          http.Post("/api/actions", headers,
+                    nlohmann::json{{"kind", kind}, {"team", "team3"}}.dump(), "application/json");
+      REQUIRE(res);
+      REQUIRE(res->status == 202);
+      bool ended = false;
+      for (int i = 0; i < 300 && !ended; ++i) {
+        std::this_thread::sleep_for(100ms);
+        const auto actions = console.console().actions();
+        ended = actions.size() > before && actions.back().state != "running";
+      }
+      REQUIRE(ended);
+      return console.console().actions().back();
+    };
+    // The test driver takes no volume upload: `up` gets as far as the base disk, and its
+    // failure is the action's, with libvirt's words.
+    const web::ActionRecord up = run("up");
+    CHECK(up.state == "failed");
+    CHECK(up.message.find("virStorageVolUpload") != std::string::npos);
+    // Its progress went to the event stream, under the action's number.
+    bool progress = false;
+    for (const web::Message& m : console.hub().after(0, 0ms)) {
+      progress = progress || (m.event == "progress" && m.data["action"] == up.id &&
+                              m.data["subject"].get<std::string>().starts_with("create"));
+    }
+    CHECK(progress);
+    const web::ActionRecord down = run("down");
+    INFO(down.message);
+    CHECK(down.state == "done");
+  }
   SECTION("a team's view: only its team, and it changes nothing") {
     const std::string cookie = login(http, token_of(console.team_url("team3")));
     REQUIRE_FALSE(cookie.empty());
@@ -143,6 +180,38 @@ TEST_CASE("console over HTTP: tokens, sessions, CSRF, a team's own view", "[libv
     CHECK(res->status == 403);
     CHECK(http.Get("/api/handout/team3", {{"Cookie", cookie}})->status == 403);
   }
+}
+
+TEST_CASE("console over HTTPS: the certificate given, a Secure cookie", "[libvirt][web]") {
+  testing::ScratchDir scratch("lct-web-tls");
+  const auto cert = scratch.path() / "cert.pem";
+  const auto key = scratch.path() / "key.pem";
+  const std::string make =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+      key.string() + " -out " + cert.string() + " 2>/dev/null";
+  REQUIRE(std::system(make.c_str()) == 0);
+  web::EventHub hub;
+  testing::ConsoleFixture console({testing::console_lab("lcts", "tls"), false});
+  web::Server server(console.console(), console.access(), hub);
+  auto port = server.bind({"127.0.0.1", 0, cert.string(), key.string()});
+  REQUIRE(port.ok());
+  CHECK(server.base_url().starts_with("https://127.0.0.1:"));
+  std::thread serving([&] { server.run(); });
+  httplib::SSLClient https("127.0.0.1", *port);
+  https.enable_server_certificate_verification(true);
+  https.set_ca_cert_path(cert.string().c_str());
+  https.set_connection_timeout(5s);
+  auto res = https.Get(("/login?token=" + token_of(console.login_url())).c_str());
+  server.stop();
+  serving.join();
+  REQUIRE(res);
+  CHECK(res->status == 303);
+  CHECK(res->get_header_value("Set-Cookie").find("; Secure") != std::string::npos);
+
+  web::Server broken(console.console(), console.access(), hub);
+  auto refused = broken.bind({"127.0.0.1", 0, cert.string(), cert.string()});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("not a usable certificate and key") != std::string::npos);
 }
 
 TEST_CASE("console --listen parsing", "[unit][web]") {

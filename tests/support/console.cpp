@@ -91,6 +91,7 @@ ConsoleFixture::ConsoleFixture(const ConsoleSetup& setup) {
   web::ConsoleOptions options;
   options.hosts.connect = "test:///default";
   options.options.no_wait = true;
+  options.options.force = true;  // the test driver's host has 3 GiB
   options.refresh = std::chrono::milliseconds(500);
   options.probe = setup.probe;
   auto guest = std::make_shared<TestDriverGuest>();

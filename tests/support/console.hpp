@@ -69,6 +69,7 @@ class ConsoleFixture {
   }
   web::Console& console() { return *m_console; }
   web::EventHub& hub() { return *m_hub; }
+  web::Access& access() { return *m_access; }
   const model::Lab& lab() const { return m_console->lab(); }
   const std::filesystem::path& state_root() const { return m_root; }
 
