@@ -401,11 +401,20 @@ Result<std::string> Browser::element(const std::string& css) {
 
 Result<json> Browser::on_element(const std::string& css, const std::string& method,
                                  const std::string& action, const json& body) {
-  auto id = element(css);
-  if (!id) {
-    return id.error();
+  // A page that redraws (the console, on each event) can replace the element between
+  // finding it and acting on it: found again, a few times.
+  Result<json> done = Error::failure("not tried");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto id = element(css);
+    if (!id) {
+      return id.error();
+    }
+    done = call(method, "/element/" + *id + action, body);
+    if (done || done.error().message.find("stale element reference") == std::string::npos) {
+      return done;
+    }
   }
-  return call(method, "/element/" + *id + action, body);
+  return done;
 }
 
 Status Browser::go(const std::string& url) {

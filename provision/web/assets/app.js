@@ -151,6 +151,9 @@ function render() {
     return;
   }
   teams.replaceChildren(...(data.teams || []).map(teamCard));
+  if (performance.getEntriesByName("labctl:rendered").length === 0) {
+    performance.mark("labctl:rendered");  // the first full drawing (bench/console_page.cpp)
+  }
   const actions = document.getElementById("actions");
   if (state.role === "instructor") {
     actions.replaceChildren(...(data.actions || []).slice().reverse().map((a) =>
@@ -179,12 +182,13 @@ async function load() {
 function listen() {
   const source = new EventSource("/api/events");
   const live = document.getElementById("live");
-  source.onopen = () => live.classList.remove("off");
+  source.onopen = () => { live.classList.remove("off"); window.labctlListening = true; };
   source.onerror = () => live.classList.add("off");
   source.addEventListener("classroom", () => load());
   source.addEventListener("action", () => load());
   source.addEventListener("progress", (e) => {
     const p = JSON.parse(e.data);
+    window.labctlLastEvent = { subject: p.subject, at: Date.now() };
     const line = (p.state === "info" ? p.subject : `${p.subject}: ${p.state}`) +
       (p.message ? ` — ${p.message}` : "");
     if (p.team && p.vm) {
