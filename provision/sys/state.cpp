@@ -46,18 +46,6 @@ Status check_name(const std::string& what, const std::string& name) {
   return {};
 }
 
-Status ensure_private_dir(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) {
-    return Error::failure("cannot create " + dir.string() + ": " + ec.message());
-  }
-  if (::chmod(dir.c_str(), k_private_dir) != 0) {
-    return Error::failure(errno_text("cannot chmod", dir));
-  }
-  return {};
-}
-
 bool write_all(int fd, const std::string& content) {
   std::size_t done = 0;
   while (done < content.size()) {
@@ -96,6 +84,18 @@ bool within(const fs::path& path, const fs::path& dir) {
 }
 
 }  // namespace
+
+Status ensure_private_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return Error::failure("cannot create " + dir.string() + ": " + ec.message());
+  }
+  if (::chmod(dir.c_str(), k_private_dir) != 0) {
+    return Error::failure(errno_text("cannot chmod", dir));
+  }
+  return {};
+}
 
 Status write_file_atomic(const fs::path& path, const std::string& content, unsigned mode) {
   auto temp = write_temp(path, content, mode);
@@ -384,6 +384,9 @@ Removal StateDir::removal(bool keep_dumps) const {
   }
   out.remove.push_back(m_dir);
   for (fs::recursive_directory_iterator it(m_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path() == lock_path()) {
+      continue;  // the lock of the `down --all` listing this: removed last, by remove_paths
+    }
     const bool dump = keep_dumps && within(it->path(), dumps_dir());
     (dump ? out.keep : out.remove).push_back(it->path());
   }
@@ -410,14 +413,25 @@ Status StateDir::remove_paths(const std::vector<fs::path>& paths) const {
     return st;
   }
   std::lock_guard lock(*m_mutex);
-  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
+  auto remove = [](const fs::path& path) -> Status {
     std::error_code ec;
-    fs::remove(*it, ec);  // not recursive: what a directory holds was listed before it
+    fs::remove(path, ec);  // not recursive: what a directory holds was listed before it
     if (ec) {
-      return Error::failure("cannot remove " + it->string() + ": " + ec.message());
+      return Error::failure("cannot remove " + path.string() + ": " + ec.message());
+    }
+    return {};
+  };
+  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
+    if (auto st = *it == m_dir ? Status() : remove(*it); !st) {
+      return st;
     }
   }
-  return {};
+  // The caller holds the lock: the file goes last, and a writer waiting on it starts again on
+  // a new one (classroom_lock.hpp).
+  if (auto st = remove(lock_path()); !st) {
+    return st;
+  }
+  return std::find(paths.begin(), paths.end(), m_dir) == paths.end() ? Status() : remove(m_dir);
 }
 
 }  // namespace labctl::sys

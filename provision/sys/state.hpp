@@ -14,6 +14,8 @@
 //   state.json                          labctl's own bookkeeping (classroom_state.hpp)
 //   logs/<vm>.serial.log                the VMs' serial consoles
 //   dumps/<vm>-<instance>-...           database dumps saved by `squash upgrade`
+//   lock                                the classroom's writer lock (classroom_lock.hpp): who
+//                                       holds it, empty when free
 
 #include <filesystem>
 #include <functional>
@@ -59,6 +61,7 @@ class StateDir {
   std::filesystem::path private_key_path() const { return m_dir / "id_ed25519"; }
   std::filesystem::path known_hosts_path() const { return m_dir / "known_hosts"; }
   std::filesystem::path state_path() const { return m_dir / "state.json"; }
+  std::filesystem::path lock_path() const { return m_dir / "lock"; }
   // Creates logs/ on demand; the file itself is written by the hypervisor.
   Result<std::filesystem::path> serial_log_path(const std::string& vm) const;
 
@@ -86,10 +89,13 @@ class StateDir {
   // Deletes the whole classroom directory.
   Status remove_all() const;
   // Every path in the directory, the directory too, split into what `down --all` deletes
-  // and, with keep_dumps, the dumps it keeps (dumps/ and the directory stay then).
+  // and, with keep_dumps, the dumps it keeps (dumps/ and the directory stay then). The lock
+  // file is not listed: it is labctl's, not the classroom's, and goes in any case.
   Removal removal(bool keep_dumps) const;
-  // Deletes exactly these paths (a Removal's `remove`), what a directory holds before it; a
-  // directory that still holds something else (made since it was listed) is an error.
+  // Deletes exactly these paths (a Removal's `remove`), what a directory holds before it,
+  // and the lock file last, before the directory (its holder, the caller, keeps the lock
+  // until it ends); a directory that still holds something else (made since it was listed)
+  // is an error.
   Status remove_paths(const std::vector<std::filesystem::path>& paths) const;
   std::filesystem::path dumps_dir() const { return m_dir / "dumps"; }
 
@@ -109,6 +115,8 @@ class StateDir {
   bool m_read_only = false;
 };
 
+// Creates `dir` (and its parents) when absent, and makes it 0700.
+Status ensure_private_dir(const std::filesystem::path& dir);
 // Writes `content` to `path` with `mode` through a temp file in the same directory, fsync,
 // rename: readers see the old file or the new one, never a part.
 Status write_file_atomic(const std::filesystem::path& path, const std::string& content,

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "provision/sys/classroom_lock.hpp"
 #include "tests/support/golden.hpp"
 
 using labctl::sys::ClassroomState;
@@ -236,6 +237,25 @@ TEST_CASE("down's removal lists every path and keeps the dumps", "[unit]") {
     REQUIRE(state->remove_paths(kept.remove).ok());
     CHECK(fs::exists(dir / "dumps/vm1-main.sql"));
     CHECK_FALSE(fs::exists(dir / "state.json"));
+  }
+  SECTION("the lock file is not listed, and goes too; its holder keeps the lock till the end") {
+    auto lock =
+        labctl::sys::ClassroomLock::acquire(dir, "labctl down --all", labctl::sys::LockWait::fail);
+    REQUIRE(lock.ok());
+    const auto removal = state->removal(true);
+    CHECK(removal.remove ==
+          std::vector<fs::path>{dir, dir / "secrets", dir / "secrets/pw", dir / "state.json"});
+    SECTION("with the directory") {
+      REQUIRE(state->remove_paths(removal.remove).ok());
+      CHECK_FALSE(fs::exists(dir));
+    }
+    SECTION("or alone, when dumps keep the directory") {
+      fs::create_directories(dir / "dumps");
+      std::ofstream(dir / "dumps/vm1-main.sql") << "dump";
+      REQUIRE(state->remove_paths(state->removal(true).remove).ok());
+      CHECK_FALSE(fs::exists(dir / "lock"));
+      CHECK(fs::exists(dir / "dumps/vm1-main.sql"));
+    }
   }
   SECTION("a file that appeared after the listing keeps its directory, with an error") {
     const auto removal = state->removal(true);
