@@ -1,18 +1,25 @@
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "provision/sys/classroom_lock.hpp"
 #include "tests/support/golden.hpp"
 #include "tests/support/labctl_cli.hpp"
 
 // The classroom's state directory as the labctl executable treats it: read-only commands
 // create nothing, `down --all` lists every path it deletes and keeps the database dumps
 // unless --purge, `status` and `squash ls` say when the stack is the stand-in and when an
-// address is only planned. Against test:///default: no VM exists.
+// address is only planned, writers take the classroom lock in it (refused under
+// --no-wait-lock, else they wait). Against test:///default: no VM exists.
 
 namespace {
 
@@ -149,7 +156,7 @@ TEST_CASE("down --all lists every path it deletes and keeps the dumps", "[exe][s
   }
   SECTION("not confirmed: nothing goes") {
     CHECK(f.labctl.run({"down", "--all"}).exit_code == 2);
-    CHECK(tree(f.dir).size() == deleted.size() + 2);
+    CHECK(tree(f.dir).size() == deleted.size() + 3);  // the dumps, and the lock file down took
   }
   SECTION("--purge without --all is refused") {
     CHECK(f.labctl.run({"down", "red", "--purge", "--yes"}).exit_code == 2);
@@ -230,4 +237,94 @@ template:
     CHECK(contains(refused.err, state.string()));
   }
   CHECK(labctl::testing::read_file(state) == R"({"placement": {"red": )");
+}
+
+TEST_CASE("a writer finds the classroom lock held: --no-wait-lock refuses, naming its holder",
+          "[exe][state][lock]") {
+  Fixture f;
+  f.put("state.json", "{}");
+  f.put("secrets/stt-red-vm1-main");
+  auto held = labctl::sys::ClassroomLock::acquire(f.dir, "labctl serve: add red/vm1 v6",
+                                                  labctl::sys::LockWait::fail);
+  REQUIRE(held.ok());
+  const auto before = tree(f.root);
+  const std::string holder = "classroom stt is busy: pid " + std::to_string(::getpid()) +
+                             " (labctl serve: add red/vm1 v6) since ";
+  const std::vector<std::vector<std::string>> writers = {
+      {"squash", "rm", "red", "vm1", "main"},
+      {"squash", "add", "red", "vm1", "--version", "6.1.0"},
+      {"up", "--all", "--no-wait"},
+      {"reset", "red"},
+      {"down", "--all", "--yes"},
+  };
+  for (const auto& args : writers) {
+    std::vector<std::string> run = {"--no-wait-lock"};
+    run.insert(run.end(), args.begin(), args.end());
+    const auto refused = f.labctl.run(run);
+    CHECK(refused.exit_code == 1);
+    CHECK(contains(refused.err, "labctl: " + holder));
+    CHECK(tree(f.root) == before);
+    CHECK(labctl::testing::read_file(f.dir / "state.json") == "{}");
+  }
+  {
+    const auto refused = f.labctl.run({"--json", "--no-wait-lock", "up", "--all", "--no-wait"});
+    CHECK(refused.exit_code == 1);
+    const auto doc = nlohmann::json::parse(refused.out);
+    CHECK(doc["error"].value("message", "").starts_with(holder));
+  }
+  // Readers never take it.
+  CHECK(f.labctl.run({"--no-wait-lock", "status"}).exit_code == 0);
+  CHECK(f.labctl.run({"--no-wait-lock", "up", "--all", "--dry-run", "--force"}).exit_code == 0);
+}
+
+TEST_CASE("a writer waits for the classroom lock, says so once, and goes on when it is free",
+          "[exe][state][lock]") {
+  const bool json = GENERATE(false, true);
+  Fixture f;
+  const LabctlCli labctl{f.scratch.path(),
+                         {.global_args = {"--connect", "test:///default"}, .timeout_seconds = 60}};
+  std::optional<labctl::sys::ClassroomLock> held;
+  {
+    auto taken = labctl::sys::ClassroomLock::acquire(f.dir, "labctl serve: add red/vm1 v6",
+                                                     labctl::sys::LockWait::fail);
+    REQUIRE(taken.ok());
+    held = std::move(*taken);
+  }
+  std::thread releaser([&held] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    held.reset();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const auto up = labctl.run(json ? std::vector<std::string>{"--json", "up", "--all", "--no-wait"}
+                                  : std::vector<std::string>{"up", "--all", "--no-wait"});
+  const auto waited = std::chrono::steady_clock::now() - start;
+  releaser.join();
+  CHECK(waited >= std::chrono::milliseconds(800));
+  const std::string note = "waiting for the classroom lock: pid " + std::to_string(::getpid()) +
+                           " (labctl serve: add red/vm1 v6) since ";
+  CHECK(contains(up.err, json ? note : "labctl: note: " + note));
+  CHECK(up.err.find(note) == up.err.rfind(note));  // once
+  // Past the lock, up is refused as it is without one: test:///default's few MiB free.
+  CHECK(up.exit_code == 1);
+  CHECK(contains(json ? up.out : up.err, "test:///default"));
+  CHECK_FALSE(contains(up.err, "is busy"));
+  CHECK_FALSE(labctl::sys::ClassroomLock::holder(f.dir).has_value());
+}
+
+TEST_CASE("down takes the lock in the directory it removes, and leaves no directory behind",
+          "[exe][state][lock]") {
+  Fixture f;
+  SECTION("down --all: the whole directory goes, its lock file unlisted") {
+    f.put("state.json", "{}");
+    f.put("known_hosts");
+    const auto down = f.labctl.run({"down", "--all", "--yes"});
+    CHECK(down.exit_code == 0);
+    CHECK_FALSE(contains(down.out, (f.dir / "lock").string()));
+    CHECK(tree(f.root).empty());
+  }
+  SECTION("no state directory: down makes none, not even for its lock") {
+    CHECK(f.labctl.run({"down", "red", "--yes"}).exit_code == 0);
+    CHECK(f.labctl.run({"down", "--all", "--yes"}).exit_code == 0);
+    CHECK(tree(f.root).empty());
+  }
 }

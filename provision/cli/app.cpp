@@ -68,6 +68,8 @@ int run(int argc, char** argv) {
   app.add_flag("--json", global.json,
                "Machine-readable output (JSON on stdout, JSON events on stderr)");
   app.add_flag("-q,--quiet", global.quiet, "No progress output");
+  app.add_flag("--no-wait-lock", global.no_wait_lock,
+               "When another labctl changes the classroom: fail, naming it, instead of waiting");
   Command command;
   Registry registry{app, global, command};
   for (auto add :

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "hypervisors/limits.hpp"
@@ -125,6 +126,34 @@ void install_stop_handlers() {
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
+}
+
+Result<sys::ClassroomLock> lock_classroom(const GlobalOptions& global, const model::Lab& lab,
+                                          const std::string& command_line) {
+  auto root = sys::default_state_root();
+  if (!root) {
+    return root.error();
+  }
+  // Ctrl-C ends the wait; the signals get their default back afterwards, for the command's
+  // checks, until the command installs the handlers for its own long work.
+  bool waited = false;
+  auto waiting = [&](const sys::LockHolder& holder) {
+    notice(global, "note", "waiting for the classroom lock: " + holder.text());
+    install_stop_handlers();
+    waited = true;
+  };
+  auto lock = sys::ClassroomLock::acquire(
+      *root / lab.classroom, command_line,
+      global.no_wait_lock ? sys::LockWait::fail : sys::LockWait::wait, waiting, &g_stop);
+  if (waited) {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+  }
+  return lock;
+}
+
+std::string scope_words(const std::vector<std::string>& teams, bool all) {
+  return all ? "--all" : fmt::format("{}", fmt::join(teams, " "));
 }
 
 void print_table(const std::vector<std::string>& header,

@@ -20,16 +20,18 @@
 #include "provision/model/lab.hpp"
 #include "provision/plan/placement.hpp"
 #include "provision/plan/plan.hpp"
+#include "provision/sys/classroom_lock.hpp"
 #include "provision/sys/reporter.hpp"
 #include "provision/sys/state.hpp"
 
 namespace labctl::cli {
 
 struct GlobalOptions {
-  std::string file;     // -f: the lab file
-  std::string connect;  // --connect: the host URI
-  bool json = false;    // machine-readable output
-  bool quiet = false;   // no progress
+  std::string file;           // -f: the lab file
+  std::string connect;        // --connect: the host URI
+  bool json = false;          // machine-readable output
+  bool quiet = false;         // no progress
+  bool no_wait_lock = false;  // another writer holds the classroom lock: fail, do not wait
   // Set by a command that placed teams in this process (`up`, `plan`): wins over the record.
   plan::Placement placement;
   // Under --json the command's data goes here, not to stdout (output.hpp); shared by copies.
@@ -80,6 +82,16 @@ converge::Notify notifier(const GlobalOptions& global);
 // Set by SIGINT/SIGTERM while a long command runs.
 const std::atomic<bool>& stop_flag();
 void install_stop_handlers();
+
+// The classroom's writer lock (sys/classroom_lock.hpp), in its state directory, for a command
+// that changes the classroom; held until the returned lock goes. Another holder is waited
+// for, after one notice naming it (SIGINT/SIGTERM end the wait), or with --no-wait-lock is
+// an error naming it. `command_line` is what the holder is shown as: "labctl up team3".
+Result<sys::ClassroomLock> lock_classroom(const GlobalOptions& global, const model::Lab& lab,
+                                          const std::string& command_line);
+
+// The teams of a command line as the user gave them: "red blue", or "--all".
+std::string scope_words(const std::vector<std::string>& teams, bool all);
 
 // Prints rows as aligned columns on stdout.
 void print_table(const std::vector<std::string>& header,

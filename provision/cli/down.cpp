@@ -82,6 +82,63 @@ void print_down(const GlobalOptions& global, const model::Lab& lab, const sys::S
   print_state_removal(global, state, down.state);
 }
 
+// Whether the state directory holds more than its lock file. When not, it is no classroom's
+// state but what a lock made (this one's, or a writer's that waited for a `down --all`):
+// `down` creates nothing, so it is not listed for deletion, and goes before the lock does.
+bool holds_state(const sys::StateDir& state) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(state.dir(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->path() != state.lock_path()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void forget_lock_dir(const sys::StateDir& state) {
+  std::error_code ec;
+  std::filesystem::remove(state.lock_path(), ec);
+  std::filesystem::remove(state.dir(), ec);
+}
+
+Status down_locked(const GlobalOptions& global, const DownArgs& args, model::Lab& lab,
+                   const plan::Scope& scope, const sys::StateDir& state, bool has_state) {
+  auto identity = converge::read_identity(lab, args.adopt);
+  if (!identity) {
+    return identity.error();
+  }
+  lab.identity = *identity;
+  converge::Session session(lab, {.adopt = args.adopt, .stop = &stop_flag()});
+  session.use_state(state);
+  converge::DownPlan down = session.plan_down(
+      converge::down_hosts(hosts_of(global), lab, scope, args.all), scope, args.all, args.purge);
+  if (!has_state) {
+    down.state = {};
+  }
+  print_down(global, lab, state, down, args.adopt);
+  // A refusal on one host stops the whole down, before anything goes on any host.
+  if (!down.refused.empty()) {
+    return Error::failure("down refused, nothing deleted:" + down.refused);
+  }
+  if (down.size() > 0 && !confirmed(global, down.size(), args.yes)) {
+    return Error::usage(
+        "not confirmed: nothing deleted (give --yes when not on a terminal or with --json)");
+  }
+  install_stop_handlers();
+  auto reporter = reporter_for(global);
+  session.report_to(*reporter);
+  Status deleted = session.down(down, args.all);
+  reporter->finish();
+  if (!deleted) {
+    return deleted;
+  }
+  if (args.all) {
+    converge::release_registry(notifier(global), lab);
+  }
+  return {};
+}
+
 Status run_down(const GlobalOptions& global, const DownArgs& args) {
   auto lab = load(global);
   if (!lab) {
@@ -94,40 +151,24 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
   if (args.purge && !args.all) {
     return Error::usage("--purge goes with --all (the state directory is removed only then)");
   }
-  auto identity = converge::read_identity(*lab, args.adopt);
-  if (!identity) {
-    return identity.error();
+  // Held from the identity's reading to the state directory's removal (its own file goes
+  // last, sys/state.hpp).
+  auto lock = lock_classroom(global, *lab, "labctl down " + scope_words(args.teams, args.all));
+  if (!lock) {
+    return lock.error();
   }
-  lab->identity = *identity;
-  auto state = converge::open_down_state(lab->classroom);
+  auto found = sys::StateDir::open_read_only(lab->classroom);
+  const bool has_state = found && holds_state(*found);
+  // Writes go through the directory only when it holds the classroom's state.
+  auto state = has_state ? sys::StateDir::open(lab->classroom) : std::move(found);
   if (!state) {
     return state.error();
   }
-  converge::Session session(*lab, {.adopt = args.adopt, .stop = &stop_flag()});
-  session.use_state(*state);
-  const converge::DownPlan down = session.plan_down(
-      converge::down_hosts(hosts_of(global), *lab, *scope, args.all), *scope, args.all, args.purge);
-  print_down(global, *lab, *state, down, args.adopt);
-  // A refusal on one host stops the whole down, before anything goes on any host.
-  if (!down.refused.empty()) {
-    return Error::failure("down refused, nothing deleted:" + down.refused);
+  Status done = down_locked(global, args, *lab, *scope, *state, has_state);
+  if (!has_state) {
+    forget_lock_dir(*state);
   }
-  if (down.size() > 0 && !confirmed(global, down.size(), args.yes)) {
-    return Error::usage(
-        "not confirmed: nothing deleted (give --yes when not on a terminal or with --json)");
-  }
-  install_stop_handlers();
-  auto reporter = reporter_for(global);
-  session.report_to(*reporter);
-  const Status deleted = session.down(down, args.all);
-  reporter->finish();
-  if (!deleted) {
-    return deleted;
-  }
-  if (args.all) {
-    converge::release_registry(notifier(global), *lab);
-  }
-  return {};
+  return done;
 }
 
 }  // namespace

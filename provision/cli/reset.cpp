@@ -36,6 +36,12 @@ Status run_reset(const GlobalOptions& global, const ResetArgs& args) {
   if (vms.empty()) {
     return Error::usage(fmt::format("{}: team {} has no VM '{}'", lab->file, args.team, args.vm));
   }
+  auto lock = lock_classroom(
+      global, *lab,
+      fmt::format("labctl reset {}{}", args.team, args.vm.empty() ? "" : " " + args.vm));
+  if (!lock) {
+    return lock.error();
+  }
   auto state = sys::StateDir::open(lab->classroom);
   if (!state) {
     return state.error();

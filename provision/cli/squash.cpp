@@ -29,13 +29,28 @@ struct UpgradeArgs {
   bool force = false;
 };
 
-Result<converge::InstanceTarget> target_of(const GlobalOptions& global, const std::string& team,
-                                           const std::string& vm) {
+// A VM to change, and the classroom's lock, taken before its state is read and held while
+// the command lasts.
+struct Locked {
+  sys::ClassroomLock lock;
+  converge::InstanceTarget target;
+};
+
+Result<Locked> target_of(const GlobalOptions& global, const std::string& team,
+                         const std::string& vm, const std::string& command_line) {
   auto found = find_vm(global, team, vm);
   if (!found) {
     return found.error();
   }
-  return converge::open_target(std::move(found->first), found->second);
+  auto lock = lock_classroom(global, found->first, command_line);
+  if (!lock) {
+    return lock.error();
+  }
+  auto target = converge::open_target(std::move(found->first), found->second);
+  if (!target) {
+    return target.error();
+  }
+  return Locked{std::move(*lock), std::move(*target)};
 }
 
 Result<model::DbKind> db_of(const std::string& db) {
@@ -74,11 +89,14 @@ void print_instance(const GlobalOptions& global, const converge::InstanceTarget&
 }
 
 Status run_add(const GlobalOptions& global, const AddArgs& args) {
-  auto t = target_of(global, args.team, args.vm);
+  auto locked = target_of(
+      global, args.team, args.vm,
+      fmt::format("labctl squash add {} {} --version {}", args.team, args.vm, args.version));
   auto db = db_of(args.db);
-  if (!t || !db) {
-    return !t ? t.error() : db.error();
+  if (!locked || !db) {
+    return !locked ? locked.error() : db.error();
   }
+  const converge::InstanceTarget* t = &locked->target;
   converge::NewInstanceArgs wanted{args.name, args.version,        args.port,
                                    *db,       t->lab.squash_image, t->lab.instance_memory};
   auto instance = converge::add_instance(notifier(global), *t, wanted);
@@ -90,10 +108,12 @@ Status run_add(const GlobalOptions& global, const AddArgs& args) {
 }
 
 Status run_rm(const GlobalOptions& global, const RmArgs& args) {
-  auto t = target_of(global, args.team, args.vm);
-  if (!t) {
-    return t.error();
+  auto locked = target_of(global, args.team, args.vm,
+                          fmt::format("labctl squash rm {} {} {}", args.team, args.vm, args.name));
+  if (!locked) {
+    return locked.error();
   }
+  const converge::InstanceTarget* t = &locked->target;
   if (auto st = converge::remove_instance(*t, args.name, args.keep_data); !st) {
     return st;
   }
@@ -107,10 +127,13 @@ Status run_rm(const GlobalOptions& global, const RmArgs& args) {
 }
 
 Status run_upgrade(const GlobalOptions& global, const UpgradeArgs& args) {
-  auto t = target_of(global, args.team, args.vm);
-  if (!t) {
-    return t.error();
+  auto locked = target_of(global, args.team, args.vm,
+                          fmt::format("labctl squash upgrade {} {} {} --version {}", args.team,
+                                      args.vm, args.name, args.version));
+  if (!locked) {
+    return locked.error();
   }
+  const converge::InstanceTarget* t = &locked->target;
   auto done = converge::upgrade_instance(notifier(global), *t, args.name, args.version, args.force);
   if (!done) {
     return done.error();

@@ -20,6 +20,15 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   if (!scope) {
     return scope.error();
   }
+  // The checks read the state that the run writes: one lock over both (a dry run takes none).
+  std::optional<sys::ClassroomLock> lock;
+  if (!args.options.dry_run) {
+    auto taken = lock_classroom(global, *lab, "labctl up " + scope_words(args.teams, args.all));
+    if (!taken) {
+      return taken.error();
+    }
+    lock = std::move(*taken);
+  }
   const converge::UpRequest request{*scope,
                                     args.all,
                                     args.options.standin,

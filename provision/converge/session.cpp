@@ -336,13 +336,4 @@ std::vector<std::string> down_hosts(const HostChoice& hosts, const model::Lab& l
   return uris;
 }
 
-Result<sys::StateDir> open_down_state(const std::string& classroom) {
-  auto found = sys::StateDir::open_read_only(classroom);
-  std::error_code ec;
-  if (found && std::filesystem::is_directory(found->dir(), ec)) {
-    return sys::StateDir::open(classroom);
-  }
-  return found;
-}
-
 }  // namespace labctl::converge

@@ -68,8 +68,6 @@ plan::Scope scope_of_teams(const model::Lab& lab, const std::vector<const model:
 // there.
 std::vector<std::string> down_hosts(const HostChoice& hosts, const model::Lab& lab,
                                     const plan::Scope& scope, bool all);
-// The state directory for `down`: writable only when it exists (`down` creates nothing).
-Result<sys::StateDir> open_down_state(const std::string& classroom);
 
 // Opens a host by URI; tests give test:///default or a fake.
 using Connect = std::function<Result<std::unique_ptr<hv::Hypervisor>>(const std::string& uri)>;
