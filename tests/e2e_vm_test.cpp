@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "provision/registry/client.hpp"
+#include "provision/sys/live_process.hpp"
 #include "provision/sys/process.hpp"
 #include "tests/support/golden.hpp"
 #include "tests/support/labctl_cli.hpp"
@@ -19,6 +20,7 @@
 #include "tests/support/leftovers.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/registry.hpp"
+#include "tests/support/webdriver.hpp"
 
 // End to end, through the labctl executable, on qemu:///system with real QEMU VMs under TCG:
 // a one-team classroom of two VMs on a NAT network and an isolated switch is brought up
@@ -381,6 +383,61 @@ void check_missing_version(const LabctlCli& labctl, const std::string& ip) {
   CHECK(answers(ip, 8083, "6.1.0"));
 }
 
+// The instructor's console (`labctl serve`, the executable) in a real browser: blue's
+// instances with their health; an instance added from the form answers and shows healthy,
+// then removed after the confirmation, it stops answering. The page's screenshot for docs/.
+void check_console(const LabctlCli& labctl, const std::string& ip) {
+  if (auto missing = testing::browser_missing()) {
+    FAIL("no browser for the console: " << *missing);
+  }
+  std::random_device random;
+  const std::string listen = fmt::format("127.0.0.1:{}", 21000 + random() % 8000);
+  const auto url = labctl.run({"serve", "--listen", listen, "--print-url"});
+  REQUIRE(url.exit_code == 0);
+  const std::string login = url.out.substr(0, url.out.find('\n'));
+  auto serve =
+      sys::start_live_process(labctl.command({"serve", "--listen", listen, "--refresh", "2"}));
+  REQUIRE(serve.ok());
+  std::string out, err;
+  CHECK(eventually(30, [&] {
+    (*serve)->read(out, err, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+    return !http_get(fmt::format("http://{}/login", listen)).empty();
+  }));
+  INFO("serve: " << out << err);
+  auto started = testing::Browser::start();
+  REQUIRE(started.ok());
+  testing::Browser& browser = **started;
+  REQUIRE(browser.go(login).ok());
+  const auto has = [&](const std::string& css) {
+    return "document.querySelector(\"" + css + "\") !== null";
+  };
+  const std::string vm1 = "tr[data-vm='blue/vm1'] ";
+  CHECK(browser.wait_for(has(vm1 + "li[data-instance='main'] .healthy"), std::chrono::seconds(60))
+            .ok());
+
+  const std::string form = vm1 + "form.add";
+  REQUIRE(browser.select(form + " select.version", "6.1.0").ok());
+  REQUIRE(browser.select(form + " select.db", "h2").ok());  // blue's vm1 has room for h2 only
+  REQUIRE(browser.type(form + " input.name", "web").ok());
+  REQUIRE(browser.click(form + " button.do-add").ok());
+  auto added =
+      browser.wait_for(has(vm1 + "li[data-instance='web'] .healthy"), std::chrono::seconds(300));
+  INFO("actions: " << browser.text("#actions").value());
+  CHECK(added.ok());
+  CHECK(answers(ip, 8082, "6.1.0"));
+  CHECK(browser.set_window(1400, 1000).ok());
+  CHECK(browser.screenshot(fs::path(LABCTL_BINARY_DIR) / "console-e2e.png").ok());
+
+  REQUIRE(browser.click(vm1 + "li[data-instance='web'] button.do-remove").ok());
+  CHECK(browser.accept_dialog().ok());
+  CHECK(browser
+            .wait_for("document.querySelector(\"" + vm1 + "li[data-instance='web']\") === null",
+                      std::chrono::seconds(180))
+            .ok());
+  CHECK(http_get(fmt::format("http://{}:8082/squash/isSquashAlive", ip)).empty());
+  CHECK(answers(ip, 8081, "6.0.0"));
+}
+
 // Offline: the cache saved to a bundle, the upstream stopped, a fresh cache loaded from the
 // bundle; vm1 reset to its first boot pulls its stack from that cache alone.
 void check_offline(const LabctlCli& labctl, Upstream& upstream, const fs::path& scratch,
@@ -564,6 +621,7 @@ TEST_CASE("a real team, up to its Squash TM instances, reset and down again", "[
   }));
   CHECK(labctl.run({"squash", "ls", "blue", "--json"}).out.find(third) != std::string::npos);
   check_missing_version(labctl, ip);
+  check_console(labctl, ip);
 
   // Converged: a plan has nothing left to do for blue.
   const auto plan = labctl.run({"plan", "blue"});

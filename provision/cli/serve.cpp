@@ -3,6 +3,7 @@
 // with the token, is printed when the token is made (the first start) and by --print-url.
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
@@ -35,6 +36,15 @@ Status run_serve(const GlobalOptions& global, const ServeArgs& args) {
   auto listen = web::parse_listen(args.listen);
   if (!listen) {
     return listen.error();
+  }
+  if (args.tls_cert.empty() != args.tls_key.empty()) {
+    return Error::usage("--tls-cert and --tls-key go together");
+  }
+  for (const std::string& file : {args.tls_cert, args.tls_key}) {
+    std::error_code ec;
+    if (!file.empty() && !std::filesystem::is_regular_file(file, ec)) {
+      return Error::usage(fmt::format("{}: no such file (--tls-cert, --tls-key)", file));
+    }
   }
   listen->tls_cert = args.tls_cert;
   listen->tls_key = args.tls_key;

@@ -53,19 +53,6 @@ Result<Locked> target_of(const GlobalOptions& global, const std::string& team,
   return Locked{std::move(*lock), std::move(*target)};
 }
 
-Result<model::DbKind> db_of(const std::string& db) {
-  if (db == "postgresql") {
-    return model::DbKind::postgresql;
-  }
-  if (db == "mariadb") {
-    return model::DbKind::mariadb;
-  }
-  if (db == "h2") {
-    return model::DbKind::h2;
-  }
-  return Error::usage(fmt::format("--db {}: use postgresql, mariadb or h2", db));
-}
-
 // The new instance's URL, and as students see it when the lab publishes it.
 void print_instance(const GlobalOptions& global, const converge::InstanceTarget& t,
                     const model::Instance& instance) {
@@ -92,7 +79,7 @@ Status run_add(const GlobalOptions& global, const AddArgs& args) {
   auto locked = target_of(
       global, args.team, args.vm,
       fmt::format("labctl squash add {} {} --version {}", args.team, args.vm, args.version));
-  auto db = db_of(args.db);
+  auto db = converge::db_kind(args.db);
   if (!locked || !db) {
     return !locked ? locked.error() : db.error();
   }

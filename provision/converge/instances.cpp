@@ -74,6 +74,19 @@ Result<std::filesystem::path> store_dump(const VmRef& at, const std::string& nam
 
 }  // namespace
 
+Result<model::DbKind> db_kind(const std::string& db) {
+  if (db == "postgresql") {
+    return model::DbKind::postgresql;
+  }
+  if (db == "mariadb") {
+    return model::DbKind::mariadb;
+  }
+  if (db == "h2") {
+    return model::DbKind::h2;
+  }
+  return Error::usage(fmt::format("--db {}: use postgresql, mariadb or h2", db));
+}
+
 Status check_version(const std::string& version) {
   if (std::string complaint = model::check_version(version); !complaint.empty()) {
     return Error::usage(complaint);

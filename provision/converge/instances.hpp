@@ -44,6 +44,9 @@ Result<model::Instance> new_instance(const model::Vm& vm,
                                      const std::vector<model::Instance>& existing,
                                      const NewInstanceArgs& args);
 
+// "postgresql", "mariadb" or "h2" (`squash add --db`, the console's form); else a usage error.
+Result<model::DbKind> db_kind(const std::string& db);
+
 // The lab file's version pattern: "6.0.0", "1.22.2.RELEASE", "7.1.0-RC1".
 Status check_version(const std::string& version);
 

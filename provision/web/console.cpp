@@ -46,17 +46,10 @@ std::string describe(const ActionRequest& r) {
 }
 
 nlohmann::json action_json(const ActionRecord& a) {
-  return {{"id", a.id},
-          {"kind", a.request.kind},
-          {"team", a.request.team},
-          {"vm", a.request.vm},
-          {"name", a.request.name},
-          {"version", a.request.version},
-          {"what", describe(a.request)},
-          {"state", a.state},
-          {"message", a.message},
-          {"started", a.started},
-          {"seconds", a.seconds}};
+  return {{"id", a.id},           {"kind", a.request.kind},      {"team", a.request.team},
+          {"vm", a.request.vm},   {"name", a.request.name},      {"version", a.request.version},
+          {"db", a.request.db},   {"what", describe(a.request)}, {"state", a.state},
+          {"message", a.message}, {"started", a.started},        {"seconds", a.seconds}};
 }
 
 // One instance's open form for a page: as students reach it when published.
@@ -266,6 +259,11 @@ Result<int> Console::run(const ActionRequest& request) {
       return st.error();
     }
   }
+  if (request.kind == "add") {
+    if (auto db = converge::db_kind(request.db); !db) {
+      return db.error();
+    }
+  }
   if ((request.kind == "remove" || request.kind == "upgrade") && request.name.empty()) {
     return Error::usage("which instance: no name given");
   }
@@ -316,8 +314,15 @@ Status Console::perform(const ActionRequest& request, int id) {
   if (!state_dir) {
     return state_dir.error();
   }
-  auto lock = sys::ClassroomLock::acquire(state_dir->dir(), "labctl serve: " + describe(request),
-                                          sys::LockWait::fail);
+  // One writer at a time, the CLI's commands included: the action waits its turn, and the
+  // page is told whose turn it is.
+  auto lock = sys::ClassroomLock::acquire(
+      state_dir->dir(), "labctl serve: " + describe(request), sys::LockWait::wait,
+      [&](const sys::LockHolder& holder) {
+        reporter.report({request.team, request.vm, "waiting for the classroom lock",
+                         sys::EventState::info, holder.text(), 0});
+      },
+      &m_stop);
   if (!lock) {
     return lock.error();
   }
@@ -337,7 +342,7 @@ Status Console::perform(const ActionRequest& request, int id) {
       converge::NewInstanceArgs args{request.name,
                                      request.version,
                                      0,
-                                     model::DbKind::postgresql,
+                                     *converge::db_kind(request.db),
                                      target->lab.squash_image,
                                      target->lab.instance_memory};
       auto added = converge::add_instance(notify, *target, args);

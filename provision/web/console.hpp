@@ -38,6 +38,7 @@ struct ConsoleOptions {
 struct ActionRequest {
   std::string kind;  // "add", "remove", "upgrade", "reset", "up", "down"
   std::string team, vm, name, version;
+  std::string db = "postgresql";  // add: the new instance's database
 };
 
 struct ActionRecord {

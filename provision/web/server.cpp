@@ -276,8 +276,12 @@ void Server::routes() {
       return body.contains(key) && body[key].is_string() ? body[key].get<std::string>()
                                                          : std::string();
     };
-    auto id =
-        m_console.run({field("kind"), field("team"), field("vm"), field("name"), field("version")});
+    ActionRequest request{field("kind"), field("team"), field("vm"), field("name"),
+                          field("version")};
+    if (!field("db").empty()) {
+      request.db = field("db");
+    }
+    auto id = m_console.run(request);
     if (!id) {
       send_error(res, 400, id.error().message);
       return;

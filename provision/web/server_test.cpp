@@ -3,12 +3,14 @@
 // tests/console_browser_test.cpp.
 
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include <httplib.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "provision/sys/classroom_lock.hpp"
 #include "provision/web/server.hpp"
 #include "tests/support/console.hpp"
 #include "tests/support/labs.hpp"
@@ -163,6 +165,46 @@ TEST_CASE("console over HTTP: tokens, sessions, CSRF, a team's own view", "[libv
     const web::ActionRecord down = run("down");
     INFO(down.message);
     CHECK(down.state == "done");
+  }
+  SECTION("an action waits for the classroom's lock held by another command, and says so") {
+    const std::string cookie = login(http, token_of(console.login_url()));
+    const std::string csrf = get_json(http, "/api/session", cookie)["csrf"];
+    auto dir = sys::StateDir::open("lctw");
+    REQUIRE(dir.ok());
+    std::optional<sys::ClassroomLock> held;
+    {
+      auto lock = sys::ClassroomLock::acquire(dir->dir(), "labctl up team2", sys::LockWait::fail);
+      REQUIRE(lock.ok());
+      held.emplace(std::move(*lock));
+    }
+    CHECK(get_json(http, "/api/classroom", cookie)["lock"].get<std::string>().find(
+              "(labctl up team2)") != std::string::npos);
+    auto res = http.Post("/api/actions", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}},
+                         R"({"kind":"remove","team":"team3","vm":"vm2","name":"old"})",
+                         "application/json");
+    REQUIRE(res);
+    REQUIRE(res->status == 202);
+    bool told = false;
+    for (int i = 0; i < 100 && !told; ++i) {
+      std::this_thread::sleep_for(100ms);
+      for (const web::Message& m : console.hub().after(0, 0ms)) {
+        told =
+            told ||
+            (m.event == "progress" && m.data["subject"] == "waiting for the classroom lock" &&
+             m.data["message"].get<std::string>().find("(labctl up team2)") != std::string::npos);
+      }
+    }
+    CHECK(told);
+    CHECK(console.console().actions().back().state == "running");
+    held.reset();
+    bool done = false;
+    for (int i = 0; i < 100 && !done; ++i) {
+      std::this_thread::sleep_for(100ms);
+      done = console.console().actions().back().state != "running";
+    }
+    CHECK(done);
+    INFO(console.console().actions().back().message);
+    CHECK(console.console().actions().back().state == "done");
   }
   SECTION("a team's view: only its team, and it changes nothing") {
     const std::string cookie = login(http, token_of(console.team_url("team3")));

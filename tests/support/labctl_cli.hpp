@@ -73,6 +73,19 @@ class LabctlCli {
     return *result;
   }
 
+  // The command line of a run through env(1), with this CLI's environment: for a labctl that
+  // keeps running (`serve`), started by the test as a live process.
+  std::vector<std::string> command(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"env"};
+    for (const auto& [name, value] : m_options.env) {
+      argv.push_back(name + "=" + value);
+    }
+    argv.push_back(std::string(LABCTL_BINARY_DIR) + "/labctl");
+    argv.insert(argv.end(), {"-f", m_file});
+    argv.insert(argv.end(), m_options.global_args.begin(), m_options.global_args.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
   const std::string& file() const { return m_file; }
 
  private:

@@ -99,10 +99,12 @@ function vmRow(team, vm) {
   if (state.role === "instructor") {
     const select = versionSelect("");
     const name = el("input", { name: "name", class: "name", placeholder: "name (optional)", size: 12 });
+    const db = el("select", { name: "db", class: "db", title: "its database" },
+      ...["postgresql", "mariadb", "h2"].map((d) => el("option", { value: d }, d)));
     instances.append(el("form", { class: "add", on: { submit: (e) => {
       e.preventDefault();
-      act({ kind: "add", team, vm: vm.vm, version: select.value, name: name.value });
-    } } }, select, name, el("button", { type: "submit", class: "do-add" }, "Add instance")));
+      act({ kind: "add", team, vm: vm.vm, version: select.value, name: name.value, db: db.value });
+    } } }, select, db, name, el("button", { type: "submit", class: "do-add" }, "Add instance")));
     cells.push(instances, el("td", {}, el("button", { type: "button", class: "danger do-reset", on: { click: () =>
       act({ kind: "reset", team, vm: vm.vm }, `Reset ${key} to first boot? Its disk is recreated.`) } }, "Reset")));
   } else {
