@@ -309,6 +309,8 @@ TEST_CASE("a writer waits for the classroom lock, says so once, and goes on when
   CHECK(contains(json ? up.out : up.err, "test:///default"));
   CHECK_FALSE(contains(up.err, "is busy"));
   CHECK_FALSE(labctl::sys::ClassroomLock::holder(f.dir).has_value());
+  // Refused before writing anything: the directory that only held the lock is gone.
+  CHECK(tree(f.root).empty());
 }
 
 TEST_CASE("down takes the lock in the directory it removes, and leaves no directory behind",

@@ -82,26 +82,6 @@ void print_down(const GlobalOptions& global, const model::Lab& lab, const sys::S
   print_state_removal(global, state, down.state);
 }
 
-// Whether the state directory holds more than its lock file. When not, it is no classroom's
-// state but what a lock made (this one's, or a writer's that waited for a `down --all`):
-// `down` creates nothing, so it is not listed for deletion, and goes before the lock does.
-bool holds_state(const sys::StateDir& state) {
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(state.dir(), ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (it->path() != state.lock_path()) {
-      return true;
-    }
-  }
-  return false;
-}
-
-void forget_lock_dir(const sys::StateDir& state) {
-  std::error_code ec;
-  std::filesystem::remove(state.lock_path(), ec);
-  std::filesystem::remove(state.dir(), ec);
-}
-
 Status down_locked(const GlobalOptions& global, const DownArgs& args, model::Lab& lab,
                    const plan::Scope& scope, const sys::StateDir& state, bool has_state) {
   auto identity = converge::read_identity(lab, args.adopt);
@@ -113,6 +93,7 @@ Status down_locked(const GlobalOptions& global, const DownArgs& args, model::Lab
   session.use_state(state);
   converge::DownPlan down = session.plan_down(
       converge::down_hosts(hosts_of(global), lab, scope, args.all), scope, args.all, args.purge);
+  // A directory that only the lock made is no classroom's state: not listed, it goes anyway.
   if (!has_state) {
     down.state = {};
   }
@@ -165,9 +146,7 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
     return state.error();
   }
   Status done = down_locked(global, args, *lab, *scope, *state, has_state);
-  if (!has_state) {
-    forget_lock_dir(*state);
-  }
+  forget_lock_only_dir(*state);  // down creates nothing
   return done;
 }
 

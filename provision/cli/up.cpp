@@ -11,38 +11,22 @@ struct UpArgs {
   ConvergeOptions options;
 };
 
-Status run_up(const GlobalOptions& global, const UpArgs& args) {
-  auto lab = load(global);
-  if (!lab) {
-    return lab.error();
-  }
-  auto scope = scope_of(*lab, args.teams, args.all);
-  if (!scope) {
-    return scope.error();
-  }
-  // The checks read the state that the run writes: one lock over both (a dry run takes none).
-  std::optional<sys::ClassroomLock> lock;
-  if (!args.options.dry_run) {
-    auto taken = lock_classroom(global, *lab, "labctl up " + scope_words(args.teams, args.all));
-    if (!taken) {
-      return taken.error();
-    }
-    lock = std::move(*taken);
-  }
-  const converge::UpRequest request{*scope,
+Status up_in_scope(const GlobalOptions& global, const UpArgs& args, model::Lab& lab,
+                   const plan::Scope& scope) {
+  const converge::UpRequest request{scope,
                                     args.all,
                                     args.options.standin,
                                     args.options.dry_run,
                                     hosts_of(global),
                                     session_options(args.options)};
-  auto checked = converge::check_up(notifier(global), *lab, request);
+  auto checked = converge::check_up(notifier(global), lab, request);
   if (!checked) {
     return checked.error();
   }
   if (args.options.dry_run) {
-    return plan_hosts(global, *lab, *checked, args.all, args.options, "dry run failed:");
+    return plan_hosts(global, lab, *checked, args.all, args.options, "dry run failed:");
   }
-  converge::Session session(*lab, request.options);
+  converge::Session session(lab, request.options);
   std::unique_ptr<sys::Reporter> reporter;
   auto done =
       converge::run_up(session, notifier(global), request, *checked, [&]() -> sys::Reporter& {
@@ -59,6 +43,31 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
                           (summary ? "" : "\n  " + summary.error().message));
   }
   return summary;
+}
+
+Status run_up(const GlobalOptions& global, const UpArgs& args) {
+  auto lab = load(global);
+  if (!lab) {
+    return lab.error();
+  }
+  auto scope = scope_of(*lab, args.teams, args.all);
+  if (!scope) {
+    return scope.error();
+  }
+  if (args.options.dry_run) {
+    return up_in_scope(global, args, *lab, *scope);  // a dry run takes no lock
+  }
+  // The checks read the state that the run writes: one lock over both.
+  auto lock = lock_classroom(global, *lab, "labctl up " + scope_words(args.teams, args.all));
+  if (!lock) {
+    return lock.error();
+  }
+  Status done = up_in_scope(global, args, *lab, *scope);
+  // Refused before anything was written: no state directory, as before the lock made one.
+  if (auto state = sys::StateDir::open_read_only(lab->classroom); state) {
+    forget_lock_only_dir(*state);
+  }
+  return done;
 }
 
 }  // namespace
