@@ -4,6 +4,7 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/golden.hpp"
 #include "tests/support/labctl_cli.hpp"
@@ -60,5 +61,9 @@ TEST_CASE("labctl serve: the login URL, the token kept, the address checked", "[
     std::getline(in, kept);
     CHECK(kept == token);
     CHECK(first.err.find(token) == std::string::npos);  // only on stdout, once asked
+    const auto json = labctl.run({"--json", "serve", "--listen", "127.0.0.1:18800", "--print-url"});
+    REQUIRE(json.exit_code == 0);
+    CHECK(nlohmann::json::parse(json.out)["login_url"] ==
+          first.out.substr(0, first.out.size() - 1));
   }
 }

@@ -71,9 +71,14 @@ Status run_serve(const GlobalOptions& global, const ServeArgs& args) {
   }
   if (args.print_url) {
     const bool v6 = listen->address.find(':') != std::string::npos;
-    fmt::print("{}://{}{}{}:{}/login?token={}\n", listen->tls_cert.empty() ? "http" : "https",
-               v6 ? "[" : "", listen->address, v6 ? "]" : "", listen->port,
-               access->instructor_token());
+    const std::string url = fmt::format(
+        "{}://{}{}{}:{}/login?token={}", listen->tls_cert.empty() ? "http" : "https", v6 ? "[" : "",
+        listen->address, v6 ? "]" : "", listen->port, access->instructor_token());
+    if (global.json) {
+      global.output->document = {{"login_url", url}};
+    } else {
+      fmt::print("{}\n", url);
+    }
     return {};
   }
   web::EventHub hub;
@@ -87,7 +92,12 @@ Status run_serve(const GlobalOptions& global, const ServeArgs& args) {
     return port.error();
   }
   const std::string login = server.base_url() + "/login?token=" + access->instructor_token();
-  if (access->made_now()) {
+  if (global.json) {
+    // stdout holds the one document, at the end; the start is an event line on stderr.
+    global.output->document = {{"url", server.base_url() + "/"}};
+    notice(global, "note",
+           access->made_now() ? "serving: open " + login : "serving on " + server.base_url() + "/");
+  } else if (access->made_now()) {
     fmt::print("labctl serve: open {}\n", login);
   } else {
     fmt::print(
