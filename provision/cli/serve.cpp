@@ -70,10 +70,8 @@ Status run_serve(const GlobalOptions& global, const ServeArgs& args) {
     return access.error();
   }
   if (args.print_url) {
-    const bool v6 = listen->address.find(':') != std::string::npos;
-    const std::string url = fmt::format(
-        "{}://{}{}{}:{}/login?token={}", listen->tls_cert.empty() ? "http" : "https", v6 ? "[" : "",
-        listen->address, v6 ? "]" : "", listen->port, access->instructor_token());
+    const std::string url =
+        web::base_url_of(*listen, listen->port) + "/login?token=" + access->instructor_token();
     if (global.json) {
       global.output->document = {{"login_url", url}};
     } else {

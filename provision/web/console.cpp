@@ -69,6 +69,16 @@ nlohmann::json instance_json(const nlohmann::json& instance, bool with_private) 
   return out;
 }
 
+// The first VM that did not get ready, as the action's failure.
+Status first_failure(const std::vector<ready::VmReadiness>& results) {
+  for (const ready::VmReadiness& r : results) {
+    if (r.failed != ready::Stage::none) {
+      return Error::failure(fmt::format("{}/{}: {}", r.team, r.vm, r.message));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Console::Console(model::Lab lab, ConsoleOptions options, EventHub& hub)
@@ -370,12 +380,7 @@ Status Console::perform(const ActionRequest& request, int id) {
     if (!results) {
       return results.error();
     }
-    for (const ready::VmReadiness& r : *results) {
-      if (r.failed != ready::Stage::none) {
-        return Error::failure(fmt::format("{}/{}: {}", r.team, r.vm, r.message));
-      }
-    }
-    return {};
+    return first_failure(*results);
   }
   if (request.kind == "up") {
     const converge::UpRequest up{scope, false, false, false, m_options.hosts, options};
@@ -392,12 +397,7 @@ Status Console::perform(const ActionRequest& request, int id) {
     if (!done->failures.empty()) {
       return Error::failure("up failed:" + done->failures);
     }
-    for (const ready::VmReadiness& r : done->results) {
-      if (r.failed != ready::Stage::none) {
-        return Error::failure(fmt::format("{}/{}: {}", r.team, r.vm, r.message));
-      }
-    }
-    return {};
+    return first_failure(done->results);
   }
   // down
   auto identity = converge::read_identity(lab, false);

@@ -5,8 +5,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -52,21 +50,6 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
   send_json(res, {{"error", message}}, status);
 }
 
-// A team's or the classroom's name in a file name: what the lab file allows already, kept to
-// that.
-bool plain_name(const std::string& name) {
-  return !name.empty() && name.find_first_not_of(
-                              "abcdefghijklmnopqrstuvwxyz"
-                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == std::string::npos;
-}
-
-std::string file_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 }  // namespace
 
 Result<Listen> parse_listen(const std::string& text) {
@@ -95,6 +78,12 @@ Result<Listen> parse_listen(const std::string& text) {
   out.address = host;
   out.port = std::stoi(port);
   return out;
+}
+
+std::string base_url_of(const Listen& listen, int port) {
+  const bool v6 = listen.address.find(':') != std::string::npos;
+  return fmt::format("{}://{}{}{}:{}", listen.tls_cert.empty() ? "http" : "https", v6 ? "[" : "",
+                     listen.address, v6 ? "]" : "", port);
 }
 
 Server::Server(Console& console, Access& access, EventHub& hub)
@@ -135,9 +124,7 @@ Result<int> Server::bind(const Listen& listen) {
     return Error::failure(fmt::format("cannot listen on {}:{}: {}", listen.address, listen.port,
                                       std::strerror(errno)));
   }
-  const bool v6 = listen.address.find(':') != std::string::npos;
-  m_base = fmt::format("{}://{}{}{}:{}", m_tls ? "https" : "http", v6 ? "[" : "", listen.address,
-                       v6 ? "]" : "", port);
+  m_base = base_url_of(listen, port);
   return port;
 }
 
@@ -312,7 +299,7 @@ void Server::routes() {
     const bool bundle = req.matches[2].length() > 0;
     const model::Lab& lab = m_console.lab();
     const model::Team* found = lab.find_team(team);
-    if (found == nullptr || !plain_name(lab.classroom)) {
+    if (found == nullptr) {
       send_error(res, 404, "no team " + team);
       return;
     }
@@ -348,16 +335,16 @@ void Server::routes() {
     }
     const std::filesystem::path archive = std::filesystem::path(dir) / (top + ".tar.gz");
     const Status written = converge::write_handout_archive(archive, top, files);
-    const std::string bytes = written ? file_bytes(archive) : "";
+    auto bytes = written ? sys::read_text_file(archive) : Result<std::string>(written.error());
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
-    if (!written) {
-      send_error(res, 500, written.error().message);
+    if (!bytes) {
+      send_error(res, 500, bytes.error().message);
       return;
     }
     res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}.tar.gz\"", top));
     res.set_header("Cache-Control", "no-store");
-    res.set_content(bytes, "application/gzip");
+    res.set_content(*bytes, "application/gzip");
   });
 }
 

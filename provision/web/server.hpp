@@ -29,6 +29,9 @@ struct Listen {
 // "ADDR:PORT" ("127.0.0.1:8800", "0.0.0.0:8800", "[::1]:8800") into a Listen.
 Result<Listen> parse_listen(const std::string& text);
 
+// "http://127.0.0.1:8800", "https://[::1]:8443": where `listen` serves on `port`.
+std::string base_url_of(const Listen& listen, int port);
+
 class Server {
  public:
   Server(Console& console, Access& access, EventHub& hub);
