@@ -202,7 +202,8 @@ TEST_CASE("handout --out writes each team's files, --archive a .tar.gz of them",
   }
 }
 
-TEST_CASE("an unreadable state.json is an error for plan and up, not a fresh placement", "[exe]") {
+TEST_CASE("an unreadable state.json is an error, not a fresh placement or an empty classroom",
+          "[exe]") {
   ScratchDir scratch("lct-state");
   const fs::path root = scratch.path() / "state";
   fs::create_directories(root / "stp");
@@ -235,6 +236,14 @@ template:
     CHECK(refused.exit_code == 1);
     CHECK(contains(refused.err, "the teams' recorded placement cannot be read"));
     CHECK(contains(refused.err, state.string()));
+  }
+  // Read-only and removing commands alike: an error naming the file, not an empty classroom.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"status"}, {"--json", "status"}, {"down", "--all", "--yes"}}) {
+    const auto refused = labctl.run(args);
+    INFO(refused.out << refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK(contains(refused.err + refused.out, state.string()));
   }
   CHECK(labctl::testing::read_file(state) == R"({"placement": {"red": )");
 }

@@ -47,10 +47,6 @@ converge::HostChoice hosts_of(const GlobalOptions& global) {
   return {global.connect, global.placement};
 }
 
-std::string host_uri(const GlobalOptions& global, const model::Lab& lab, const model::Team* team) {
-  return converge::host_uri(hosts_of(global), lab, team);
-}
-
 Result<plan::Scope> scope_of(const model::Lab& lab, const std::vector<std::string>& teams,
                              bool all) {
   if (all == !teams.empty()) {

@@ -54,10 +54,6 @@ Result<model::Lab> load(const GlobalOptions& global);
 // --connect and the placement made in this process, for the converge layer.
 converge::HostChoice hosts_of(const GlobalOptions& global);
 
-// converge::host_uri with the command's --connect and placement.
-std::string host_uri(const GlobalOptions& global, const model::Lab& lab,
-                     const model::Team* team = nullptr);
-
 // Team names given on the command line (or --all) as a plan::Scope; unknown teams are a
 // usage error that names the known ones.
 Result<plan::Scope> scope_of(const model::Lab& lab, const std::vector<std::string>& teams,

@@ -15,11 +15,6 @@ converge::Options session_options(const ConvergeOptions& options) {
           .stop = &stop_flag()};
 }
 
-std::vector<converge::HostTeams> teams_by_host(const GlobalOptions& global, const model::Lab& lab,
-                                               const plan::Scope& scope) {
-  return converge::teams_by_host(hosts_of(global), lab, scope);
-}
-
 Status plan_hosts(const GlobalOptions& global, const model::Lab& lab,
                   const converge::UpChecked& checked, bool all, const ConvergeOptions& options,
                   const std::string& failed) {

@@ -25,10 +25,6 @@ struct ConvergeOptions {
 // The session's share of the flags; a Ctrl-C stops it between actions.
 converge::Options session_options(const ConvergeOptions& options);
 
-// The hosts' teams for a scope: teams grouped by the URI they live on.
-std::vector<converge::HostTeams> teams_by_host(const GlobalOptions& global, const model::Lab& lab,
-                                               const plan::Scope& scope);
-
 // `plan` and `up --dry-run` on one host (converge::Session::plan_host), printed: the plan
 // against the host's inventory, for a scripted backend (Hyper-V) also the exact scripts `up`
 // would run. Fails as `up` would on that host.

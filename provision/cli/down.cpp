@@ -7,7 +7,6 @@
 
 #include "provision/cli/converge.hpp"
 #include "provision/converge/classroom_registry.hpp"
-#include "provision/converge/identity.hpp"
 
 namespace labctl::cli {
 
@@ -84,15 +83,13 @@ void print_down(const GlobalOptions& global, const model::Lab& lab, const sys::S
 
 Status down_locked(const GlobalOptions& global, const DownArgs& args, model::Lab& lab,
                    const plan::Scope& scope, const sys::StateDir& state, bool has_state) {
-  auto identity = converge::read_identity(lab, args.adopt);
-  if (!identity) {
-    return identity.error();
-  }
-  lab.identity = *identity;
   converge::Session session(lab, {.adopt = args.adopt, .stop = &stop_flag()});
   session.use_state(state);
-  converge::DownPlan down = session.plan_down(
-      converge::down_hosts(hosts_of(global), lab, scope, args.all), scope, args.all, args.purge);
+  auto planned = session.prepare_down(hosts_of(global), scope, args.all, args.purge);
+  if (!planned) {
+    return planned.error();
+  }
+  converge::DownPlan& down = *planned;
   // A directory that only the lock made is no classroom's state: not listed, it goes anyway.
   if (!has_state) {
     down.state = {};

@@ -51,7 +51,9 @@ Status run_reset(const GlobalOptions& global, const ResetArgs& args) {
   converge::Session session(*lab, session_options(args.options));
   session.use_state(*state);
   session.report_to(*reporter);
-  auto results = session.reset(host_uri(global, *lab, team), *team, args.vm, vms);
+  auto uri = converge::host_uri(hosts_of(global), *lab, team);
+  auto results = uri ? session.reset(*uri, *team, args.vm, vms)
+                     : Result<std::vector<ready::VmReadiness>>(uri.error());
   if (!results) {
     return results.error();
   }

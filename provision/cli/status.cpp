@@ -77,7 +77,11 @@ Status run_status(const GlobalOptions& global, const std::string& team) {
   if (!context) {
     return context.error();
   }
-  print_rows(global, probe_status(global, *context));
+  auto rows = probe_status(global, *context);
+  if (!rows) {
+    return rows.error();
+  }
+  print_rows(global, *rows);
   return {};
 }
 
@@ -103,11 +107,13 @@ Result<StatusContext> open_status(const GlobalOptions& global, const std::string
   return converge::open_status(std::move(*lab), std::move(*scope));
 }
 
-std::vector<StatusRow> status_rows(const GlobalOptions& global, const StatusContext& context) {
+Result<std::vector<StatusRow>> status_rows(const GlobalOptions& global,
+                                           const StatusContext& context) {
   return converge::status_rows(hosts_of(global), context);
 }
 
-std::vector<StatusRow> probe_status(const GlobalOptions& global, const StatusContext& context) {
+Result<std::vector<StatusRow>> probe_status(const GlobalOptions& global,
+                                            const StatusContext& context) {
   return converge::probe_status(hosts_of(global), context, &stop_flag());
 }
 

@@ -18,11 +18,14 @@ using StatusContext = converge::StatusContext;
 // TEAM "" for every team.
 Result<StatusContext> open_status(const GlobalOptions& global, const std::string& team);
 
-// Every VM in scope, in lab order, on its host; not probed yet.
-std::vector<StatusRow> status_rows(const GlobalOptions& global, const StatusContext& context);
+// Every VM in scope, in lab order, on its host; not probed yet (an error when the classroom's
+// state cannot be read).
+Result<std::vector<StatusRow>> status_rows(const GlobalOptions& global,
+                                           const StatusContext& context);
 
 // The same rows, probed on each host (the VMs of a host in parallel).
-std::vector<StatusRow> probe_status(const GlobalOptions& global, const StatusContext& context);
+Result<std::vector<StatusRow>> probe_status(const GlobalOptions& global,
+                                            const StatusContext& context);
 
 struct WatchOptions {
   std::string team;  // "" for every team

@@ -55,14 +55,19 @@ struct Latest {
   std::condition_variable_any wake;
   WatchModel model;
   int probes = 0;
+  Status failed;  // a probe that could not be made ends the watch
 };
 
 void probe_loop(const std::stop_token& stop, const GlobalOptions& global,
                 const StatusContext& context, const WatchOptions& options, Latest& latest) {
   while (!stop.stop_requested()) {
-    WatchModel model = watch_model(context, probe_status(global, context), options, clock_now());
+    auto rows = probe_status(global, context);
     std::unique_lock lock(latest.mutex);
-    latest.model = std::move(model);
+    if (!rows) {
+      latest.failed = rows.error();
+      return;
+    }
+    latest.model = watch_model(context, *rows, options, clock_now());
     ++latest.probes;
     if (options.count > 0 && latest.probes >= options.count) {
       return;
@@ -79,6 +84,9 @@ void draw_loop(Terminal& terminal, const WatchOptions& options, Latest& latest) 
     bool dirty = terminal.resized();
     {
       const std::lock_guard lock(latest.mutex);
+      if (!latest.failed) {
+        return;
+      }
       if (latest.probes != drawn) {
         model = latest.model;
         drawn = latest.probes;
@@ -105,13 +113,19 @@ Status watch_terminal(const GlobalOptions& global, const StatusContext& context,
   if (!terminal) {
     return terminal.error();
   }
+  auto rows = status_rows(global, context);
+  if (!rows) {
+    return rows.error();
+  }
   Latest latest;
-  latest.model = watch_model(context, status_rows(global, context), options, "");
+  latest.model = watch_model(context, *rows, options, "");
   std::jthread prober(
       [&](const std::stop_token& stop) { probe_loop(stop, global, context, options, latest); });
   draw_loop(**terminal, options, latest);
   (*terminal)->restore();  // at once: the probe in flight may take a few seconds to finish
-  return {};
+  prober.request_stop();
+  prober.join();
+  return latest.failed;
 }
 
 // One `status --json` document per line and probe.
@@ -119,7 +133,11 @@ Status stream_json(const GlobalOptions& global, const StatusContext& context,
                    const WatchOptions& options) {
   global.output->streamed = true;
   for (int probes = 1; !stop_flag(); ++probes) {
-    const std::string line = converge::status_json(probe_status(global, context)).dump() + "\n";
+    auto rows = probe_status(global, context);
+    if (!rows) {
+      return rows.error();
+    }
+    const std::string line = converge::status_json(*rows).dump() + "\n";
     if (std::fputs(line.c_str(), stdout) < 0 || std::fflush(stdout) != 0) {
       return {};  // the reader went away
     }

@@ -1,6 +1,6 @@
 #include <fmt/format.h>
 
-#include "provision/cli/converge.hpp"
+#include "provision/cli/common.hpp"
 #include "provision/model/loader.hpp"
 
 namespace labctl::cli {
@@ -40,16 +40,8 @@ void add_validate(Registry r) {
         return lab.error();
       }
       // The lab is valid; what its hosts must provide is checked here too (nothing connects).
-      plan::Scope all;
-      all.all = true;
-      std::string problems;
-      for (const auto& [uri, teams] : teams_by_host(global, *lab, all)) {
-        if (auto st = hv::check_host_setup(uri, teams); !st) {
-          problems += fmt::format("\n  {}: {}", uri, st.error().message);
-        }
-      }
-      if (!problems.empty()) {
-        return Error::failure(lab->file + ": valid, but a host is not ready:" + problems);
+      if (auto st = converge::check_host_setups(hosts_of(global), *lab); !st) {
+        return st;
       }
       print_summary(global, *lab);
       return {};

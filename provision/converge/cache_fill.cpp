@@ -57,9 +57,10 @@ Result<std::vector<registry::ImageUse>> needed_images(const model::Lab& lab,
   options.autoheal = lab.squash_autoheal;
   // The instances as they run: `squash add` and `squash rm` are recorded in the state.
   auto state = sys::StateDir::open_read_only(lab.classroom);
+  // No state root: nothing was recorded; a record that cannot be read is an error.
   auto current = state ? state->read_state() : Result<sys::ClassroomState>(sys::ClassroomState{});
   if (!current) {
-    return registry::lab_images(lab, options);
+    return current.error();
   }
   model::Lab running = lab;
   for (model::Team& team : running.teams) {

@@ -16,7 +16,8 @@
 namespace labctl::converge {
 
 // Every image the teams' instances need (all teams when `teams` is empty), with the proxy
-// and autoheal images when the lab enables them.
+// and autoheal images when the lab enables them; the instances as `squash add|rm` left them
+// in the classroom's state (one that cannot be read is an error naming it).
 Result<std::vector<registry::ImageUse>> needed_images(const model::Lab& lab,
                                                       const std::vector<std::string>& teams);
 

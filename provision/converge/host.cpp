@@ -126,11 +126,12 @@ ready::Deps readiness_deps(const model::Lab& lab, const sys::StateDir& state,
     return squashtm::probe_health(*http, ip, instance.port, std::chrono::milliseconds(3000))
         .healthy;
   };
-  deps.instances = [state](const model::Vm& vm) {
-    // The readiness probe has no error to give: a state that cannot be read counts as the
-    // lab file's instances (`up` and `reset` read it once already, and stop there).
+  deps.instances = [state](const model::Vm& vm) -> Result<std::vector<model::Instance>> {
     auto current = state.read_state();
-    return current ? current->effective_instances(vm) : vm.instances;
+    if (!current) {
+      return current.error();
+    }
+    return current->effective_instances(vm);
   };
   deps.serial_log = [state](const model::Vm& vm) {
     auto path = state.serial_log_path(vm.name);

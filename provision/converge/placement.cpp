@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -40,9 +41,15 @@ plan::HostFacts read_host_facts(const Notify& notify, const model::Lab& lab,
   return facts;
 }
 
-}  // namespace
+// Whether a team's host comes from the placement `up` recorded: no --connect, no pinned host,
+// no placement made in this process.
+bool from_record(const HostChoice& hosts, const model::Team* team) {
+  return hosts.connect.empty() && team != nullptr && team->host.empty() &&
+         hosts.placement.find(team->name) == hosts.placement.end();
+}
 
-std::string host_uri(const HostChoice& hosts, const model::Lab& lab, const model::Team* team) {
+std::string resolve(const HostChoice& hosts, const model::Lab& lab, const model::Team* team,
+                    const plan::Placement& recorded) {
   if (!hosts.connect.empty()) {
     return hosts.connect;
   }
@@ -53,25 +60,43 @@ std::string host_uri(const HostChoice& hosts, const model::Lab& lab, const model
     if (auto it = hosts.placement.find(team->name); it != hosts.placement.end()) {
       return it->second;
     }
-    // An unreadable record counts as none here; `plan` and `up` refuse it (place_scope).
-    auto recorded = recorded_placement(lab);
-    const plan::Placement none;
-    const plan::Placement& placed = recorded ? *recorded : none;
-    if (auto it = placed.find(team->name); it != placed.end() && listed(lab, it->second)) {
+    if (auto it = recorded.find(team->name); it != recorded.end() && listed(lab, it->second)) {
       return it->second;
     }
   }
   return default_uri(lab);
 }
 
-std::vector<HostTeams> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
-                                     const plan::Scope& scope) {
+}  // namespace
+
+Result<std::string> host_uri(const HostChoice& hosts, const model::Lab& lab,
+                             const model::Team* team) {
+  if (!from_record(hosts, team)) {
+    return resolve(hosts, lab, team, {});
+  }
+  auto recorded = recorded_placement(lab);
+  if (!recorded) {
+    return recorded.error();
+  }
+  return resolve(hosts, lab, team, *recorded);
+}
+
+Result<std::vector<HostTeams>> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
+                                             const plan::Scope& scope) {
+  std::optional<plan::Placement> recorded;  // read once, when a team needs it
   std::vector<HostTeams> groups;
   for (const model::Team& team : lab.teams) {
     if (!scope.covers(team.name)) {
       continue;
     }
-    const std::string uri = host_uri(hosts, lab, &team);
+    if (!recorded && from_record(hosts, &team)) {
+      auto read = recorded_placement(lab);
+      if (!read) {
+        return read.error();
+      }
+      recorded = std::move(*read);
+    }
+    const std::string uri = resolve(hosts, lab, &team, recorded ? *recorded : plan::Placement{});
     auto it = std::find_if(groups.begin(), groups.end(), [&](auto& g) { return g.uri == uri; });
     if (it == groups.end()) {
       groups.push_back({uri, {}});
@@ -80,6 +105,25 @@ std::vector<HostTeams> teams_by_host(const HostChoice& hosts, const model::Lab& 
     it->teams.push_back(&team);
   }
   return groups;
+}
+
+Status check_host_setups(const HostChoice& hosts, const model::Lab& lab) {
+  plan::Scope all;
+  all.all = true;
+  auto groups = teams_by_host(hosts, lab, all);
+  if (!groups) {
+    return groups.error();
+  }
+  std::string problems;
+  for (const auto& [uri, teams] : *groups) {
+    if (auto st = hv::check_host_setup(uri, teams); !st) {
+      problems += fmt::format("\n  {}: {}", uri, st.error().message);
+    }
+  }
+  if (!problems.empty()) {
+    return Error::failure(lab.file + ": valid, but a host is not ready:" + problems);
+  }
+  return {};
 }
 
 Result<plan::Placement> recorded_placement(const model::Lab& lab) {

@@ -30,13 +30,19 @@ struct HostTeams {
 
 // The connect URI, then the team's pinned host, then its placement (this process's, else the
 // one `up` recorded, while its host is listed), then the lab's first host, then
-// $LIBVIRT_DEFAULT_URI, then qemu:///system.
-std::string host_uri(const HostChoice& hosts, const model::Lab& lab,
-                     const model::Team* team = nullptr);
+// $LIBVIRT_DEFAULT_URI, then qemu:///system. A record that cannot be read is an error, when
+// the team's host depends on it.
+Result<std::string> host_uri(const HostChoice& hosts, const model::Lab& lab,
+                             const model::Team* team = nullptr);
 
-// The scope's teams grouped by the URI they live on, in lab order.
-std::vector<HostTeams> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
-                                     const plan::Scope& scope);
+// The scope's teams grouped by the URI they live on, in lab order; the record is read once,
+// and only when a team's host depends on it (an error when it cannot be read).
+Result<std::vector<HostTeams>> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
+                                             const plan::Scope& scope);
+
+// What each host must provide for its teams (hv::check_host_setup), checked without
+// connecting: `validate`'s host checks. The failures name each host.
+Status check_host_setups(const HostChoice& hosts, const model::Lab& lab);
 
 // The placement `up` recorded in the classroom's state, read without creating anything; an
 // unreadable record is an error (placing the teams anew could move one to another host).

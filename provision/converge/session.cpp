@@ -269,6 +269,20 @@ Result<std::vector<ready::VmReadiness>> Session::reset(const std::string& uri,
   return bring_up_guests(m_lab, **state, **hypervisor, vms, m_options, *m_reporter);
 }
 
+Result<DownPlan> Session::prepare_down(const HostChoice& hosts, const plan::Scope& scope, bool all,
+                                       bool purge) {
+  auto identity = read_identity(m_lab, m_options.adopt);
+  if (!identity) {
+    return identity.error();
+  }
+  m_lab.identity = *identity;
+  auto uris = down_hosts(hosts, m_lab, scope, all);
+  if (!uris) {
+    return uris.error();
+  }
+  return plan_down(*uris, scope, all, purge);
+}
+
 DownPlan Session::plan_down(const std::vector<std::string>& uris, const plan::Scope& scope,
                             bool all, bool purge) {
   DownPlan out;
@@ -317,10 +331,14 @@ Status Session::down(const DownPlan& plan, bool all) {
   return (*state)->remove_paths(plan.state.remove);
 }
 
-std::vector<std::string> down_hosts(const HostChoice& hosts, const model::Lab& lab,
-                                    const plan::Scope& scope, bool all) {
+Result<std::vector<std::string>> down_hosts(const HostChoice& hosts, const model::Lab& lab,
+                                            const plan::Scope& scope, bool all) {
+  auto groups = teams_by_host(hosts, lab, scope);
+  if (!groups) {
+    return groups.error();
+  }
   std::vector<std::string> uris;
-  for (const auto& group : teams_by_host(hosts, lab, scope)) {
+  for (const auto& group : *groups) {
     uris.push_back(group.uri);
   }
   if (all && hosts.connect.empty()) {
@@ -331,7 +349,11 @@ std::vector<std::string> down_hosts(const HostChoice& hosts, const model::Lab& l
     }
   }
   if (all && uris.empty()) {
-    uris.push_back(host_uri(hosts, lab));
+    auto uri = host_uri(hosts, lab);  // no team: the default host, nothing read
+    if (!uri) {
+      return uri.error();
+    }
+    uris.push_back(*uri);
   }
   return uris;
 }

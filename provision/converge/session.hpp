@@ -65,9 +65,9 @@ plan::Scope scope_of_teams(const model::Lab& lab, const std::vector<const model:
 
 // The hosts `down` visits: the scope's, and with `all` also every listed host that holds no
 // team now (a team removed from the file, a placement that moved): only tagged objects go
-// there.
-std::vector<std::string> down_hosts(const HostChoice& hosts, const model::Lab& lab,
-                                    const plan::Scope& scope, bool all);
+// there. An error when the placement record the teams' hosts depend on cannot be read.
+Result<std::vector<std::string>> down_hosts(const HostChoice& hosts, const model::Lab& lab,
+                                            const plan::Scope& scope, bool all);
 
 // Opens a host by URI; tests give test:///default or a fake.
 using Connect = std::function<Result<std::unique_ptr<hv::Hypervisor>>(const std::string& uri)>;
@@ -114,6 +114,11 @@ class Session {
                                                 const std::string& vm_key,
                                                 const std::vector<const model::Vm*>& vms);
 
+  // `down` for a command: the classroom's identity read (another identity's objects are
+  // adopted with options.adopt, else refused), the hosts down_hosts visits, and plan_down on
+  // them. Changes nothing.
+  Result<DownPlan> prepare_down(const HostChoice& hosts, const plan::Scope& scope, bool all,
+                                bool purge);
   // `down`: what would go on each host, and with `all` the state directory (its dumps too
   // with `purge`). Changes nothing.
   DownPlan plan_down(const std::vector<std::string>& uris, const plan::Scope& scope, bool all,

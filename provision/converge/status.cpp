@@ -44,8 +44,9 @@ std::map<std::string, std::string> dhcp_addresses(const model::Lab& lab, const s
 }
 
 // One host's VMs: their domain state from the inventory, then a quick probe per VM.
-void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::string& uri,
-                std::vector<Row*>& rows, const std::atomic<bool>* stop) {
+void probe_host(const model::Lab& lab, const sys::StateDir& state,
+                const sys::ClassroomState& current, const std::string& uri, std::vector<Row*>& rows,
+                const std::atomic<bool>* stop) {
   auto hypervisor = hv::open_hypervisor(uri);
   auto inventory = hypervisor ? (*hypervisor)->inventory(lab.classroom)
                               : Result<hv::Inventory>(hypervisor.error());
@@ -56,9 +57,6 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state, const std::st
     }
     return;
   }
-  // Status shows what it can: a state that cannot be read counts as the lab file alone.
-  auto read = state.read_state();
-  const sys::ClassroomState current = read ? *read : sys::ClassroomState{};
   const ready::Deps deps = readiness_deps(lab, state, **hypervisor, stop);
   sys::CurlHttpClient http;
   std::vector<std::jthread> threads;
@@ -100,15 +98,39 @@ Result<StatusContext> open_status(model::Lab lab, plan::Scope scope) {
   return StatusContext{std::move(lab), std::move(scope), std::move(*state)};
 }
 
-std::vector<StatusRow> status_rows(const HostChoice& hosts, const StatusContext& context) {
+namespace {
+
+// What every row needs read once: the classroom's state and the hosts of the scope's teams.
+struct Snapshot {
+  sys::ClassroomState current;
+  std::vector<HostTeams> hosts;
+};
+
+Result<Snapshot> snapshot(const HostChoice& hosts, const StatusContext& context) {
   auto current = context.state.read_state();
-  const bool standin = current && current->standin;
+  if (!current) {
+    return current.error();
+  }
+  auto groups = teams_by_host(hosts, context.lab, context.scope);
+  if (!groups) {
+    return groups.error();
+  }
+  return Snapshot{std::move(*current), std::move(*groups)};
+}
+
+std::vector<Row> rows_of(const StatusContext& context, const Snapshot& snap) {
+  std::map<const model::Team*, std::string> uri_of;
+  for (const HostTeams& host : snap.hosts) {
+    for (const model::Team* team : host.teams) {
+      uri_of[team] = host.uri;
+    }
+  }
   std::vector<Row> rows;
   for (const model::Team& t : context.lab.teams) {
     for (const model::Vm& vm : t.vms) {
       if (context.scope.covers(t.name)) {
-        rows.push_back({&vm, host_uri(hosts, context.lab, &t)});
-        rows.back().standin = standin;
+        rows.push_back({&vm, uri_of[&t]});
+        rows.back().standin = snap.current.standin;
         rows.back().ssh = model::ssh_endpoint(context.lab, vm);
         rows.back().user = context.lab.admin_user;
       }
@@ -117,18 +139,31 @@ std::vector<StatusRow> status_rows(const HostChoice& hosts, const StatusContext&
   return rows;
 }
 
-std::vector<StatusRow> probe_status(const HostChoice& hosts, const StatusContext& context,
-                                    const std::atomic<bool>* stop) {
-  const model::Lab& lab = context.lab;
-  std::vector<Row> rows = status_rows(hosts, context);
-  for (const auto& [uri, teams] : teams_by_host(hosts, lab, context.scope)) {
+}  // namespace
+
+Result<std::vector<StatusRow>> status_rows(const HostChoice& hosts, const StatusContext& context) {
+  auto snap = snapshot(hosts, context);
+  if (!snap) {
+    return snap.error();
+  }
+  return rows_of(context, *snap);
+}
+
+Result<std::vector<StatusRow>> probe_status(const HostChoice& hosts, const StatusContext& context,
+                                            const std::atomic<bool>* stop) {
+  auto snap = snapshot(hosts, context);
+  if (!snap) {
+    return snap.error();
+  }
+  std::vector<Row> rows = rows_of(context, *snap);
+  for (const HostTeams& host : snap->hosts) {
     std::vector<Row*> host_rows;
     for (Row& row : rows) {
-      if (row.host == uri) {
+      if (row.host == host.uri) {
         host_rows.push_back(&row);
       }
     }
-    probe_host(lab, context.state, uri, host_rows, stop);
+    probe_host(context.lab, context.state, snap->current, host.uri, host_rows, stop);
   }
   return rows;
 }

@@ -51,13 +51,15 @@ struct StatusContext {
 // nothing).
 Result<StatusContext> open_status(model::Lab lab, plan::Scope scope);
 
-// Every VM in scope, in lab order, on its host; not probed yet.
-std::vector<StatusRow> status_rows(const HostChoice& hosts, const StatusContext& context);
+// Every VM in scope, in lab order, on its host; not probed yet. The classroom's state is read
+// each time (`squash add` elsewhere shows at the next probe): one that cannot be read is an
+// error naming the file, not an empty classroom.
+Result<std::vector<StatusRow>> status_rows(const HostChoice& hosts, const StatusContext& context);
 
 // The same rows, probed on each host (the VMs of a host in parallel); `stop` ends the probes'
 // waits early.
-std::vector<StatusRow> probe_status(const HostChoice& hosts, const StatusContext& context,
-                                    const std::atomic<bool>* stop);
+Result<std::vector<StatusRow>> probe_status(const HostChoice& hosts, const StatusContext& context,
+                                            const std::atomic<bool>* stop);
 
 // The rows as `status --json` prints them (and the web console serves them).
 nlohmann::ordered_json status_json(const std::vector<StatusRow>& rows);

@@ -93,7 +93,11 @@ Result<UpChecked> check_up(const Notify& notify, model::Lab& lab, const UpReques
   lab.identity = *identity;
   HostChoice placed = request.hosts;
   placed.placement = *placement;
-  checked.by_host = teams_by_host(placed, lab, request.scope);
+  auto by_host = teams_by_host(placed, lab, request.scope);
+  if (!by_host) {
+    return by_host.error();
+  }
+  checked.by_host = std::move(*by_host);
   // libvirt's test driver boots no guest: nothing would pull through a registry.
   checked.pulls =
       std::any_of(checked.by_host.begin(), checked.by_host.end(),

@@ -36,6 +36,13 @@ Status check_listen(const model::AccessSettings& access, const sys::HostPorts& h
 
 Status check_ranges(const model::AccessSettings& access, const sys::HostPorts& host) {
   for (const sys::ClassroomRange& other : host.ranges) {
+    if (!other.unreadable.empty()) {
+      return refusal(
+          access.ports_site,
+          fmt::format("ports {}-{} cannot be checked against classroom {} on this "
+                      "host: {}: repair that file, or take that classroom down",
+                      access.first_port, access.last_port, other.classroom, other.unreadable));
+    }
     if (other.first <= access.last_port && access.first_port <= other.last) {
       return refusal(access.ports_site,
                      fmt::format("ports {}-{} overlap {}-{} of classroom {} on this host "

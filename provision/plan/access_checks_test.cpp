@@ -1,5 +1,6 @@
 #include "provision/plan/access_checks.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -73,6 +74,14 @@ TEST_CASE("access on the host: listen address, ports in use, other classrooms' r
     host.ranges = {{"cd27", 21000, 21999, "/state/cd27/state.json"}};
     CHECK(refusal(lab, host) == "");
   }
+  SECTION("another classroom's state that cannot be read: its range is unknown") {
+    host.listening.clear();
+    host.ranges = {{"cd29", 0, 0, "/state/cd29/state.json", "/state/cd29/state.json: not JSON"}};
+    CHECK(refusal(lab, host) ==
+          "lab.yaml:2:63: access.ports: ports 20000-20999 cannot be checked against classroom "
+          "cd29 on this host: /state/cd29/state.json: not JSON: repair that file, or take that "
+          "classroom down");
+  }
 }
 
 TEST_CASE("the host's facts: /proc/net/tcp and recorded ranges", "[unit]") {
@@ -105,9 +114,15 @@ TEST_CASE("the host's facts: /proc/net/tcp and recorded ranges", "[unit]") {
     std::filesystem::create_directories(root / name);
     std::ofstream(root / name / "state.json") << text;
   }
-  const auto ranges = sys::recorded_ranges(root, "cd26");
-  REQUIRE(ranges.size() == 1);
+  auto ranges = sys::recorded_ranges(root, "cd26");
+  std::sort(ranges.begin(), ranges.end(),
+            [](const auto& a, const auto& b) { return a.classroom < b.classroom; });
+  REQUIRE(ranges.size() == 2);
   CHECK(ranges[0].classroom == "cd27");
   CHECK(ranges[0].first == 21000);
   CHECK(ranges[0].last == 21999);
+  CHECK(ranges[0].unreadable.empty());
+  CHECK(ranges[1].classroom == "cd29");
+  CHECK(ranges[1].recorded_in == (root / "cd29" / "state.json").string());
+  CHECK(ranges[1].unreadable.find("cd29/state.json") != std::string::npos);
 }

@@ -107,7 +107,12 @@ Check check_ssh(const Deps& deps, const model::Vm& vm, SessionSlot& slot) {
 }
 
 Check check_stack(const Deps& deps, const model::Vm& vm) {
-  for (const model::Instance& instance : deps.instances ? deps.instances(vm) : vm.instances) {
+  const Result<std::vector<model::Instance>> instances =
+      deps.instances ? deps.instances(vm) : Result<std::vector<model::Instance>>(vm.instances);
+  if (!instances) {
+    return {false, instances.error().message, true};
+  }
+  for (const model::Instance& instance : *instances) {
     if (!deps.instance_healthy || !deps.instance_healthy(vm_address(vm), instance)) {
       return {false,
               fmt::format("instance {} does not answer on port {}", instance.name, instance.port)};

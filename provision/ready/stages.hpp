@@ -49,7 +49,8 @@ struct Deps {
   std::function<bool(const std::string& ip, const model::Instance&)> instance_healthy;
   std::function<std::string(const model::Vm&)> serial_log;  // path of the VM's serial log
   // The VM's instances now (the lab file's as `squash add|rm` changed them); unset: the lab's.
-  std::function<std::vector<model::Instance>(const model::Vm&)> instances;
+  // An error (the record cannot be read) fails the stack stage at once.
+  std::function<Result<std::vector<model::Instance>>(const model::Vm&)> instances;
   // Run once Docker is up, before waiting for the stack (deploys it); unset: nothing to run.
   // `session`: the stages' own SSH session to the VM, so that the deploy needs no connection
   // of its own (a key exchange, under TCG seconds).

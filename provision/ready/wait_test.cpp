@@ -272,6 +272,23 @@ TEST_CASE("wait_ready: cloud-init finished with errors is fatal, not retried", "
   CHECK(rig.guests["10.0.0.11"].cloud_init_calls == 1);
 }
 
+TEST_CASE("wait_ready: instances that cannot be read fail the stack stage at once", "[libvirt]") {
+  Rig rig;
+  const model::Vm vm = vm_named("vm1", "10.0.0.11");
+  int asked = 0;
+  rig.deps.instances = [&](const model::Vm&) -> Result<std::vector<model::Instance>> {
+    ++asked;
+    return Error::failure("/state/stt/state.json: not JSON");
+  };
+  const auto results = rig.wait({&vm});
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].failed == ready::Stage::stack);
+  CHECK(results[0].message == "/state/stt/state.json: not JSON");
+  // Not the lab file's instances in its place, and not retried until the stage's timeout.
+  CHECK(asked == 1);
+  CHECK(results[0].seconds < 10.0);
+}
+
 TEST_CASE("wait_ready: Ctrl-C ends the wait at the stage in progress", "[libvirt]") {
   Rig rig;
   const model::Vm vm = vm_named("vm1", "10.0.0.11");

@@ -112,7 +112,11 @@ std::vector<ClassroomRange> recorded_ranges(const std::filesystem::path& root,
       continue;
     }
     const auto state = parse_classroom_state(read_all(file), file.string());
-    if (!state || !state->access) {
+    if (!state) {
+      out.push_back({name, 0, 0, file.string(), state.error().message});
+      continue;
+    }
+    if (!state->access) {
       continue;
     }
     const RecordedAccess& access = *state->access;

@@ -19,6 +19,7 @@ struct ClassroomRange {
   int first = 0;
   int last = 0;
   std::string recorded_in;  // the state file
+  std::string unreadable;   // why that file could not be read: its range is unknown
 };
 
 struct ListeningSocket {
@@ -38,7 +39,7 @@ std::vector<ListeningSocket> parse_proc_net_tcp(std::string_view text);
 std::vector<ListeningSocket> parse_proc_net_tcp6(std::string_view text);
 
 // Every classroom's recorded range under `root` (ClassroomState::access), but `classroom`'s;
-// a state file that cannot be read is another classroom's to repair, and is skipped.
+// a state file that cannot be read gives an entry with `unreadable` set (its range unknown).
 std::vector<ClassroomRange> recorded_ranges(const std::filesystem::path& root,
                                             const std::string& classroom);
 

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "provision/converge/identity.hpp"
 #include "provision/converge/session.hpp"
 #include "provision/converge/status.hpp"
 #include "provision/converge/up.hpp"
@@ -132,34 +131,46 @@ void Console::probe_loop() {
 
 void Console::probe_once() {
   auto context = converge::open_status(m_lab, plan::Scope{{}, true});
-  nlohmann::json rows = nlohmann::json::array();
-  std::vector<std::string> in_use;
-  if (context) {
-    const auto probed = m_options.probe ? converge::probe_status(m_options.hosts, *context, &m_stop)
-                                        : converge::status_rows(m_options.hosts, *context);
-    rows = nlohmann::json(converge::status_json(probed));
-    // A VM not probed (absent, or not asked) still lists the instances it is to run.
-    auto current = context->state.read_state();
-    for (std::size_t i = 0; i < probed.size() && i < rows.size(); ++i) {
-      const model::Vm& vm = *probed[i].vm;
-      if (!probed[i].instances.empty() || !current) {
-        continue;
-      }
-      for (const model::Instance& instance : current->effective_instances(vm)) {
-        nlohmann::json item = {{"name", instance.name},
-                               {"version", instance.version},
-                               {"url", converge::instance_url(vm, instance.port)},
-                               {"healthy", nullptr}};
-        if (auto published = model::instance_endpoint(m_lab, vm, instance)) {
-          item["published_url"] = published->student_form(m_lab.admin_user);
-        }
-        rows[i]["instances"].push_back(item);
-      }
+  auto probed = !context          ? Result<std::vector<converge::StatusRow>>(context.error())
+                : m_options.probe ? converge::probe_status(m_options.hosts, *context, &m_stop)
+                                  : converge::status_rows(m_options.hosts, *context);
+  if (!probed) {
+    // The last probe's rows stay on the page, under the reason this one failed.
+    const std::string problem = probed.error().message;
+    bool changed = false;
+    {
+      std::lock_guard lock(m_mutex);
+      changed = m_problem != problem;
+      m_problem = problem;
     }
-    for (const auto& row : rows) {
-      for (const auto& instance : row["instances"]) {
-        in_use.push_back(instance.value("version", ""));
+    if (changed) {
+      m_hub.publish("classroom", {{"problem", problem}});
+    }
+    return;
+  }
+  nlohmann::json rows = nlohmann::json(converge::status_json(*probed));
+  std::vector<std::string> in_use;
+  // A VM not probed (absent, or not asked) still lists the instances it is to run.
+  auto current = context->state.read_state();
+  for (std::size_t i = 0; i < probed->size() && i < rows.size(); ++i) {
+    const model::Vm& vm = *(*probed)[i].vm;
+    if (!(*probed)[i].instances.empty() || !current) {
+      continue;
+    }
+    for (const model::Instance& instance : current->effective_instances(vm)) {
+      nlohmann::json item = {{"name", instance.name},
+                             {"version", instance.version},
+                             {"url", converge::instance_url(vm, instance.port)},
+                             {"healthy", nullptr}};
+      if (auto published = model::instance_endpoint(m_lab, vm, instance)) {
+        item["published_url"] = published->student_form(m_lab.admin_user);
       }
+      rows[i]["instances"].push_back(item);
+    }
+  }
+  for (const auto& row : rows) {
+    for (const auto& instance : row["instances"]) {
+      in_use.push_back(instance.value("version", ""));
     }
   }
   std::vector<std::string> versions =
@@ -171,7 +182,8 @@ void Console::probe_once() {
   bool changed = false;
   {
     std::lock_guard lock(m_mutex);
-    changed = rows != m_rows || versions != m_versions;
+    changed = rows != m_rows || versions != m_versions || !m_problem.empty();
+    m_problem.clear();
     m_rows = std::move(rows);
     m_versions = std::move(versions);
     m_probed = sys::utc_now();
@@ -208,6 +220,7 @@ nlohmann::json Console::classroom(const Viewer& viewer) const {
   nlohmann::json out = {{"classroom", m_lab.classroom},
                         {"title", m_lab.title},
                         {"probed", m_probed},
+                        {"problem", m_problem},
                         {"role", viewer.role == Role::team ? "team" : "instructor"}};
   if (viewer.role == Role::team) {
     out["teams"] = nlohmann::json::array({team_view(m_rows, viewer.team)});
@@ -375,8 +388,9 @@ Status Console::perform(const ActionRequest& request, int id) {
     converge::Session session(lab, options);
     session.use_state(*state_dir);
     session.report_to(reporter);
-    auto results =
-        session.reset(converge::host_uri(m_options.hosts, lab, &team), team, request.vm, vms);
+    auto uri = converge::host_uri(m_options.hosts, lab, &team);
+    auto results = uri ? session.reset(*uri, team, request.vm, vms)
+                       : Result<std::vector<ready::VmReadiness>>(uri.error());
     if (!results) {
       return results.error();
     }
@@ -400,20 +414,17 @@ Status Console::perform(const ActionRequest& request, int id) {
     return first_failure(done->results);
   }
   // down
-  auto identity = converge::read_identity(lab, false);
-  if (!identity) {
-    return identity.error();
-  }
-  lab.identity = *identity;
   converge::Session session(lab, options);
   session.use_state(*state_dir);
   session.report_to(reporter);
-  const converge::DownPlan down = session.plan_down(
-      converge::down_hosts(m_options.hosts, lab, scope, false), scope, false, false);
-  if (!down.refused.empty()) {
-    return Error::failure("down refused, nothing deleted:" + down.refused);
+  auto down = session.prepare_down(m_options.hosts, scope, false, false);
+  if (!down) {
+    return down.error();
   }
-  return session.down(down, false);
+  if (!down->refused.empty()) {
+    return Error::failure("down refused, nothing deleted:" + down->refused);
+  }
+  return session.down(*down, false);
 }
 
 }  // namespace labctl::web

@@ -89,7 +89,8 @@ class Console {
   bool m_refresh = false;
   nlohmann::json m_rows = nlohmann::json::array();  // the last probe (status --json rows)
   std::string m_probed;                             // when, UTC
-  std::vector<std::string> m_versions;              // offered for a new instance
+  std::string m_problem;  // why the latest probe failed (its rows are the last good ones)
+  std::vector<std::string> m_versions;  // offered for a new instance
   std::vector<ActionRecord> m_actions;
   int m_next_action = 1;
   std::vector<std::thread> m_workers;

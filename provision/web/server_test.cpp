@@ -3,6 +3,8 @@
 // tests/console_browser_test.cpp.
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -205,6 +207,28 @@ TEST_CASE("console over HTTP: tokens, sessions, CSRF, a team's own view", "[libv
     CHECK(done);
     INFO(console.console().actions().back().message);
     CHECK(console.console().actions().back().state == "done");
+  }
+  SECTION("a classroom state that cannot be read: the page says why, the last probe stays") {
+    const std::string cookie = login(http, token_of(console.login_url()));
+    const auto state = console.state_root() / "lctw" / "state.json";
+    std::filesystem::create_directories(state.parent_path());
+    std::ofstream(state) << R"({"placement": )";
+    console.console().refresh();
+    nlohmann::json doc = nlohmann::json::object();
+    for (int i = 0; i < 100 && doc.value("problem", "").empty(); ++i) {
+      std::this_thread::sleep_for(50ms);
+      doc = get_json(http, "/api/classroom", cookie);
+    }
+    CHECK(doc["problem"].get<std::string>().find(state.string()) != std::string::npos);
+    CHECK(doc["teams"][1]["vms"].size() == 2);
+    CHECK(doc["teams"][1]["vms"][0]["instances"][0]["name"] == "main");
+    std::filesystem::remove(state);
+    console.console().refresh();
+    for (int i = 0; i < 100 && !doc.value("problem", "").empty(); ++i) {
+      std::this_thread::sleep_for(50ms);
+      doc = get_json(http, "/api/classroom", cookie);
+    }
+    CHECK(doc["problem"] == "");
   }
   SECTION("a team's view: only its team, and it changes nothing") {
     const std::string cookie = login(http, token_of(console.team_url("team3")));

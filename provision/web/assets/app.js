@@ -142,7 +142,9 @@ function render() {
   document.getElementById("classroom").textContent = data.classroom;
   document.getElementById("title").textContent = data.title || "";
   document.title = "labctl: " + data.classroom;
-  document.getElementById("probed").textContent = data.probed ? "probed " + data.probed : "";
+  document.getElementById("probed").textContent = data.problem
+    ? "probe failed: " + data.problem + (data.probed ? " (shown: the probe of " + data.probed + ")" : "")
+    : data.probed ? "probed " + data.probed : "";
   document.getElementById("lock").textContent = data.lock ? "busy: " + data.lock : "";
   document.body.classList.toggle("team-view", state.role === "team");
   const teams = document.getElementById("teams");
