@@ -87,10 +87,6 @@ Result<std::pair<model::Lab, const model::Vm*>> find_vm(const GlobalOptions& glo
       fmt::format("{}: team {} has no VM '{}' (VMs: {})", lab->file, team, key, known));
 }
 
-Result<std::unique_ptr<hv::Hypervisor>> connect(const std::string& uri) {
-  return hv::open_hypervisor(uri);
-}
-
 std::unique_ptr<sys::Reporter> reporter_for(const GlobalOptions& global) {
   if (global.quiet) {
     return sys::make_reporter(sys::ReportStyle::quiet);

@@ -65,8 +65,6 @@ Result<std::pair<model::Lab, const model::Vm*>> find_vm(const GlobalOptions& glo
                                                         const std::string& team,
                                                         const std::string& key);
 
-Result<std::unique_ptr<hv::Hypervisor>> connect(const std::string& uri);
-
 std::unique_ptr<sys::Reporter> reporter_for(const GlobalOptions& global);
 
 // A warning or note on stderr: "labctl: LEVEL: TEXT", or with --json an event line.
