@@ -5,16 +5,12 @@
 #include "provision/cli/common.hpp"
 #include "provision/converge/handout_render.hpp"
 #include "provision/converge/handout_write.hpp"
-#include "provision/sys/state.hpp"
 
 namespace labctl::cli {
 
 namespace {
 
-using converge::Handout;
 using converge::HandoutFormat;
-using converge::HandoutInputs;
-using converge::HandoutTeam;
 
 struct HandoutArgs {
   std::vector<std::string> teams;
@@ -26,30 +22,22 @@ struct HandoutArgs {
 };
 
 // Each team's files, beside the sheet, under args.out; the written paths on stdout.
-Status write_teams(const GlobalOptions& global, const model::Lab& lab, const sys::StateDir& state,
-                   const Handout& handout, HandoutFormat format, const HandoutArgs& args) {
-  nlohmann::ordered_json written = nlohmann::ordered_json::array();
-  for (const HandoutTeam& team : handout.teams) {
-    auto secrets = converge::team_secrets(state, *lab.find_team(team.name));
-    if (!secrets) {
-      return secrets.error();
-    }
-    const auto files = converge::handout_files(handout, team, format, *secrets);
-    const std::string top = lab.classroom + "-" + team.name;
-    const std::filesystem::path path =
-        std::filesystem::path(args.out) / (args.archive ? top + ".tar.gz" : top);
-    if (auto st = args.archive ? converge::write_handout_archive(path, top, files)
-                               : converge::write_handout_dir(path, files);
-        !st) {
-      return st;
-    }
-    written.push_back({{"team", team.name}, {"path", path.string()}});
+Status write_teams(const GlobalOptions& global, const model::Lab& lab,
+                   const converge::PreparedHandout& prepared, HandoutFormat format,
+                   const HandoutArgs& args) {
+  auto written = converge::write_team_handouts(lab, prepared, format, args.out, args.archive);
+  if (!written) {
+    return written.error();
+  }
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const converge::WrittenHandout& team : *written) {
+    list.push_back({{"team", team.team}, {"path", team.path.string()}});
     if (!global.json) {
-      fmt::print("{}\n", path.string());
+      fmt::print("{}\n", team.path.string());
     }
   }
   if (global.json) {
-    global.output->document = {{"written", written}};
+    global.output->document = {{"written", list}};
   }
   return {};
 }
@@ -60,37 +48,19 @@ Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
     return lab.error();
   }
   auto scope = scope_of(*lab, args.teams, args.all);
-  // Only --with-secrets and --out write: the passwords and keys `up` will use are made now if
-  // need be.
-  const bool writes = args.with_secrets || !args.out.empty();
-  auto state = !scope   ? Result<sys::StateDir>(scope.error())
-               : writes ? sys::StateDir::open(lab->classroom)
-                        : sys::StateDir::open_read_only(lab->classroom);
-  auto current = state ? state->read_state() : Result<sys::ClassroomState>(state.error());
-  if (!current) {
-    return current.error();
-  }
-  HandoutInputs inputs{{}, *current, {}};
-  for (const model::Team& team : lab->teams) {
-    if (scope->covers(team.name)) {
-      inputs.teams.push_back(team.name);
-    }
-  }
-  if (args.with_secrets) {
-    auto secrets = converge::secrets_of(*lab, *state, *current, *scope);
-    if (!secrets) {
-      return secrets.error();
-    }
-    inputs.secrets = *secrets;
+  auto prepared =
+      scope ? converge::prepare_handout(*lab, *scope, args.with_secrets, !args.out.empty())
+            : Result<converge::PreparedHandout>(scope.error());
+  if (!prepared) {
+    return prepared.error();
   }
   const HandoutFormat format = global.json || args.format == "json" ? HandoutFormat::json
                                : args.format == "html"              ? HandoutFormat::html
                                                                     : HandoutFormat::markdown;
-  const Handout handout = converge::handout_of(*lab, inputs);
   if (!args.out.empty()) {
-    return write_teams(global, *lab, *state, handout, format, args);
+    return write_teams(global, *lab, *prepared, format, args);
   }
-  const std::string sheet = converge::render_handout(handout, format);
+  const std::string sheet = converge::render_handout(prepared->handout, format);
   if (global.json) {
     global.output->document = nlohmann::ordered_json::parse(sheet);
   } else {

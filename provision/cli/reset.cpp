@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "provision/cli/converge.hpp"
+#include "provision/converge/reset.hpp"
 
 namespace labctl::cli {
 
@@ -12,16 +13,6 @@ struct ResetArgs {
   ConvergeOptions options;
 };
 
-std::vector<const model::Vm*> vms_of(const model::Team& team, const std::string& key) {
-  std::vector<const model::Vm*> vms;
-  for (const model::Vm& vm : team.vms) {
-    if (key.empty() || vm.key == key) {
-      vms.push_back(&vm);
-    }
-  }
-  return vms;
-}
-
 Status run_reset(const GlobalOptions& global, const ResetArgs& args) {
   auto lab = load(global);
   if (!lab) {
@@ -31,10 +22,9 @@ Status run_reset(const GlobalOptions& global, const ResetArgs& args) {
   if (!scope) {
     return scope.error();
   }
-  const model::Team* team = lab->find_team(args.team);
-  const std::vector<const model::Vm*> vms = vms_of(*team, args.vm);
-  if (vms.empty()) {
-    return Error::usage(fmt::format("{}: team {} has no VM '{}'", lab->file, args.team, args.vm));
+  // Before the lock: a VM the team has not is a usage error, and takes no lock.
+  if (auto vms = converge::reset_targets(*lab, *lab->find_team(args.team), args.vm); !vms) {
+    return vms.error();
   }
   auto lock = lock_classroom(
       global, *lab,
@@ -42,18 +32,10 @@ Status run_reset(const GlobalOptions& global, const ResetArgs& args) {
   if (!lock) {
     return lock.error();
   }
-  auto state = sys::StateDir::open(lab->classroom);
-  if (!state) {
-    return state.error();
-  }
   install_stop_handlers();
   auto reporter = reporter_for(global);
-  converge::Session session(*lab, session_options(args.options));
-  session.use_state(*state);
-  session.report_to(*reporter);
-  auto uri = converge::host_uri(hosts_of(global), *lab, team);
-  auto results = uri ? session.reset(*uri, *team, args.vm, vms)
-                     : Result<std::vector<ready::VmReadiness>>(uri.error());
+  auto results = converge::reset_vms(*lab, hosts_of(global), args.team, args.vm,
+                                     session_options(args.options), *reporter);
   if (!results) {
     return results.error();
   }

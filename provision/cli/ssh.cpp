@@ -4,7 +4,6 @@
 
 #include "provision/cli/common.hpp"
 #include "provision/converge/guest_ssh.hpp"
-#include "provision/sys/state.hpp"
 
 namespace labctl::cli {
 
@@ -17,37 +16,27 @@ struct SshArgs {
 };
 
 // An interactive session: OpenSSH's client, with the classroom's key and exact known_hosts.
-Status run_interactive(const sys::StateDir& state, const ready::SshTarget& target) {
-  const std::string key = target.private_key_file;
-  const std::string known = "UserKnownHostsFile=" + state.known_hosts_path().string();
-  const std::string login = target.user + "@" + target.host;
-  ::execlp("ssh", "ssh", "-i", key.c_str(), "-o", known.c_str(), "-o", "StrictHostKeyChecking=yes",
-           "-o", "IdentitiesOnly=yes", login.c_str(), nullptr);
+Status run_interactive(const converge::InteractiveSsh& ssh) {
+  const std::string known = "UserKnownHostsFile=" + ssh.known_hosts;
+  ::execlp("ssh", "ssh", "-i", ssh.key_file.c_str(), "-o", known.c_str(), "-o",
+           "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", ssh.login.c_str(), nullptr);
   return Error::failure("cannot run ssh (install openssh-client)");
 }
 
 Status run_command(const GlobalOptions& global, const SshArgs& args,
-                   const ready::SshTarget& target) {
-  std::string command;
-  for (const std::string& word : args.command) {
-    command += (command.empty() ? "" : " ") + word;
-  }
-  auto session = ready::SshSession::connect(target);
-  auto result = session ? (*session)->exec(command) : Result<ready::ExecResult>(session.error());
-  if (!result) {
-    return result.error();
-  }
+                   const converge::GuestCommand& ran) {
+  const ready::ExecResult& result = ran.result;
   if (global.json) {
-    global.output->document = {{"team", args.team},     {"vm", args.vm},
-                               {"command", command},    {"exit_code", result->exit_code},
-                               {"stdout", result->out}, {"stderr", result->err}};
+    global.output->document = {{"team", args.team},      {"vm", args.vm},
+                               {"command", ran.command}, {"exit_code", result.exit_code},
+                               {"stdout", result.out},   {"stderr", result.err}};
   } else {
-    fmt::print("{}", result->out);
-    fmt::print(stderr, "{}", result->err);
+    fmt::print("{}", result.out);
+    fmt::print(stderr, "{}", result.err);
   }
-  if (result->exit_code != 0) {
+  if (result.exit_code != 0) {
     return Error::failure(fmt::format("{} on {}/{} exited {}", args.command[0], args.team, args.vm,
-                                      result->exit_code));
+                                      result.exit_code));
   }
   return {};
 }
@@ -61,14 +50,12 @@ Status run_ssh(const GlobalOptions& global, const SshArgs& args) {
     return found.error();
   }
   const auto& [lab, vm] = *found;
-  auto state = sys::StateDir::open_read_only(lab.classroom);  // the keys are `up`'s
-  auto target =
-      state ? converge::ssh_target(lab, *state, *vm) : Result<ready::SshTarget>(state.error());
-  if (!target) {
-    return target.error();
+  if (args.command.empty()) {
+    auto ssh = converge::interactive_ssh(lab, *vm);
+    return ssh ? run_interactive(*ssh) : Status(ssh.error());
   }
-  return args.command.empty() ? run_interactive(*state, *target)
-                              : run_command(global, args, *target);
+  auto ran = converge::run_on_vm(lab, *vm, args.command);
+  return ran ? run_command(global, args, *ran) : Status(ran.error());
 }
 
 }  // namespace

@@ -101,4 +101,51 @@ Result<std::map<std::string, squashtm::Secrets>> secrets_of(const model::Lab& la
   return out;
 }
 
+Result<PreparedHandout> prepare_handout(const model::Lab& lab, const plan::Scope& scope,
+                                        bool with_secrets, bool writes) {
+  auto state = with_secrets || writes ? sys::StateDir::open(lab.classroom)
+                                      : sys::StateDir::open_read_only(lab.classroom);
+  auto current = state ? state->read_state() : Result<sys::ClassroomState>(state.error());
+  if (!current) {
+    return current.error();
+  }
+  HandoutInputs inputs{{}, *current, {}};
+  for (const model::Team& team : lab.teams) {
+    if (scope.covers(team.name)) {
+      inputs.teams.push_back(team.name);
+    }
+  }
+  if (with_secrets) {
+    auto secrets = secrets_of(lab, *state, *current, scope);
+    if (!secrets) {
+      return secrets.error();
+    }
+    inputs.secrets = *secrets;
+  }
+  return PreparedHandout{handout_of(lab, inputs), std::move(*state)};
+}
+
+Result<std::vector<WrittenHandout>> write_team_handouts(const model::Lab& lab,
+                                                        const PreparedHandout& prepared,
+                                                        HandoutFormat format,
+                                                        const fs::path& out_dir, bool archive) {
+  std::vector<WrittenHandout> written;
+  for (const HandoutTeam& team : prepared.handout.teams) {
+    auto secrets = team_secrets(prepared.state, *lab.find_team(team.name));
+    if (!secrets) {
+      return secrets.error();
+    }
+    const auto files = handout_files(prepared.handout, team, format, *secrets);
+    const std::string top = lab.classroom + "-" + team.name;
+    const fs::path path = out_dir / (archive ? top + ".tar.gz" : top);
+    if (auto st =
+            archive ? write_handout_archive(path, top, files) : write_handout_dir(path, files);
+        !st) {
+      return st.error();
+    }
+    written.push_back({team.name, path});
+  }
+  return written;
+}
+
 }  // namespace labctl::converge

@@ -2,7 +2,9 @@
 
 // Writes a team's hand-out files (handout_render.hpp) where the instructor asked: a
 // directory per team, or one gzip'ed tar per team (libarchive) holding that directory; and
-// what the files need from the state directory (the team's keys, the DB passwords).
+// what the files need from the state directory (the team's keys, the DB passwords); and
+// `labctl handout`'s (and the console's downloads') sequence around them: the hand-out of a
+// scope read from the state directory, then each team's files written.
 
 #include <filesystem>
 #include <map>
@@ -29,5 +31,30 @@ Result<std::map<std::string, squashtm::Secrets>> secrets_of(const model::Lab& la
                                                             const sys::StateDir& state,
                                                             const sys::ClassroomState& current,
                                                             const plan::Scope& scope);
+
+// A hand-out and the state directory it was read from (the teams' keys are there).
+struct PreparedHandout {
+  Handout handout;
+  sys::StateDir state;
+};
+
+// The hand-out of the scope's teams, in the lab's order, from the classroom's state. Only
+// `with_secrets` (the DB passwords on the sheet) or `writes` (files to be written) open the
+// state directory writable: the keys and passwords `up` will use are made now if need be.
+Result<PreparedHandout> prepare_handout(const model::Lab& lab, const plan::Scope& scope,
+                                        bool with_secrets, bool writes);
+
+struct WrittenHandout {
+  std::string team;
+  std::filesystem::path path;
+};
+
+// Each team's files (handout_files) in `out_dir`/<classroom>-<team>/, or with `archive` as
+// `out_dir`/<classroom>-<team>.tar.gz; what was written, in the hand-out's team order.
+Result<std::vector<WrittenHandout>> write_team_handouts(const model::Lab& lab,
+                                                        const PreparedHandout& prepared,
+                                                        HandoutFormat format,
+                                                        const std::filesystem::path& out_dir,
+                                                        bool archive);
 
 }  // namespace labctl::converge

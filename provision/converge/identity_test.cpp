@@ -6,34 +6,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/env.hpp"
 #include "tests/support/golden.hpp"
 #include "tests/support/labs.hpp"
 
 namespace {
 
 using namespace labctl;
-
-// LABCTL_STATE_DIR for one test, restored after it.
-class StateRoot {
- public:
-  explicit StateRoot(const std::filesystem::path& root) {
-    const char* old = std::getenv("LABCTL_STATE_DIR");
-    m_old = old != nullptr ? std::optional<std::string>(old) : std::nullopt;
-    ::setenv("LABCTL_STATE_DIR", root.c_str(), 1);
-  }
-  ~StateRoot() {
-    if (m_old) {
-      ::setenv("LABCTL_STATE_DIR", m_old->c_str(), 1);
-    } else {
-      ::unsetenv("LABCTL_STATE_DIR");
-    }
-  }
-  StateRoot(const StateRoot&) = delete;
-  StateRoot& operator=(const StateRoot&) = delete;
-
- private:
-  std::optional<std::string> m_old;
-};
 
 model::Lab lab_at(const std::filesystem::path& file) {
   model::Lab lab = testing::small_lab("lct", 1, 1);
@@ -47,7 +26,7 @@ model::Lab lab_at(const std::filesystem::path& file) {
 TEST_CASE("a classroom's identity is made once, and a second lab file of its name is refused",
           "[unit]") {
   testing::ScratchDir dir("lct-identity");
-  const StateRoot root(dir.path() / "state");
+  const testing::ScopedEnv root("LABCTL_STATE_DIR", (dir.path() / "state").string());
   std::filesystem::create_directories(dir.path() / "a");
   std::filesystem::create_directories(dir.path() / "b");
   const model::Lab first = lab_at(dir.path() / "a" / "lab.yaml");

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "provision/sys/classroom_lock.hpp"
+#include "tests/support/env.hpp"
 #include "tests/support/golden.hpp"
 
 using labctl::sys::ClassroomState;
@@ -24,59 +25,30 @@ unsigned mode_of(const fs::path& path) {
   return st.st_mode & 07777;
 }
 
-// Sets an environment variable for one scope.
-class EnvVar {
- public:
-  EnvVar(const char* name, const char* value) : m_name(name) {
-    const char* old = std::getenv(name);
-    m_had = old != nullptr;
-    m_old = m_had ? old : "";
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~EnvVar() {
-    if (m_had) {
-      ::setenv(m_name.c_str(), m_old.c_str(), 1);
-    } else {
-      ::unsetenv(m_name.c_str());
-    }
-  }
-  EnvVar(const EnvVar&) = delete;
-  EnvVar& operator=(const EnvVar&) = delete;
-
- private:
-  std::string m_name;
-  std::string m_old;
-  bool m_had = false;
-};
-
 }  // namespace
 
 TEST_CASE("the state root follows LABCTL_STATE_DIR, XDG_STATE_HOME, then HOME", "[unit]") {
-  EnvVar home("HOME", "/home/teacher");
+  labctl::testing::ScopedEnv home("HOME", "/home/teacher");
   SECTION("LABCTL_STATE_DIR wins") {
-    EnvVar a("LABCTL_STATE_DIR", "/srv/labctl");
-    EnvVar b("XDG_STATE_HOME", "/xdg");
+    labctl::testing::ScopedEnv a("LABCTL_STATE_DIR", "/srv/labctl");
+    labctl::testing::ScopedEnv b("XDG_STATE_HOME", "/xdg");
     CHECK(labctl::sys::default_state_root().value() == "/srv/labctl");
   }
   SECTION("then XDG_STATE_HOME, when absolute") {
-    EnvVar a("LABCTL_STATE_DIR", nullptr);
-    EnvVar b("XDG_STATE_HOME", "/xdg");
+    labctl::testing::ScopedEnv a("LABCTL_STATE_DIR", std::nullopt);
+    labctl::testing::ScopedEnv b("XDG_STATE_HOME", "/xdg");
     CHECK(labctl::sys::default_state_root().value() == "/xdg/labctl");
   }
   SECTION("then ~/.local/state (a relative XDG_STATE_HOME is ignored)") {
-    EnvVar a("LABCTL_STATE_DIR", nullptr);
-    EnvVar b("XDG_STATE_HOME", "relative");
+    labctl::testing::ScopedEnv a("LABCTL_STATE_DIR", std::nullopt);
+    labctl::testing::ScopedEnv b("XDG_STATE_HOME", "relative");
     CHECK(labctl::sys::default_state_root().value() == "/home/teacher/.local/state/labctl");
   }
 }
 
 TEST_CASE("the classroom state directory keeps keys and secrets private", "[unit]") {
   labctl::testing::ScratchDir scratch("lct-seeds-state");
-  EnvVar root("LABCTL_STATE_DIR", scratch.path().c_str());
+  labctl::testing::ScopedEnv root("LABCTL_STATE_DIR", scratch.path().string());
   auto state = StateDir::open("cd26");
   REQUIRE(state.ok());
   CHECK(state->dir() == scratch.path() / "cd26");

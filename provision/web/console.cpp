@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "provision/converge/reset.hpp"
 #include "provision/converge/session.hpp"
 #include "provision/converge/status.hpp"
 #include "provision/converge/up.hpp"
@@ -349,7 +350,6 @@ Status Console::perform(const ActionRequest& request, int id) {
   if (!lock) {
     return lock.error();
   }
-  const model::Team& team = *lab.find_team(request.team);
   plan::Scope scope{{request.team}, false};
   converge::Options options = m_options.options;
   options.stop = &m_stop;
@@ -379,22 +379,9 @@ Status Console::perform(const ActionRequest& request, int id) {
     return upgraded ? Status() : Status(upgraded.error());
   }
   if (request.kind == "reset") {
-    std::vector<const model::Vm*> vms;
-    for (const model::Vm& vm : team.vms) {
-      if (request.vm.empty() || vm.key == request.vm) {
-        vms.push_back(&vm);
-      }
-    }
-    converge::Session session(lab, options);
-    session.use_state(*state_dir);
-    session.report_to(reporter);
-    auto uri = converge::host_uri(m_options.hosts, lab, &team);
-    auto results = uri ? session.reset(*uri, team, request.vm, vms)
-                       : Result<std::vector<ready::VmReadiness>>(uri.error());
-    if (!results) {
-      return results.error();
-    }
-    return first_failure(*results);
+    auto results =
+        converge::reset_vms(lab, m_options.hosts, request.team, request.vm, options, reporter);
+    return results ? first_failure(*results) : Status(results.error());
   }
   if (request.kind == "up") {
     const converge::UpRequest up{scope, false, false, false, m_options.hosts, options};

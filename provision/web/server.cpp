@@ -303,39 +303,30 @@ void Server::routes() {
       send_error(res, 404, "no team " + team);
       return;
     }
-    auto state =
-        bundle ? sys::StateDir::open(lab.classroom) : sys::StateDir::open_read_only(lab.classroom);
-    auto current = state ? state->read_state() : Result<sys::ClassroomState>(state.error());
-    if (!current) {
-      send_error(res, 500, current.error().message);
+    auto prepared = converge::prepare_handout(lab, plan::Scope{{team}, false}, false, bundle);
+    if (!prepared) {
+      send_error(res, 500, prepared.error().message);
       return;
     }
-    const converge::Handout handout = converge::handout_of(lab, {{team}, *current, std::nullopt});
     const bool html = req.get_param_value("format") == "html";
     const auto format = html ? converge::HandoutFormat::html : converge::HandoutFormat::markdown;
     const std::string top = lab.classroom + "-" + team;
     if (!bundle) {
       res.set_header("Content-Disposition",
                      fmt::format("attachment; filename=\"{}{}\"", top, html ? ".html" : ".md"));
-      res.set_content(converge::render_handout(handout, format),
+      res.set_content(converge::render_handout(prepared->handout, format),
                       html ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8");
       return;
     }
-    auto secrets = converge::team_secrets(*state, *found);
-    if (!secrets) {
-      send_error(res, 500, secrets.error().message);
-      return;
-    }
-    const auto files = converge::handout_files(handout, handout.teams.front(), format, *secrets);
     char dir_template[] = "/tmp/labctl-handout-XXXXXX";
     const char* dir = ::mkdtemp(dir_template);
     if (dir == nullptr) {
       send_error(res, 500, "no temporary directory");
       return;
     }
-    const std::filesystem::path archive = std::filesystem::path(dir) / (top + ".tar.gz");
-    const Status written = converge::write_handout_archive(archive, top, files);
-    auto bytes = written ? sys::read_text_file(archive) : Result<std::string>(written.error());
+    auto written = converge::write_team_handouts(lab, *prepared, format, dir, true);
+    auto bytes =
+        written ? sys::read_text_file(written->front().path) : Result<std::string>(written.error());
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     if (!bytes) {

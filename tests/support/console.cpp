@@ -10,24 +10,6 @@
 
 namespace labctl::testing {
 
-ScopedEnv::ScopedEnv(const std::map<std::string, std::string>& vars) {
-  for (const auto& [name, value] : vars) {
-    const char* old = std::getenv(name.c_str());
-    m_old[name] = old != nullptr ? std::optional<std::string>(old) : std::nullopt;
-    ::setenv(name.c_str(), value.c_str(), 1);
-  }
-}
-
-ScopedEnv::~ScopedEnv() {
-  for (const auto& [name, value] : m_old) {
-    if (value) {
-      ::setenv(name.c_str(), value->c_str(), 1);
-    } else {
-      ::unsetenv(name.c_str());
-    }
-  }
-}
-
 std::string console_lab(const std::string& classroom, const std::string& title) {
   // Flow style: one line per part of the file.
   return fmt::format(R"(classroom: {}
@@ -63,7 +45,7 @@ std::vector<std::string> TestDriverGuest::commands() const {
 
 ConsoleFixture::ConsoleFixture(const ConsoleSetup& setup) {
   m_root = m_scratch.path() / "state";
-  m_env = std::make_unique<ScopedEnv>(std::map<std::string, std::string>{
+  m_env = std::make_unique<ScopedEnv>(std::map<std::string, std::optional<std::string>>{
       {"LABCTL_STATE_DIR", m_root.string()},
       {"LABCTL_REGISTRY", "http://127.0.0.1:9"},
       {"LABCTL_UPSTREAM", "http://127.0.0.1:9"},

@@ -19,21 +19,10 @@
 
 #include "provision/web/server.hpp"
 #include "stacks/squashtm/remote.hpp"
+#include "tests/support/env.hpp"
 #include "tests/support/golden.hpp"
 
 namespace labctl::testing {
-
-// Sets environment variables for a scope, restoring them after.
-class ScopedEnv {
- public:
-  explicit ScopedEnv(const std::map<std::string, std::string>& vars);
-  ~ScopedEnv();
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::map<std::string, std::optional<std::string>> m_old;
-};
 
 // What a test-driver VM's root shell answers: every command succeeds and is recorded;
 // `docker ps` lists nothing.
