@@ -1,5 +1,7 @@
 // `labctl handout TEAM...|--all`: the sheet handed to each team (handout_render.hpp).
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "provision/cli/common.hpp"
@@ -48,6 +50,17 @@ Status run_handout(const GlobalOptions& global, const HandoutArgs& args) {
     return lab.error();
   }
   auto scope = scope_of(*lab, args.teams, args.all);
+  // --with-secrets and --out may make the passwords and keys `up` will use: a writer.
+  std::optional<sys::ClassroomLock> lock;
+  if (scope && (args.with_secrets || !args.out.empty())) {
+    auto taken = lock_classroom(global, *lab,
+                                "labctl handout " + scope_words(args.teams, args.all) +
+                                    (args.out.empty() ? " --with-secrets" : " --out"));
+    if (!taken) {
+      return taken.error();
+    }
+    lock.emplace(std::move(*taken));
+  }
   auto prepared =
       scope ? converge::prepare_handout(*lab, *scope, args.with_secrets, !args.out.empty())
             : Result<converge::PreparedHandout>(scope.error());

@@ -1,11 +1,13 @@
+// `labctl image build|pull`: the VMs' base images (converge/base_image.hpp), printed here.
+
 #include <unistd.h>
+
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "provision/cli/common.hpp"
-#include "provision/images/images.hpp"
-#include "provision/sys/http.hpp"
-#include "provision/sys/process.hpp"
+#include "provision/converge/base_image.hpp"
 
 namespace labctl::cli {
 
@@ -40,18 +42,10 @@ Status run_build(const GlobalOptions& global, const ImageArgs& args) {
   if (!lab) {
     return lab.error();
   }
-  model::Image image = lab->image;
-  if (image.build.empty()) {
-    return Error::usage(lab->file + ": image has no build recipe (it is pulled from a URL)");
-  }
-  if (args.with_given) {
-    image.with = args.with;
-  }
-  images::BuildOptions options;
-  options.verbose = args.verbose;
-  options.log = [&global](const std::string& line) { notice(global, "image", line); };
-  sys::SystemRunner runner;
-  auto paths = images::build_image(image, options, runner);
+  const auto with = args.with_given ? std::optional(args.with) : std::nullopt;
+  auto paths = converge::build_base_image(
+      *lab, with, args.verbose,
+      [&global](const std::string& line) { notice(global, "image", line); });
   if (!paths) {
     return paths.error();
   }
@@ -64,20 +58,16 @@ Status run_pull(const GlobalOptions& global) {
   if (!lab) {
     return lab.error();
   }
-  if (lab->image.url.empty()) {
-    return Error::usage(lab->file + ": image has no url (it is built: `labctl image build`)");
-  }
-  images::PullOptions options;
   const bool tty = ::isatty(2) != 0 && !global.json;
-  options.progress = [tty](std::uint64_t done, std::uint64_t total) {
-    if (tty && total > 0) {
-      fmt::print(stderr, "\r{:3}% {} / {} MiB", done * 100 / total, done >> 20, total >> 20);
-    }
-  };
-  options.log = [&global](const std::string& line) { notice(global, "image", line); };
-  sys::CurlHttpClient http;
-  auto paths = images::pull_image(lab->image, options, http);
-  if (tty) {
+  auto paths = converge::pull_base_image(
+      *lab,
+      [tty](std::uint64_t done, std::uint64_t total) {
+        if (tty && total > 0) {
+          fmt::print(stderr, "\r{:3}% {} / {} MiB", done * 100 / total, done >> 20, total >> 20);
+        }
+      },
+      [&global](const std::string& line) { notice(global, "image", line); });
+  if (tty && !lab->image.url.empty()) {  // ends the progress; a refused pull printed none
     fmt::print(stderr, "\n");
   }
   if (!paths) {

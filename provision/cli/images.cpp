@@ -2,32 +2,19 @@
 // databases, the proxy and autoheal when enabled) in the host's classroom registry. Not the
 // VMs' base images: those are `labctl image build|pull`.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <map>
 
 #include <fmt/format.h>
 
 #include "provision/cli/common.hpp"
-#include "provision/converge/cache_fill.hpp"
-#include "provision/converge/classroom_registry.hpp"
-#include "provision/registry/bundle.hpp"
-#include "provision/registry/lab_images.hpp"
-#include "provision/registry/storage.hpp"
+#include "provision/converge/images.hpp"
 #include "provision/sys/printable.hpp"
-#include "provision/sys/process.hpp"
 
 namespace labctl::cli {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct ImagesArgs {
   std::vector<std::string> teams;  // empty: every team
@@ -36,14 +23,6 @@ struct ImagesArgs {
 
 std::string mib(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-}
-
-std::vector<registry::Reference> refs_of(const std::vector<registry::ImageUse>& uses) {
-  std::vector<registry::Reference> refs;
-  for (const registry::ImageUse& use : uses) {
-    refs.push_back(use.ref);
-  }
-  return refs;
 }
 
 // One line per image on a terminal, redrawn in place; nothing under --json or -q.
@@ -82,264 +61,137 @@ class ProgressLine {
   std::string m_image;
 };
 
-nlohmann::ordered_json users_json(const registry::ImageUse& use) {
-  nlohmann::ordered_json users = nlohmann::ordered_json::array();
-  for (const std::string& user : use.users) {
-    users.push_back(user);
-  }
-  return users;
+converge::FillProgress progress_of(ProgressLine& progress) {
+  return [&progress](const std::string& image, std::uint64_t done, std::uint64_t total) {
+    progress.update(image, done, total);
+  };
 }
 
-// The lab, the images its teams need and the classroom registry, running.
-struct Session {
-  model::Lab lab;
-  std::vector<registry::ImageUse> uses;
-  registry::Settings settings;
-};
+// notifier(global), after ending the progress line: a warning starts on a line of its own.
+converge::Notify notifier_after(const GlobalOptions& global, ProgressLine& progress) {
+  return [&global, &progress](const std::string& level, const std::string& text) {
+    progress.end();
+    notice(global, level, text);
+  };
+}
 
-// The lab and the images its teams need; the registry's settings, not started.
-Result<Session> read_session(const GlobalOptions& global, const ImagesArgs& args) {
+converge::ImagesOptions options_of(const ImagesArgs& args, ProgressLine& progress) {
+  return {args.teams, args.file, progress_of(progress)};
+}
+
+template <typename T>
+using ImagesCall = Result<T> (*)(const converge::Notify&, const model::Lab&,
+                                 const converge::ImagesOptions&);
+
+// The lab, then one of converge's images calls with a progress line on the terminal.
+template <typename T>
+Result<T> with_progress(const GlobalOptions& global, const ImagesArgs& args, ImagesCall<T> call) {
   auto lab = load(global);
   if (!lab) {
     return lab.error();
   }
-  auto uses = converge::needed_images(*lab, args.teams);
-  if (!uses) {
-    return uses.error();
-  }
-  registry::Settings settings = converge::registry_settings(*lab);
-  return Session{std::move(*lab), std::move(*uses), std::move(settings)};
-}
-
-Result<Session> open_session(const GlobalOptions& global, const ImagesArgs& args) {
-  auto session = read_session(global, args);
-  if (!session) {
-    return session.error();
-  }
-  auto settings = converge::running_registry(notifier(global), session->lab);
-  if (!settings) {
-    return settings.error();
-  }
-  return session;
+  ProgressLine progress(global);
+  auto result = call(notifier_after(global, progress), *lab, options_of(args, progress));
+  progress.end();
+  return result;
 }
 
 Status run_pull(const GlobalOptions& global, const ImagesArgs& args) {
-  auto session = open_session(global, args);
-  if (!session) {
-    return session.error();
+  auto pulled = with_progress(global, args, &converge::pull_images);
+  if (!pulled) {
+    return pulled.error();
   }
-  const std::vector<registry::ImageUse>* uses = &session->uses;
-  const registry::Settings* settings = &session->settings;
-  ProgressLine progress(global);
-  auto images = converge::fill_cache(
-      *settings, *uses,
-      [&progress](const std::string& image, std::uint64_t done, std::uint64_t total) {
-        progress.update(image, done, total);
-      });
-  progress.end();
-  if (!images) {
-    return images.error();
-  }
-  nlohmann::ordered_json pulled = nlohmann::ordered_json::array();
-  for (std::size_t i = 0; i < uses->size(); ++i) {
-    const registry::ImageUse& use = (*uses)[i];
-    const registry::Image& image = (*images)[i];
-    pulled.push_back({{"image", use.ref.name()},
-                      {"digest", image.manifest.digest},
-                      {"bytes", image.size()},
-                      {"users", users_json(use)}});
+  nlohmann::ordered_json images = nlohmann::ordered_json::array();
+  for (const converge::PulledImage& image : pulled->images) {
+    images.push_back({{"image", image.name},
+                      {"digest", image.digest},
+                      {"bytes", image.bytes},
+                      {"users", image.users}});
     if (!global.json) {
-      fmt::print("{}  {}  {}\n", sys::printable(use.ref.name()), image.manifest.digest,
-                 mib(image.size()));
+      fmt::print("{}  {}  {}\n", sys::printable(image.name), image.digest, mib(image.bytes));
     }
   }
   if (global.json) {
-    global.output->document = {{"registry", registry::mirror_url(*settings)}, {"images", pulled}};
+    global.output->document = {{"registry", pulled->registry}, {"images", images}};
   }
   return {};
 }
 
 Status run_save(const GlobalOptions& global, const ImagesArgs& args) {
-  auto session = open_session(global, args);
-  if (!session) {
-    return session.error();
+  auto saved = with_progress(global, args, &converge::save_images);
+  if (!saved) {
+    return saved.error();
   }
-  const std::vector<registry::ImageUse>* uses = &session->uses;
-  const registry::Settings* settings = &session->settings;
-  registry::CurlTransport transport;
-  registry::Client cache(transport, registry::mirror_url(*settings));
-  ProgressLine progress(global);
-  registry::SaveOptions options;
-  options.progress = [&progress](const std::string& image, std::uint64_t done,
-                                 std::uint64_t total) { progress.update(image, done, total); };
-  if (auto st = registry::save_bundle(cache, refs_of(*uses), args.file, options); !st) {
-    return st;
-  }
-  progress.end();
-  std::error_code ec;
-  const std::uint64_t bytes = fs::file_size(args.file, ec);
   if (global.json) {
-    global.output->document = {{"bundle", args.file}, {"images", uses->size()}, {"bytes", bytes}};
+    global.output->document = {
+        {"bundle", args.file}, {"images", saved->images}, {"bytes", saved->bytes}};
   } else {
-    fmt::print("{}: {} images, {}\n", sys::printable(args.file), uses->size(), mib(bytes));
+    fmt::print("{}: {} images, {}\n", sys::printable(args.file), saved->images, mib(saved->bytes));
   }
   return {};
-}
-
-// A loopback port nothing listens on now.
-Result<int> free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return Error::failure("socket: " + std::string(std::strerror(errno)));
-  }
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  if (port == 0) {
-    return Error::failure("no free loopback port: " + std::string(std::strerror(errno)));
-  }
-  return port;
-}
-
-// The cache in proxy mode refuses pushes: the bundle goes into the same storage through a
-// plain registry on loopback, started for the load while the cache is stopped; the cache is
-// started again afterwards when it ran before.
-Status load_into_storage(const GlobalOptions& global, const registry::Settings& settings,
-                         const std::vector<registry::Reference>& required, const std::string& file,
-                         registry::BundleContents& loaded) {
-  auto verified = registry::verify_bundle(file);  // before the cache stops for it
-  if (!verified) {
-    return verified.error();
-  }
-  auto port = free_loopback_port();
-  if (!port) {
-    return port.error();
-  }
-  sys::SystemRunner runner;
-  const bool was_running = registry::status(settings).running;
-  if (was_running) {
-    if (auto stopped = registry::stop(settings, runner); !stopped) {
-      return stopped.error();
-    }
-  }
-  registry::Settings plain = settings;
-  plain.address = "127.0.0.1";
-  plain.port = *port;
-  plain.upstream = "";
-  Status outcome;
-  if (auto started = registry::start(plain, runner); !started) {
-    outcome = started.error();
-  } else {
-    registry::CurlTransport transport;
-    registry::Client target(transport, registry::mirror_url(plain));
-    ProgressLine progress(global);
-    registry::LoadOptions options;
-    options.required = required;
-    options.storage = registry::paths_of(settings).data.string();
-    options.progress = [&progress](const std::string& image, std::uint64_t done,
-                                   std::uint64_t total) { progress.update(image, done, total); };
-    auto result = registry::load_bundle(target, file, options);
-    progress.end();
-    if (result) {
-      loaded = std::move(*result);
-    } else {
-      outcome = result.error();
-    }
-    if (auto stopped = registry::stop(plain, runner); !stopped && outcome) {
-      outcome = stopped.error();
-    }
-  }
-  if (was_running) {
-    if (auto again = converge::start_classroom_registry(notifier(global), settings);
-        !again && outcome) {
-      outcome = again.error();
-    }
-  }
-  return outcome;
 }
 
 Status run_load(const GlobalOptions& global, const ImagesArgs& args) {
-  auto session = read_session(global, args);
-  if (!session) {
-    return session.error();
-  }
-  if (auto st = converge::check_classroom_registry(session->lab); !st) {
-    return st;
-  }
-  registry::BundleContents loaded;
-  if (auto st =
-          load_into_storage(global, session->settings, refs_of(session->uses), args.file, loaded);
-      !st) {
-    return st;
+  auto loaded = with_progress(global, args, &converge::load_images);
+  if (!loaded) {
+    return loaded.error();
   }
   if (global.json) {
     nlohmann::ordered_json images = nlohmann::ordered_json::array();
-    for (const registry::BundleImage& image : loaded.images) {
+    for (const registry::BundleImage& image : loaded->images) {
       images.push_back({{"image", image.ref.name()}, {"digest", image.image.manifest.digest}});
     }
-    global.output->document = {{"bundle", args.file}, {"images", images}, {"bytes", loaded.bytes}};
+    global.output->document = {{"bundle", args.file}, {"images", images}, {"bytes", loaded->bytes}};
   } else {
     fmt::print("{}: {} images loaded into the classroom registry, {}\n", sys::printable(args.file),
-               loaded.images.size(), mib(loaded.bytes));
+               loaded->images.size(), mib(loaded->bytes));
   }
   return {};
 }
 
-Status run_ls(const GlobalOptions& global, const ImagesArgs& args) {
-  auto session = read_session(global, args);
-  if (!session) {
-    return session.error();
-  }
-  const std::vector<registry::ImageUse>* uses = &session->uses;
-  const registry::Settings& settings = session->settings;
-  auto cached = registry::cached_images(registry::paths_of(settings).data);
-  if (!cached) {
-    return cached.error();
-  }
-  std::map<std::string, const registry::ImageUse*> by_name;
-  for (const registry::ImageUse& use : *uses) {
-    by_name[use.ref.name()] = &use;
-  }
-  nlohmann::ordered_json json = nlohmann::ordered_json::array();
-  std::vector<std::vector<std::string>> rows;
-  for (const registry::CachedImage& image : *cached) {
-    const auto use = by_name.find(image.ref.name());
-    const std::vector<std::string> users =
-        use == by_name.end() ? std::vector<std::string>{} : use->second->users;
-    json.push_back({{"image", image.ref.name()},
-                    {"digest", image.digest},
-                    {"bytes", image.bytes},
-                    {"complete", image.complete},
-                    {"users", users}});
-    std::string who;
-    for (const std::string& user : users) {
-      who += (who.empty() ? "" : ", ") + user;
-    }
-    rows.push_back({sys::printable(image.ref.name()), image.complete ? mib(image.bytes) : "partial",
-                    who.empty() ? "-" : sys::printable(who)});
-    by_name.erase(image.ref.name());
+void print_ls_json(const GlobalOptions& global, const converge::ImageListing& listing) {
+  nlohmann::ordered_json cached = nlohmann::ordered_json::array();
+  for (const converge::ListedImage& image : listing.cached) {
+    cached.push_back({{"image", image.name},
+                      {"digest", image.digest},
+                      {"bytes", image.bytes},
+                      {"complete", image.complete},
+                      {"users", image.users}});
   }
   nlohmann::ordered_json missing = nlohmann::ordered_json::array();
-  for (const auto& [name, use] : by_name) {
-    missing.push_back(name);
+  for (const converge::MissingImage& image : listing.missing) {
+    missing.push_back(image.name);
+  }
+  global.output->document = {
+      {"storage", listing.storage}, {"cached", cached}, {"missing", missing}};
+}
+
+Status run_ls(const GlobalOptions& global, const ImagesArgs& args) {
+  auto lab = load(global);
+  if (!lab) {
+    return lab.error();
+  }
+  auto listing = converge::list_images(*lab, {args.teams, args.file, {}});
+  if (!listing) {
+    return listing.error();
   }
   if (global.json) {
-    global.output->document = {{"storage", registry::paths_of(settings).data.string()},
-                               {"cached", json},
-                               {"missing", missing}};
+    print_ls_json(global, *listing);
     return {};
   }
+  std::vector<std::vector<std::string>> rows;
+  for (const converge::ListedImage& image : listing->cached) {
+    std::string who;
+    for (const std::string& user : image.users) {
+      who += (who.empty() ? "" : ", ") + user;
+    }
+    rows.push_back({sys::printable(image.name), image.complete ? mib(image.bytes) : "partial",
+                    who.empty() ? "-" : sys::printable(who)});
+  }
   print_table({"IMAGE", "SIZE", "USED BY"}, rows);
-  for (const auto& [name, use] : by_name) {
+  for (const converge::MissingImage& image : listing->missing) {
     fmt::print("not cached: {} (used by {} instance(s); `labctl images pull`)\n",
-               sys::printable(name), use->users.size());
+               sys::printable(image.name), image.users.size());
   }
   return {};
 }

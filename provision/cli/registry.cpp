@@ -10,38 +10,23 @@ namespace labctl::cli {
 
 namespace {
 
-struct RegistryArgs {
-  std::string address;
-  int port = 0;
-  std::string upstream;
-  bool offline = false;  // start: no upstream, the cache alone
-};
-
 std::string mib(std::uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
 }
 
 // The lab file's registry: settings when there is a lab file, else the defaults; then flags.
-Result<registry::Settings> settings_for(const GlobalOptions& global, const RegistryArgs& args) {
-  registry::Settings settings;
-  settings.cache_dir = converge::registry_cache_dir();
+Result<registry::Settings> settings_for(const GlobalOptions& global,
+                                        const converge::RegistryOverrides& overrides) {
   auto path = lab_file_path(global);
   std::error_code ec;
-  if (path && std::filesystem::exists(*path, ec)) {
-    auto lab = load(global);
-    if (!lab) {
-      return lab.error();
-    }
-    settings = converge::registry_settings(*lab);
+  if (!path || !std::filesystem::exists(*path, ec)) {
+    return converge::registry_settings_for(nullptr, overrides);
   }
-  settings.address = args.address.empty() ? settings.address : args.address;
-  settings.port = args.port == 0 ? settings.port : args.port;
-  settings.upstream = args.upstream.empty() ? settings.upstream : args.upstream;
-  settings.upstream = args.offline ? "" : settings.upstream;
-  if (auto st = registry::check_settings(settings); !st) {
-    return st.error();
+  auto lab = load(global);
+  if (!lab) {
+    return lab.error();
   }
-  return settings;
+  return converge::registry_settings_for(&*lab, overrides);
 }
 
 nlohmann::ordered_json record_json(const registry::Record& r) {
@@ -49,7 +34,7 @@ nlohmann::ordered_json record_json(const registry::Record& r) {
           {"pid", r.pid},         {"started_at", r.started}, {"interface", r.interface}};
 }
 
-Status run_start(const GlobalOptions& global, const RegistryArgs& args) {
+Status run_start(const GlobalOptions& global, const converge::RegistryOverrides& args) {
   auto settings = settings_for(global, args);
   if (!settings) {
     return settings.error();
@@ -72,7 +57,7 @@ Status run_start(const GlobalOptions& global, const RegistryArgs& args) {
 }
 
 Status run_stop(const GlobalOptions& global) {
-  auto settings = settings_for(global, RegistryArgs{});
+  auto settings = settings_for(global, {});
   if (!settings) {
     return settings.error();
   }
@@ -101,13 +86,13 @@ Status run_stop(const GlobalOptions& global) {
 }
 
 Status run_status(const GlobalOptions& global) {
-  auto found = settings_for(global, RegistryArgs{});
+  auto found = settings_for(global, {});
   if (!found) {
     return found.error();
   }
-  const registry::Settings& settings = *found;
-  const registry::State state = registry::status(settings);
-  const registry::Paths paths = registry::paths_of(settings);
+  const converge::RegistryReport report = converge::registry_report(*found);
+  const registry::State& state = report.state;
+  const registry::Paths& paths = report.paths;
   const registry::Record& r = state.record;
   const std::string health = state.healthy ? "healthy" : state.running ? "unhealthy" : "stopped";
   if (global.json) {
@@ -118,7 +103,7 @@ Status run_status(const GlobalOptions& global) {
     global.output->document["http_status"] = state.http_status;
     global.output->document["storage_bytes"] = state.storage_bytes;
     global.output->document["storage"] = paths.data.string();
-    global.output->document["users"] = registry::users(settings);
+    global.output->document["users"] = report.users;
     global.output->document["detail"] = state.detail;
     return {};
   }
@@ -133,7 +118,7 @@ Status run_status(const GlobalOptions& global) {
 }
 
 Status run_prune(const GlobalOptions& global) {
-  auto settings = settings_for(global, RegistryArgs{});
+  auto settings = settings_for(global, {});
   if (!settings) {
     return settings.error();
   }
@@ -157,7 +142,7 @@ void add_registry(Registry r) {
       "registry",
       "The host's classroom registry: a pull-through cache of Docker Hub for the VMs' Docker");
   sub->require_subcommand(1);
-  auto args = std::make_shared<RegistryArgs>();
+  auto args = std::make_shared<converge::RegistryOverrides>();
   auto* start = sub->add_subcommand(
       "start", "Start it (the lab file's registry: settings, else 10.255.255.1:5000)");
   start->add_option("--address", args->address, "Host-only address (a dummy interface)");

@@ -39,6 +39,31 @@ registry::Settings registry_settings(const model::Lab& lab) {
   return registry_settings(lab, classroom_is_standin(lab.classroom));
 }
 
+Result<registry::Settings> registry_settings_for(const model::Lab* lab,
+                                                 const RegistryOverrides& overrides) {
+  registry::Settings settings;
+  settings.cache_dir = registry_cache_dir();
+  if (lab != nullptr) {
+    settings = registry_settings(*lab);
+  }
+  settings.address = overrides.address.empty() ? settings.address : overrides.address;
+  settings.port = overrides.port == 0 ? settings.port : overrides.port;
+  settings.upstream = overrides.upstream.empty() ? settings.upstream : overrides.upstream;
+  settings.upstream = overrides.offline ? "" : settings.upstream;
+  if (auto st = registry::check_settings(settings); !st) {
+    return st.error();
+  }
+  return settings;
+}
+
+RegistryReport registry_report(const registry::Settings& settings) {
+  RegistryReport report;
+  report.state = registry::status(settings);
+  report.paths = registry::paths_of(settings);
+  report.users = registry::users(settings);
+  return report;
+}
+
 bool serves_cache_of(const registry::State& state, const registry::Settings& settings) {
   registry::Settings offline = settings;
   offline.upstream = "";

@@ -7,6 +7,7 @@
 // cached layers stay).
 
 #include <string>
+#include <vector>
 
 #include "provision/converge/notify.hpp"
 #include "provision/model/lab.hpp"
@@ -24,6 +25,27 @@ std::string registry_cache_dir();
 // instead of the lab's upstream.
 registry::Settings registry_settings(const model::Lab& lab);
 registry::Settings registry_settings(const model::Lab& lab, bool standin);
+
+// `labctl registry`'s flags over the lab's settings ("", 0: the lab's).
+struct RegistryOverrides {
+  std::string address;
+  int port = 0;
+  std::string upstream;
+  bool offline = false;  // no upstream: the cache alone
+};
+
+// The lab file's registry: settings (the defaults when there is no lab file, `lab` null),
+// then the overrides; settings registry::check_settings refuses are a usage error.
+Result<registry::Settings> registry_settings_for(const model::Lab* lab,
+                                                 const RegistryOverrides& overrides);
+
+// What `labctl registry status` shows: its state (GET /v2/), files and the classrooms using it.
+struct RegistryReport {
+  registry::State state;
+  registry::Paths paths;
+  std::vector<std::string> users;
+};
+RegistryReport registry_report(const registry::Settings& settings);
 
 // It runs at the settings' address and port without an upstream: an offline classroom's
 // registry, serving what its cache holds. Accepted where the settings name an upstream.
