@@ -234,12 +234,15 @@ template:
     const auto refused = labctl.run(args);
     INFO(refused.out << refused.err);
     CHECK(refused.exit_code == 1);
-    CHECK(contains(refused.err, "the teams' recorded placement cannot be read"));
+    CHECK(contains(refused.err, "cannot be read"));
     CHECK(contains(refused.err, state.string()));
   }
   // Read-only and removing commands alike: an error naming the file, not an empty classroom.
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"status"}, {"--json", "status"}, {"down", "--all", "--yes"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"status"},
+                                               {"--json", "status"},
+                                               {"squash", "ls"},
+                                               {"images", "ls"},
+                                               {"down", "--all", "--yes"}}) {
     const auto refused = labctl.run(args);
     INFO(refused.out << refused.err);
     CHECK(refused.exit_code == 1);

@@ -35,8 +35,12 @@ registry::Settings registry_settings(const model::Lab& lab, bool standin) {
   return settings;
 }
 
-registry::Settings registry_settings(const model::Lab& lab) {
-  return registry_settings(lab, classroom_is_standin(lab.classroom));
+Result<registry::Settings> registry_settings(const model::Lab& lab) {
+  auto standin = classroom_is_standin(lab.classroom);
+  if (!standin) {
+    return standin.error();
+  }
+  return registry_settings(lab, *standin);
 }
 
 Result<registry::Settings> registry_settings_for(const model::Lab* lab,
@@ -44,7 +48,11 @@ Result<registry::Settings> registry_settings_for(const model::Lab* lab,
   registry::Settings settings;
   settings.cache_dir = registry_cache_dir();
   if (lab != nullptr) {
-    settings = registry_settings(*lab);
+    auto of_lab = registry_settings(*lab);
+    if (!of_lab) {
+      return of_lab.error();
+    }
+    settings = std::move(*of_lab);
   }
   settings.address = overrides.address.empty() ? settings.address : overrides.address;
   settings.port = overrides.port == 0 ? settings.port : overrides.port;
@@ -148,7 +156,8 @@ void start_registry_for_up(const Notify& notify, const model::Lab& lab, const pl
 }
 
 void release_registry(const Notify& notify, const model::Lab& lab) {
-  const registry::Settings settings = registry_settings(lab);
+  // After `down --all` the state is gone; the users and the stop need no upstream.
+  const registry::Settings settings = registry_settings(lab, false);
   const auto listed = registry::users(settings);
   if (std::find(listed.begin(), listed.end(), lab.classroom) == listed.end()) {
     return;  // this classroom never used it: a registry started by hand stays
@@ -183,8 +192,11 @@ Result<registry::Settings> running_registry(const Notify& notify, const model::L
   if (auto st = check_classroom_registry(lab); !st) {
     return st.error();
   }
-  const registry::Settings settings = registry_settings(lab);
-  auto started = start_classroom_registry(notify, settings);
+  auto settings = registry_settings(lab);
+  if (!settings) {
+    return settings.error();
+  }
+  auto started = start_classroom_registry(notify, *settings);
   if (!started) {
     return started.error();
   }

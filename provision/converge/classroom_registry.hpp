@@ -23,7 +23,8 @@ std::string registry_cache_dir();
 // The lab's registry: settings (address, port, upstream). A classroom brought up with
 // `--standin` (recorded in its state) caches the host's stand-in registry (standin.hpp)
 // instead of the lab's upstream.
-registry::Settings registry_settings(const model::Lab& lab);
+// A state that cannot be read is an error naming the file.
+Result<registry::Settings> registry_settings(const model::Lab& lab);
 registry::Settings registry_settings(const model::Lab& lab, bool standin);
 
 // `labctl registry`'s flags over the lab's settings ("", 0: the lab's).

@@ -75,7 +75,11 @@ Result<ClassroomImages> classroom_images(const model::Lab& lab,
   if (!uses) {
     return uses.error();
   }
-  return ClassroomImages{std::move(*uses), registry_settings(lab)};
+  auto settings = registry_settings(lab);
+  if (!settings) {
+    return settings.error();
+  }
+  return ClassroomImages{std::move(*uses), std::move(*settings)};
 }
 
 Result<PullReport> pull_images(const Notify& notify, const model::Lab& lab,

@@ -224,7 +224,11 @@ Status image_ready(const Notify& notify, const model::Lab& lab, const model::Ins
   if (!image) {
     return image.error();
   }
-  const bool standin = classroom_is_standin(lab.classroom);
+  auto is_standin = classroom_is_standin(lab.classroom);
+  if (!is_standin) {
+    return is_standin.error();
+  }
+  const bool standin = *is_standin;
   if (standin) {
     std::vector<registry::Reference> refs{*image};
     const char* db = registry::db_image(instance.db);

@@ -56,13 +56,18 @@ std::string standin_upstream(const model::Lab& lab) {
   return registry::mirror_url(standin_settings(lab));
 }
 
-bool classroom_is_standin(const std::string& classroom) {
+Result<bool> classroom_is_standin(const std::string& classroom) {
   auto state = sys::StateDir::open_read_only(classroom);
   if (!state) {
-    return false;
+    return false;  // no state root: nothing was ever recorded
   }
   auto current = state->read_state();
-  return current && current->standin;
+  if (!current) {
+    return Error::failure(fmt::format(
+        "whether the classroom runs the stand-in stack cannot be read: {}: repair the file",
+        current.error().message));
+  }
+  return current->standin;
 }
 
 Status ensure_standins(const Notify& notify, const model::Lab& lab,

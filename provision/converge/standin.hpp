@@ -22,9 +22,9 @@ namespace labctl::converge {
 registry::Settings standin_settings(const model::Lab& lab);
 std::string standin_upstream(const model::Lab& lab);
 
-// The classroom was brought up with --standin (its state says so). A state that cannot be
-// read says no here: `plan` and `up` refuse it when they read the placement.
-bool classroom_is_standin(const std::string& classroom);
+// The classroom was brought up with --standin (its state says so); no state: no. A state
+// that cannot be read is an error naming the file.
+Result<bool> classroom_is_standin(const std::string& classroom);
 
 // Starts the stand-in registry when it does not run, then builds and pushes the images of
 // `refs` it lacks. An image the stand-in builder cannot make is an error naming it.

@@ -69,7 +69,11 @@ Result<UpChecked> check_up(const Notify& notify, model::Lab& lab, const UpReques
   UpChecked checked;
   // A stand-in classroom (this flag, or an earlier `up --standin`) caches the host's
   // stand-in registry: its images are built first, so that their versions resolve.
-  checked.standin = request.standin || classroom_is_standin(lab.classroom);
+  auto recorded = classroom_is_standin(lab.classroom);
+  if (!recorded) {
+    return recorded.error();
+  }
+  checked.standin = request.standin || *recorded;
   if (checked.standin && !request.dry_run) {
     if (auto st = ensure_lab_standins(notify, lab, request.scope); !st) {
       return st.error();

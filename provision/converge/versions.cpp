@@ -127,7 +127,12 @@ std::vector<std::string> offered_versions(const model::Lab& lab,
                                           const std::vector<std::string>& in_use) {
   std::vector<std::string> out;
   auto ref = registry::parse_reference(lab.squash_image);
-  for (const std::string& url : version_registries(lab, classroom_is_standin(lab.classroom))) {
+  // A state that cannot be read asks no registry: only the versions in use are offered (the
+  // console shows why its probe failed).
+  auto standin = classroom_is_standin(lab.classroom);
+  const std::vector<std::string> registries =
+      standin ? version_registries(lab, *standin) : std::vector<std::string>{};
+  for (const std::string& url : registries) {
     if (!ref) {
       break;
     }
