@@ -188,8 +188,14 @@ TEST_CASE("a bundle saved from the cache loads into a fresh cache; a corrupt one
   // Offline: the upstream gone, the cache emptied; the bundle brings every image back, and
   // the registry, started again, serves them from its cache alone.
   f.upstream.stop();
-  REQUIRE(f.labctl->run({"registry", "stop"}).exit_code == 0);
-  REQUIRE(f.labctl->run({"registry", "prune"}).exit_code == 0);
+  // Both name the storage they act on (the test's cache, not the default one).
+  const std::string storage = f.json({"registry", "status"})["storage"];
+  const auto stopped = f.labctl->run({"registry", "stop"});
+  REQUIRE(stopped.exit_code == 0);
+  CHECK(stopped.out.find("its cache stays in " + storage + "\n") != std::string::npos);
+  const auto pruned = f.labctl->run({"registry", "prune"});
+  REQUIRE(pruned.exit_code == 0);
+  CHECK(pruned.out.find("cached layers from " + storage + "\n") != std::string::npos);
   CHECK(f.json({"images", "ls"})["cached"].empty());
   const auto loaded = f.json({"images", "load", bundle.string()});
   CHECK(loaded["images"].size() == 3);

@@ -144,25 +144,6 @@ Result<sys::ClassroomLock> lock_classroom(const GlobalOptions& global, const mod
   return lock;
 }
 
-bool holds_state(const sys::StateDir& state) {
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(state.dir(), ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (it->path() != state.lock_path()) {
-      return true;
-    }
-  }
-  return false;
-}
-
-void forget_lock_only_dir(const sys::StateDir& state) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(state.dir(), ec) && !holds_state(state)) {
-    std::filesystem::remove(state.lock_path(), ec);
-    std::filesystem::remove(state.dir(), ec);  // only when empty still
-  }
-}
-
 std::string scope_words(const std::vector<std::string>& teams, bool all) {
   return all ? "--all" : fmt::format("{}", fmt::join(teams, " "));
 }

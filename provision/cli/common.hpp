@@ -84,14 +84,6 @@ void install_stop_handlers();
 Result<sys::ClassroomLock> lock_classroom(const GlobalOptions& global, const model::Lab& lab,
                                           const std::string& command_line);
 
-// Whether the state directory holds more than its lock file: when not, it holds no
-// classroom's state, only what a writer's lock made.
-bool holds_state(const sys::StateDir& state);
-// Removes the state directory when it holds nothing but its lock file, while the lock is
-// still held: a writer that wrote nothing (a refused `up`, a `down` without state) leaves no
-// directory behind.
-void forget_lock_only_dir(const sys::StateDir& state);
-
 // The teams of a command line as the user gave them: "red blue", or "--all".
 std::string scope_words(const std::vector<std::string>& teams, bool all);
 

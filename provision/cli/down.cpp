@@ -82,18 +82,14 @@ void print_down(const GlobalOptions& global, const model::Lab& lab, const sys::S
 }
 
 Status down_locked(const GlobalOptions& global, const DownArgs& args, model::Lab& lab,
-                   const plan::Scope& scope, const sys::StateDir& state, bool has_state) {
+                   const plan::Scope& scope, const sys::StateDir& state) {
   converge::Session session(lab, {.adopt = args.adopt, .stop = &stop_flag()});
   session.use_state(state);
   auto planned = session.prepare_down(hosts_of(global), scope, args.all, args.purge);
   if (!planned) {
     return planned.error();
   }
-  converge::DownPlan& down = *planned;
-  // A directory that only the lock made is no classroom's state: not listed, it goes anyway.
-  if (!has_state) {
-    down.state = {};
-  }
+  const converge::DownPlan& down = *planned;
   print_down(global, lab, state, down, args.adopt);
   // A refusal on one host stops the whole down, before anything goes on any host.
   if (!down.refused.empty()) {
@@ -135,15 +131,12 @@ Status run_down(const GlobalOptions& global, const DownArgs& args) {
   if (!lock) {
     return lock.error();
   }
-  auto found = sys::StateDir::open_read_only(lab->classroom);
-  const bool has_state = found && holds_state(*found);
-  // Writes go through the directory only when it holds the classroom's state.
-  auto state = has_state ? sys::StateDir::open(lab->classroom) : std::move(found);
+  auto state = converge::down_state_dir(lab->classroom);
   if (!state) {
     return state.error();
   }
-  Status done = down_locked(global, args, *lab, *scope, *state, has_state);
-  forget_lock_only_dir(*state);  // down creates nothing
+  Status done = down_locked(global, args, *lab, *scope, *state);
+  state->forget_if_lock_only();  // down creates nothing
   return done;
 }
 

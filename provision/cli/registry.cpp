@@ -77,7 +77,7 @@ Status run_stop(const GlobalOptions& global) {
   if (stopped->was_running) {
     fmt::print("registry stopped (pid {}{}); its cache stays in {}\n", stopped->pid,
                stopped->killed ? ", killed after SIGTERM was not enough" : "",
-               registry::paths_of({}).data.string());
+               registry::paths_of(*settings).data.string());
   } else {
     fmt::print("registry was not running{}\n",
                stopped->stale_removed ? " (a stale pid file was removed)" : "");
@@ -130,7 +130,7 @@ Status run_prune(const GlobalOptions& global) {
     global.output->document = {{"freed_bytes", *freed}};
   } else {
     fmt::print("deleted {} of cached layers from {}\n", mib(*freed),
-               registry::paths_of({}).data.string());
+               registry::paths_of(*settings).data.string());
   }
   return {};
 }

@@ -65,7 +65,7 @@ Status run_up(const GlobalOptions& global, const UpArgs& args) {
   Status done = up_in_scope(global, args, *lab, *scope);
   // Refused before anything was written: no state directory, as before the lock made one.
   if (auto state = sys::StateDir::open_read_only(lab->classroom); state) {
-    forget_lock_only_dir(*state);
+    state->forget_if_lock_only();
   }
   return done;
 }

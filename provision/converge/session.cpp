@@ -280,7 +280,21 @@ Result<DownPlan> Session::prepare_down(const HostChoice& hosts, const plan::Scop
   if (!uris) {
     return uris.error();
   }
-  return plan_down(*uris, scope, all, purge);
+  DownPlan plan = plan_down(*uris, scope, all, purge);
+  // A directory that only a writer's lock made is no classroom's state: not listed, it goes
+  // anyway (sys::StateDir::forget_if_lock_only).
+  if (auto state = this->state(); state && !(*state)->holds_state()) {
+    plan.state = {};
+  }
+  return plan;
+}
+
+Result<sys::StateDir> down_state_dir(const std::string& classroom) {
+  auto found = sys::StateDir::open_read_only(classroom);
+  if (found && found->holds_state()) {
+    return sys::StateDir::open(classroom);
+  }
+  return found;
 }
 
 DownPlan Session::plan_down(const std::vector<std::string>& uris, const plan::Scope& scope,

@@ -69,6 +69,10 @@ plan::Scope scope_of_teams(const model::Lab& lab, const std::vector<const model:
 Result<std::vector<std::string>> down_hosts(const HostChoice& hosts, const model::Lab& lab,
                                             const plan::Scope& scope, bool all);
 
+// The state directory `down` works in: writable when it holds a classroom's state, else
+// read-only (`down` writes nothing there then).
+Result<sys::StateDir> down_state_dir(const std::string& classroom);
+
 // Opens a host by URI; tests give test:///default or a fake.
 using Connect = std::function<Result<std::unique_ptr<hv::Hypervisor>>(const std::string& uri)>;
 
@@ -116,7 +120,7 @@ class Session {
 
   // `down` for a command: the classroom's identity read (another identity's objects are
   // adopted with options.adopt, else refused), the hosts down_hosts visits, and plan_down on
-  // them. Changes nothing.
+  // them; a state directory that holds only a lock lists nothing. Changes nothing.
   Result<DownPlan> prepare_down(const HostChoice& hosts, const plan::Scope& scope, bool all,
                                 bool purge);
   // `down`: what would go on each host, and with `all` the state directory (its dumps too

@@ -330,6 +330,24 @@ Status StateDir::remove_secret(const std::string& name) const {
   return {};
 }
 
+bool StateDir::holds_state() const {
+  std::error_code ec;
+  for (fs::directory_iterator it(m_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path() != lock_path()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void StateDir::forget_if_lock_only() const {
+  std::error_code ec;
+  if (fs::is_directory(m_dir, ec) && !holds_state()) {
+    fs::remove(lock_path(), ec);
+    fs::remove(m_dir, ec);  // only when empty still
+  }
+}
+
 Result<ClassroomState> StateDir::read_state() const {
   std::error_code ec;
   const bool present = fs::exists(state_path(), ec);

@@ -62,6 +62,13 @@ class StateDir {
   std::filesystem::path known_hosts_path() const { return m_dir / "known_hosts"; }
   std::filesystem::path state_path() const { return m_dir / "state.json"; }
   std::filesystem::path lock_path() const { return m_dir / "lock"; }
+  // Whether the directory holds more than its lock file: when not, it holds no classroom's
+  // state, only what a writer's lock made.
+  bool holds_state() const;
+  // Removes the directory when it holds nothing but its lock file, called by the lock's
+  // holder while it holds it: a writer that wrote nothing (a refused `up`, a `down` without
+  // state) leaves no directory behind.
+  void forget_if_lock_only() const;
   // Creates logs/ on demand; the file itself is written by the hypervisor.
   Result<std::filesystem::path> serial_log_path(const std::string& vm) const;
 

@@ -183,6 +183,26 @@ TEST_CASE("a state directory opened read-only creates and writes nothing", "[uni
   }
 }
 
+TEST_CASE("a directory that holds only its lock file holds no state, and goes", "[unit]") {
+  labctl::testing::ScratchDir scratch("lct-lock-only");
+  labctl::testing::ScopedEnv root("LABCTL_STATE_DIR", scratch.path().string());
+  auto state = StateDir::open("cd26");
+  REQUIRE(state.ok());
+  std::ofstream(state->lock_path()) << "{}";
+  CHECK_FALSE(state->holds_state());
+  SECTION("with something else in it: kept") {
+    std::ofstream(state->dir() / "state.json") << "{}";
+    CHECK(state->holds_state());
+    state->forget_if_lock_only();
+    CHECK(fs::exists(state->lock_path()));
+  }
+  SECTION("the lock file alone: the directory goes") {
+    state->forget_if_lock_only();
+    CHECK_FALSE(fs::exists(state->dir()));
+    state->forget_if_lock_only();  // gone already: nothing to do
+  }
+}
+
 TEST_CASE("down's removal lists every path and keeps the dumps", "[unit]") {
   labctl::testing::ScratchDir scratch("lct-state-rm");
   auto state = StateDir::open_at(scratch.path(), "cd26");

@@ -329,12 +329,8 @@ void Console::finish(int id, const Status& status, std::chrono::steady_clock::ti
 }
 
 Status Console::perform(const ActionRequest& request, int id) {
-  model::Lab lab = m_lab;
   HubReporter reporter(m_hub, id);
-  const converge::Notify notify = [&](const std::string& level, const std::string& text) {
-    reporter.report({request.team, request.vm, level, sys::EventState::info, text, 0});
-  };
-  auto state_dir = sys::StateDir::open(lab.classroom);
+  auto state_dir = sys::StateDir::open(m_lab.classroom);
   if (!state_dir) {
     return state_dir.error();
   }
@@ -350,6 +346,17 @@ Status Console::perform(const ActionRequest& request, int id) {
   if (!lock) {
     return lock.error();
   }
+  Status done = perform_locked(request, reporter, *state_dir);
+  state_dir->forget_if_lock_only();  // an action that wrote nothing leaves no directory
+  return done;
+}
+
+Status Console::perform_locked(const ActionRequest& request, HubReporter& reporter,
+                               const sys::StateDir& state_dir) {
+  model::Lab lab = m_lab;
+  const converge::Notify notify = [&](const std::string& level, const std::string& text) {
+    reporter.report({request.team, request.vm, level, sys::EventState::info, text, 0});
+  };
   plan::Scope scope{{request.team}, false};
   converge::Options options = m_options.options;
   options.stop = &m_stop;
@@ -402,7 +409,7 @@ Status Console::perform(const ActionRequest& request, int id) {
   }
   // down
   converge::Session session(lab, options);
-  session.use_state(*state_dir);
+  session.use_state(state_dir);
   session.report_to(reporter);
   auto down = session.prepare_down(m_options.hosts, scope, false, false);
   if (!down) {

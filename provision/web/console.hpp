@@ -76,6 +76,9 @@ class Console {
   void probe_loop();
   void probe_once();
   Status perform(const ActionRequest& request, int id);
+  // The action itself, once perform holds the classroom lock.
+  Status perform_locked(const ActionRequest& request, HubReporter& reporter,
+                        const sys::StateDir& state_dir);
   void finish(int id, const Status& status, std::chrono::steady_clock::time_point began);
   nlohmann::json team_view(const nlohmann::json& all, const std::string& team) const;
 
