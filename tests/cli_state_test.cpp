@@ -268,6 +268,8 @@ TEST_CASE("a writer finds the classroom lock held: --no-wait-lock refuses, namin
       {"up", "--all", "--no-wait"},
       {"reset", "red"},
       {"down", "--all", "--yes"},
+      {"handout", "red", "--with-secrets"},
+      {"handout", "--all", "--out", (f.scratch.path() / "out").string()},
   };
   for (const auto& args : writers) {
     std::vector<std::string> run = {"--no-wait-lock"};
@@ -286,6 +288,7 @@ TEST_CASE("a writer finds the classroom lock held: --no-wait-lock refuses, namin
   }
   // Readers never take it.
   CHECK(f.labctl.run({"--no-wait-lock", "status"}).exit_code == 0);
+  CHECK(f.labctl.run({"--no-wait-lock", "handout", "red"}).exit_code == 0);
   CHECK(f.labctl.run({"--no-wait-lock", "up", "--all", "--dry-run", "--force"}).exit_code == 0);
 }
 
