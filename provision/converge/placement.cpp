@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <optional>
 
 #include <fmt/format.h>
 
@@ -81,22 +80,14 @@ Result<std::string> host_uri(const HostChoice& hosts, const model::Lab& lab,
   return resolve(hosts, lab, team, *recorded);
 }
 
-Result<std::vector<HostTeams>> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
-                                             const plan::Scope& scope) {
-  std::optional<plan::Placement> recorded;  // read once, when a team needs it
+std::vector<HostTeams> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
+                                     const plan::Scope& scope, const plan::Placement& recorded) {
   std::vector<HostTeams> groups;
   for (const model::Team& team : lab.teams) {
     if (!scope.covers(team.name)) {
       continue;
     }
-    if (!recorded && from_record(hosts, &team)) {
-      auto read = recorded_placement(lab);
-      if (!read) {
-        return read.error();
-      }
-      recorded = std::move(*read);
-    }
-    const std::string uri = resolve(hosts, lab, &team, recorded ? *recorded : plan::Placement{});
+    const std::string uri = resolve(hosts, lab, &team, recorded);
     auto it = std::find_if(groups.begin(), groups.end(), [&](auto& g) { return g.uri == uri; });
     if (it == groups.end()) {
       groups.push_back({uri, {}});
@@ -105,6 +96,21 @@ Result<std::vector<HostTeams>> teams_by_host(const HostChoice& hosts, const mode
     it->teams.push_back(&team);
   }
   return groups;
+}
+
+Result<std::vector<HostTeams>> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
+                                             const plan::Scope& scope) {
+  const bool needs_record = std::any_of(lab.teams.begin(), lab.teams.end(), [&](const auto& t) {
+    return scope.covers(t.name) && from_record(hosts, &t);
+  });
+  if (!needs_record) {
+    return teams_by_host(hosts, lab, scope, plan::Placement{});
+  }
+  auto recorded = recorded_placement(lab);
+  if (!recorded) {
+    return recorded.error();
+  }
+  return teams_by_host(hosts, lab, scope, *recorded);
 }
 
 Status check_host_setups(const HostChoice& hosts, const model::Lab& lab) {

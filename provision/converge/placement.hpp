@@ -39,6 +39,9 @@ Result<std::string> host_uri(const HostChoice& hosts, const model::Lab& lab,
 // and only when a team's host depends on it (an error when it cannot be read).
 Result<std::vector<HostTeams>> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
                                              const plan::Scope& scope);
+// The same with the record given, by a caller that has read the classroom's state already.
+std::vector<HostTeams> teams_by_host(const HostChoice& hosts, const model::Lab& lab,
+                                     const plan::Scope& scope, const plan::Placement& recorded);
 
 // What each host must provide for its teams (hv::check_host_setup), checked without
 // connecting: `validate`'s host checks. The failures name each host.

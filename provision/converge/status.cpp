@@ -68,13 +68,13 @@ void probe_host(const model::Lab& lab, const sys::StateDir& state,
     if (row->state == "absent") {
       continue;
     }
-    const auto instances = current.effective_instances(*row->vm);
+    const auto& instances = row->recorded;
     for (const model::Instance& instance : instances) {
       if (auto endpoint = model::instance_endpoint(lab, *row->vm, instance)) {
         row->published[instance.name] = *endpoint;
       }
     }
-    threads.emplace_back([&lab, &deps, &state, &current, &http, row, instances] {
+    threads.emplace_back([&lab, &deps, &state, &current, &http, row, &instances] {
       row->readiness = ready::probe(lab, *row->vm, deps);
       row->dhcp = dhcp_addresses(lab, state, *row, current);
       for (const model::Instance& instance : instances) {
@@ -111,11 +111,9 @@ Result<Snapshot> snapshot(const HostChoice& hosts, const StatusContext& context)
   if (!current) {
     return current.error();
   }
-  auto groups = teams_by_host(hosts, context.lab, context.scope);
-  if (!groups) {
-    return groups.error();
-  }
-  return Snapshot{std::move(*current), std::move(*groups)};
+  // One read: the teams' recorded placement is in the same file.
+  auto groups = teams_by_host(hosts, context.lab, context.scope, current->placement);
+  return Snapshot{std::move(*current), std::move(groups)};
 }
 
 std::vector<Row> rows_of(const StatusContext& context, const Snapshot& snap) {
@@ -131,6 +129,7 @@ std::vector<Row> rows_of(const StatusContext& context, const Snapshot& snap) {
       if (context.scope.covers(t.name)) {
         rows.push_back({&vm, uri_of[&t]});
         rows.back().standin = snap.current.standin;
+        rows.back().recorded = snap.current.effective_instances(vm);
         rows.back().ssh = model::ssh_endpoint(context.lab, vm);
         rows.back().user = context.lab.admin_user;
       }

@@ -28,6 +28,8 @@ struct StatusRow {
   ready::VmReadiness readiness;
   std::vector<std::pair<model::Instance, bool>> instances;  // healthy?
   bool standin = false;  // the classroom runs the stand-in stack (`up --standin`)
+  // The instances the VM is to run: the lab file's, as `squash add|rm` changed them.
+  std::vector<model::Instance> recorded;
   // Network key -> the address the LAN's DHCP gave a bridge NIC: asked of the guest when it
   // answers SSH, else as `up` last recorded it.
   std::map<std::string, std::string> dhcp;

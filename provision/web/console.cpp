@@ -152,13 +152,12 @@ void Console::probe_once() {
   nlohmann::json rows = nlohmann::json(converge::status_json(*probed));
   std::vector<std::string> in_use;
   // A VM not probed (absent, or not asked) still lists the instances it is to run.
-  auto current = context->state.read_state();
   for (std::size_t i = 0; i < probed->size() && i < rows.size(); ++i) {
     const model::Vm& vm = *(*probed)[i].vm;
-    if (!(*probed)[i].instances.empty() || !current) {
+    if (!(*probed)[i].instances.empty()) {
       continue;
     }
-    for (const model::Instance& instance : current->effective_instances(vm)) {
+    for (const model::Instance& instance : (*probed)[i].recorded) {
       nlohmann::json item = {{"name", instance.name},
                              {"version", instance.version},
                              {"url", converge::instance_url(vm, instance.port)},
