@@ -1,6 +1,7 @@
 #include "provision/apply/access.hpp"
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -21,15 +22,36 @@ std::string authorized_keys(const std::string& classroom_public, const std::stri
   return classroom_public + "\n" + team_public + "\n";
 }
 
+namespace {
+
+// The non-empty lines of an authorized_keys text.
+std::set<std::string> key_lines(const std::string& text) {
+  std::set<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    if (!line.empty()) {
+      lines.insert(line);
+    }
+  }
+  return lines;
+}
+
+}  // namespace
+
 Status authorize_keys(squashtm::Remote& remote, const std::string& user,
                       const std::string& authorized) {
   const std::string path = "/home/" + user + "/.ssh/authorized_keys";
-  // Usually the seed's keys are these already: one command then, not three.
+  // Usually the seed's keys are these already: one command then, not three. cloud-init
+  // writes the seed's keys in no set order (it keeps them in a Python set), so the file is
+  // compared as a set of key lines.
   auto current = remote.exec("cat " + sys::shell_quote(path));
   if (!current) {
     return current.error();
   }
-  if (current->exit_code == 0 && current->out == authorized) {
+  if (current->exit_code == 0 && key_lines(current->out) == key_lines(authorized)) {
     return {};
   }
   if (auto st = remote.put_file(path, authorized, 0600); !st) {

@@ -65,6 +65,19 @@ TEST_CASE("the admin user accepts exactly the classroom key and the team's", "[u
     CHECK(remote.files.empty());
     CHECK(remote.commands == std::vector<std::string>{"cat '/home/student/.ssh/authorized_keys'"});
   }
+  SECTION("in another order too: cloud-init writes the seed's keys in no set order") {
+    remote.cat_output = "ssh-ed25519 BBBB labctl-cd26-team3\nssh-ed25519 AAAA labctl-cd26\n";
+    REQUIRE(apply::authorize_keys(remote, "student", keys).ok());
+    CHECK(remote.files.empty());
+    CHECK(remote.commands.size() == 1);
+  }
+  SECTION("a key more or a key less is rewritten") {
+    remote.cat_output = GENERATE(as<std::string>{}, "ssh-ed25519 AAAA labctl-cd26\n",
+                                 "ssh-ed25519 BBBB labctl-cd26-team3\nssh-ed25519 AAAA "
+                                 "labctl-cd26\nssh-ed25519 CCCC someone\n");
+    REQUIRE(apply::authorize_keys(remote, "student", keys).ok());
+    CHECK(remote.files.size() == 1);
+  }
 }
 
 TEST_CASE("a bridge NIC's DHCP address is learned from the guest and recorded", "[unit]") {
