@@ -2,7 +2,9 @@
 # labctl against the plain script, side by side in one run (issue 13, point 10): per round,
 # bench/plain_team.sh boots a team of N VMs from labctl's own image, and `labctl up` boots
 # the same team (same image, vCPUs, memory, one NAT network, no instance), each timed from
-# its start until every VM has its address and Docker answers. Then it prints, per round and
+# its start until every VM has its address and Docker answers. The plain script starts its VMs
+# all at once; labctl starts them as its boot order under TCG decides (README, "Boot order
+# under TCG": one after another on this 2-core machine). Then it prints, per round and
 # as medians, both totals and the ratio labctl / plain, and where the time went inside the
 # guests: the uptime at which each VM's cloud-init started its stages and printed its final
 # message (read from the serial consoles), so that a difference can be placed in a stage;
@@ -139,7 +141,8 @@ for r in range(1, rounds + 1):
     slow = sorted((e for e in events if e["state"] == "done" and
                    not e["subject"].startswith(("stage ", "deploy "))),
                   key=lambda e: -e.get("seconds", 0))[:4]
-    print(f"  labctl before its wait: {min(waits, default=0):.1f} s; its longest actions: " +
+    print(f"  labctl before its wait (apply, the VMs' starts included): "
+          f"{min(waits, default=0):.1f} s; its longest actions: " +
           ", ".join(f"{e['subject']} {e.get('seconds', 0):.1f} s" for e in slow))
     for side in ("plain", "labctl"):
         cpu = json.load(open(f"{root}/{r}/{side}.cpu.json"))

@@ -160,7 +160,9 @@ class Runner {
 
   Status execute_domain(const Action& action) {
     if (action.op == Op::start) {
-      return m_hv.start_domain(m_lab, action.name);
+      const auto start = [&] { return m_hv.start_domain(m_lab, action.name); };
+      const model::Vm* vm = find_vm(m_lab, action.team, action.vm);
+      return m_opt.start_vm && vm != nullptr ? m_opt.start_vm(*vm, start) : start();
     }
     if (action.op == Op::remove || action.op == Op::recreate) {
       if (auto st = remove_domain(action.name); !st || action.op == Op::remove) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct Options {
   int retries = 2;
   std::chrono::milliseconds retry_delay{500};
   const std::atomic<bool>* stop = nullptr;  // set by the SIGINT/SIGTERM handler
+  // How a VM is started: `start` starts it. Unset: at once. `up` under TCG gives one that
+  // waits until the VMs booting before it leave room on the host's cores (converge::BootGate).
+  std::function<Status(const model::Vm& vm, const std::function<Status()>& start)> start_vm;
 };
 
 struct Outcome {

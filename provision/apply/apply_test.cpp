@@ -391,6 +391,41 @@ TEST_CASE("apply on test:///default: a whole classroom up, again, and down", "[l
   }
 }
 
+TEST_CASE("apply on test:///default: each VM is started through Options::start_vm when given",
+          "[libvirt]") {
+  auto rig = make_rig();
+  const model::Lab lab = classroom();
+  std::mutex mutex;
+  std::vector<std::string> asked;
+  apply::Options options = quick();
+  SECTION("the hook starts the VM") {
+    options.start_vm = [&](const model::Vm& vm, const std::function<Status()>& start) {
+      std::lock_guard lock(mutex);
+      asked.push_back(vm.name);
+      return start();
+    };
+    sys::RecordingReporter reporter;
+    require_ok(up(*rig, lab, reporter, options).outcome);
+    CHECK(asked.size() == 12);
+    check_running_with_lab_memory(inventory_of(*rig->hv, lab), lab);
+  }
+  SECTION("a hook that refuses fails the start, and the VM stays off") {
+    options.start_vm = [&](const model::Vm& vm, const std::function<Status()>& start) {
+      return vm.name == "cd26-team2-vm3" ? Status(Error::failure("stopped by request before the "
+                                                                 "VM was started"))
+                                         : start();
+    };
+    sys::RecordingReporter reporter;
+    const Run run = up(*rig, lab, reporter, options);
+    CHECK(run.outcome.failed == 1);
+    REQUIRE(run.outcome.errors.size() == 1);
+    CHECK_THAT(run.outcome.errors[0], Catch::Contains("team2/vm3: start vm cd26-team2-vm3"));
+    const hv::Object* vm = inventory_of(*rig->hv, lab).find(ObjectKind::domain, "cd26-team2-vm3");
+    REQUIRE(vm != nullptr);
+    CHECK(vm->state != hv::PowerState::running);
+  }
+}
+
 TEST_CASE("apply on test:///default: a changed memory recreates the VM", "[libvirt]") {
   auto rig = make_rig();
   const model::Lab before = classroom(k_team2_vm2_at_1gib);

@@ -11,6 +11,7 @@
 #include "provision/apply/guest_materializer.hpp"
 #include "provision/apply/ssh_remote.hpp"
 #include "provision/apply/stack_secrets.hpp"
+#include "provision/converge/boot_gate.hpp"
 #include "provision/converge/guest_ssh.hpp"
 #include "provision/images/images.hpp"
 #include "provision/plan/access_checks.hpp"
@@ -203,6 +204,39 @@ apply::BaseImageSource base_image_source(const model::Image& image, images::Ensu
   };
 }
 
+// The gate for a plan's VM starts under TCG, when their vCPUs exceed the host's cores (see
+// boot_gate.hpp); none otherwise, or when the host does not say how many cores it has.
+std::unique_ptr<BootGate> boot_gate(const model::Lab& lab, const plan::Plan& plan,
+                                    hv::Hypervisor& hypervisor, apply::Materializer& materializer,
+                                    const Options& options, sys::Reporter& reporter) {
+  int vcpus = 0;
+  for (const plan::Action& action : plan.actions) {
+    if (action.role != plan::Role::domain || action.op != plan::Op::start) {
+      continue;
+    }
+    if (const model::Team* team = lab.find_team(action.team)) {
+      for (const model::Vm& vm : team->vms) {
+        vcpus += vm.key == action.vm ? vm.vcpus : 0;
+      }
+    }
+  }
+  const auto host = hypervisor.host_info();
+  if (!host || !BootGate::needed(host->cpus, vcpus)) {
+    return nullptr;
+  }
+  BootGate::Settings settings;
+  settings.cores = host->cpus;
+  settings.stop = options.stop;
+  settings.serial_log = [&materializer](const model::Vm& vm) {
+    return materializer.serial_log(vm);
+  };
+  settings.running = [&hypervisor](const model::Vm& vm) {
+    const auto state = hypervisor.domain_state(vm.name);
+    return state && *state == hv::PowerState::running;
+  };
+  return std::make_unique<BootGate>(std::move(settings), reporter);
+}
+
 }  // namespace
 
 std::vector<ready::VmReadiness> bring_up_guests(const model::Lab& lab, const sys::StateDir& state,
@@ -228,10 +262,21 @@ Status apply_plan(const model::Lab& lab, const sys::StateDir& state, hv::Hypervi
   apply::GuestOptions guest;
   guest.accelerator = plan::choose_accelerator(lab, hypervisor.capabilities());
   guest.base_image = base_image_source(lab.image, std::move(ensure));
+  const bool tcg = guest.accelerator == "qemu";
   apply::GuestMaterializer materializer(lab, state, std::move(guest));
   apply::Options apply_options;
   apply_options.jobs = options.jobs;
   apply_options.stop = options.stop;
+  // `up --no-wait` returns once the VMs are started: it does not wait for their boots either.
+  std::unique_ptr<BootGate> gate;
+  if (tcg && !options.no_wait) {
+    gate = boot_gate(lab, plan, hypervisor, materializer, options, reporter);
+  }
+  if (gate) {
+    apply_options.start_vm = [&gate](const model::Vm& vm, const std::function<Status()>& start) {
+      return gate->start(vm, start);
+    };
+  }
   const apply::Outcome outcome =
       apply::apply(lab, plan, hypervisor, materializer, reporter, apply_options);
   if (outcome.ok()) {

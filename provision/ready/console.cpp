@@ -55,6 +55,7 @@ std::optional<ConsoleFailure> ConsoleWatch::poll() {
     m_offset = 0;
     m_partial.clear();
     m_cloud_init = CloudInit::silent;
+    m_final_stage = false;
   }
   std::ifstream in(m_path, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(m_offset));
@@ -88,6 +89,7 @@ void ConsoleWatch::take_line(std::string line) {
   }
   if (const CloudInit sign = cloud_init_sign(line); sign != CloudInit::silent) {
     m_cloud_init = sign;
+    m_final_stage = sign == CloudInit::finished || has(line, "'modules:final'");
   }
   if (m_failure) {
     if (m_after > 0) {

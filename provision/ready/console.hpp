@@ -40,6 +40,10 @@ class ConsoleWatch {
   // What the lines read by the last poll said of cloud-init (the last such line wins: a VM
   // that reboots starts its stages again).
   CloudInit cloud_init() const { return m_cloud_init; }
+  // True when what the console last said of cloud-init is its final stage starting ("running
+  // 'modules:final'") or its final message: what is left of the boot is the lab's own work
+  // (packages, runcmd), not the kernel's, systemd's and cloud-init's first stages.
+  bool final_stage() const { return m_final_stage; }
 
  private:
   void take_line(std::string line);
@@ -52,6 +56,7 @@ class ConsoleWatch {
   std::size_t m_after = 0;      // lines still to add after the sign
   bool m_in_traceback = false;  // a traceback's frames still come: its error line ends them
   CloudInit m_cloud_init = CloudInit::silent;
+  bool m_final_stage = false;
 };
 
 }  // namespace labctl::ready

@@ -98,15 +98,26 @@ TEST_CASE("ConsoleWatch follows what the console last said of cloud-init", "[uni
   append(log, "Cloud-init v. 22.4.2 running 'init-local' at x. Up 80.9 seconds.\n");
   watch.poll();
   CHECK(watch.cloud_init() == CloudInit::running);
+  CHECK_FALSE(watch.final_stage());
+  append(log, "Cloud-init v. 22.4.2 running 'modules:final' at x. Up 120.2 seconds.\n");
+  watch.poll();
+  CHECK(watch.cloud_init() == CloudInit::running);
+  CHECK(watch.final_stage());
   append(log, "labctl: cd26-team1-vm1-1 up after 140.4 seconds\n[  OK  ] Reached target\n");
   watch.poll();
   CHECK(watch.cloud_init() == CloudInit::finished);
+  CHECK(watch.final_stage());
   // A reboot in the same QEMU: the log goes on, cloud-init starts its stages again.
   append(log, "Cloud-init v. 22.4.2 running 'init-local' at y. Up 20.1 seconds.\n");
   watch.poll();
   CHECK(watch.cloud_init() == CloudInit::running);
+  CHECK_FALSE(watch.final_stage());
+  append(log, "Cloud-init v. 22.4.2 running 'modules:final' at y. Up 60.0 seconds.\n");
+  watch.poll();
+  CHECK(watch.final_stage());
   // A new start of the VM: a new log, read from its start.
   std::ofstream(log, std::ios::trunc) << "[    1.0] Linux version 6.1\n";
   watch.poll();
   CHECK(watch.cloud_init() == CloudInit::silent);
+  CHECK_FALSE(watch.final_stage());
 }

@@ -22,37 +22,14 @@
 #include "hypervisors/hypervisor.hpp"
 #include "provision/ready/stages.hpp"
 #include "provision/sys/reporter.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/golden.hpp"
 #include "tests/support/labs.hpp"
 
 using namespace labctl;
+using testing::FakeClock;
 
 namespace {
-
-// Time that passes only when the loop sleeps: a 300 s timeout takes no real time.
-class FakeClock : public ready::Clock {
- public:
-  std::chrono::steady_clock::time_point now() const override {
-    std::lock_guard lock(m_mutex);
-    return m_now;
-  }
-  void sleep(std::chrono::milliseconds duration) const override {
-    std::chrono::steady_clock::time_point now;
-    {
-      std::lock_guard lock(m_mutex);
-      now = m_now += duration;
-    }
-    if (on_sleep) {
-      on_sleep(now - std::chrono::steady_clock::time_point{});
-    }
-  }
-  // Called after each sleep with the time since the clock's start (a guest's boot going on).
-  std::function<void(std::chrono::steady_clock::duration)> on_sleep;
-
- private:
-  mutable std::mutex m_mutex;
-  mutable std::chrono::steady_clock::time_point m_now{};
-};
 
 // A guest's shell: answers the cloud-init and docker waits with `cloud_init` and `docker`,
 // and records every command.
