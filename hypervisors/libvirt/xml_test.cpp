@@ -87,6 +87,23 @@ TEST_CASE("libvirt XML renderers match their golden files", "[golden]") {
 
 TEST_CASE("libvirt XML renderers: details that matter", "[unit]") {
   const model::Lab lab = libvirt_lab({.external = true});
+  SECTION("a kernel boot's command line gets no_timer_check once, the lab's own words kept") {
+    model::Lab kernel = libvirt_lab({.external = true, .boot = model::BootMode::kernel});
+    const model::Vm& vm = kernel.teams.front().vms.front();
+    const auto cmdline_of = [&](const std::string& cmdline) {
+      kernel.image.cmdline = cmdline;
+      hv::DomainRequest request{&kernel, &vm, "qemu", ""};
+      const std::string xml = render_domain(request, paths_of(kernel, vm));
+      REQUIRE(start_tags(xml, "cmdline").size() == 1);
+      const auto from = xml.find("<cmdline>") + 9;
+      return xml.substr(from, xml.find("</cmdline>") - from);
+    };
+    CHECK(cmdline_of("root=/dev/vda rw console=ttyS0") ==
+          "root=/dev/vda rw console=ttyS0 no_timer_check");
+    CHECK(cmdline_of("root=/dev/vda no_timer_check quiet") == "root=/dev/vda no_timer_check quiet");
+    CHECK(cmdline_of("root=/dev/vda no_timer_checks") ==
+          "root=/dev/vda no_timer_checks no_timer_check");
+  }
   SECTION("every value is escaped") {
     CHECK(xml_escape(R"(a<b>&"c'd)") == "a&lt;b&gt;&amp;&quot;c&apos;d");
     model::Lab odd = lab;
