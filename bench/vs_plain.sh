@@ -154,8 +154,8 @@ for side in ("plain", "labctl"):
     row = ", ".join(f"{m} {statistics.median(sums[side][m]):.1f}"
                     for m, _ in marks if m in sums[side])
     print(f"  {side:6} {row}")
-print("  labctl's stages, median VM of every round (s after its wait began, about 5-8 s after"
-      " the VM's start): " + ", ".join(f"{s} {statistics.median(v):.1f}"
+print("  labctl's stages, median VM of every round (s after its wait began, once its last VM"
+      " was started): " + ", ".join(f"{s} {statistics.median(v):.1f}"
                                        for s, v in stages.items()
                                        if s not in ("defined", "running")))
 print(f"plain: median {statistics.median(plain_t):.1f} s; labctl: median "
