@@ -1,12 +1,12 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <thread>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
