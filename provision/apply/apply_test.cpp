@@ -420,7 +420,8 @@ TEST_CASE("apply on test:///default: each VM is started through Options::start_v
     CHECK(run.outcome.failed == 1);
     REQUIRE(run.outcome.errors.size() == 1);
     CHECK_THAT(run.outcome.errors[0], Catch::Contains("team2/vm3: start vm cd26-team2-vm3"));
-    const hv::Object* vm = inventory_of(*rig->hv, lab).find(ObjectKind::domain, "cd26-team2-vm3");
+    const hv::Inventory inv = inventory_of(*rig->hv, lab);
+    const hv::Object* vm = inv.find(ObjectKind::domain, "cd26-team2-vm3");
     REQUIRE(vm != nullptr);
     CHECK(vm->state != hv::PowerState::running);
   }
