@@ -210,15 +210,8 @@ std::unique_ptr<BootGate> boot_gate(const model::Lab& lab, const plan::Plan& pla
                                     hv::Hypervisor& hypervisor, apply::Materializer& materializer,
                                     const Options& options, sys::Reporter& reporter) {
   int vcpus = 0;
-  for (const plan::Action& action : plan.actions) {
-    if (action.role != plan::Role::domain || action.op != plan::Op::start) {
-      continue;
-    }
-    if (const model::Team* team = lab.find_team(action.team)) {
-      for (const model::Vm& vm : team->vms) {
-        vcpus += vm.key == action.vm ? vm.vcpus : 0;
-      }
-    }
+  for (const model::Vm* vm : plan::started_vms(lab, plan)) {
+    vcpus += vm->vcpus;
   }
   const auto host = hypervisor.host_info();
   if (!host || !BootGate::needed(host->cpus, vcpus)) {

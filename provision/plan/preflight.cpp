@@ -22,21 +22,30 @@ std::string choose_accelerator(const model::Lab& lab, const hv::Capabilities& ca
   return caps.kvm ? "kvm" : "qemu";
 }
 
-Status check_capacity(const model::Lab& lab, const Plan& plan, const hv::HostInfo& host,
-                      const std::string& uri, bool force) {
-  model::Bytes need = 0;
-  int vms = 0;
+std::vector<const model::Vm*> started_vms(const model::Lab& lab, const Plan& plan) {
+  std::vector<const model::Vm*> vms;
   for (const Action& action : plan.actions) {
-    if (action.role == Role::domain && action.op == Op::start) {
-      if (const model::Team* team = lab.find_team(action.team)) {
-        for (const model::Vm& vm : team->vms) {
-          if (vm.key == action.vm) {
-            need += vm.memory;
-            ++vms;
-          }
+    if (action.role != Role::domain || action.op != Op::start) {
+      continue;
+    }
+    if (const model::Team* team = lab.find_team(action.team)) {
+      for (const model::Vm& vm : team->vms) {
+        if (vm.key == action.vm) {
+          vms.push_back(&vm);
         }
       }
     }
+  }
+  return vms;
+}
+
+Status check_capacity(const model::Lab& lab, const Plan& plan, const hv::HostInfo& host,
+                      const std::string& uri, bool force) {
+  model::Bytes need = 0;
+  const std::vector<const model::Vm*> started = started_vms(lab, plan);
+  const int vms = static_cast<int>(started.size());
+  for (const model::Vm* vm : started) {
+    need += vm->memory;
   }
   if (need == 0 || host.memory_total == 0) {
     return {};

@@ -18,6 +18,9 @@ namespace labctl::plan {
 // "kvm" or "qemu": the lab's choice, else what the host's probe says works.
 std::string choose_accelerator(const model::Lab& lab, const hv::Capabilities& caps);
 
+// The lab's VMs that the plan starts (its domain start actions), in the plan's order.
+std::vector<const model::Vm*> started_vms(const model::Lab& lab, const Plan& plan);
+
 // The memory caps of the VMs the plan starts against the host's free memory less the lab's
 // reserve for that host (`hosts[].reserve`): refused, with every figure, unless `force`.
 // A host that reports no memory (0) is not checked.
